@@ -1,0 +1,107 @@
+// Package library scans music folders into an in-memory catalog of tracks,
+// playlists, albums and artists, published as immutable snapshots.
+package library
+
+import (
+	"path/filepath"
+	"time"
+)
+
+// Track is one playable file. A published Track is never modified; a
+// rescan that finds a change builds a new one.
+type Track struct {
+	ID           uint32 // dmap.itemid; stable while the file keeps its path
+	PersistentID uint64 // dmap.persistentid; stable while the file keeps its path
+	AlbumID      uint64 // daap.songalbumid; from album artist + album
+	ArtistID     uint64 // daap.songartistid; from the album artist (or artist)
+
+	Root string // absolute music root the file was found under
+	Path string // relative to Root, slash-separated, Unicode NFC
+
+	Title       string // falls back to the file name without extension
+	Artist      string
+	AlbumArtist string
+	Album       string
+	Composer    string
+	Genre       string
+	Comment     string
+	Grouping    string
+
+	SortTitle       string
+	SortArtist      string
+	SortAlbumArtist string
+	SortAlbum       string
+	SortComposer    string
+
+	Year        int
+	TrackNumber int
+	TrackCount  int
+	DiscNumber  int
+	DiscCount   int
+	BPM         int
+	Compilation bool
+
+	DurationMS uint32 // length in milliseconds, 0 when unknown
+	Bitrate    int    // kbit/s
+	SampleRate int    // Hz
+	Channels   int
+	Codec      string // mp3, aac, alac, flac, vorbis, opus, pcm, ...
+	Format     string // lower-case file extension without the dot (daap.songformat)
+
+	Size    int64
+	ModTime time.Time // UTC, second precision or better
+	Added   time.Time // when daapd first saw the file (UTC)
+
+	Artwork Artwork
+	Missing bool // the file's root is unavailable (unmounted); kept, not deleted
+}
+
+// AbsPath is the file's location on disk.
+func (t *Track) AbsPath() string { return filepath.Join(t.Root, filepath.FromSlash(t.Path)) }
+
+// ArtworkSource says where a track's cover image lives.
+type ArtworkSource uint8
+
+const (
+	ArtworkNone     ArtworkSource = iota
+	ArtworkEmbedded               // a picture inside the audio file's tags
+	ArtworkFile                   // an image file in the track's folder
+)
+
+// Artwork locates a track's cover image.
+type Artwork struct {
+	Source ArtworkSource
+	Path   string // ArtworkFile: relative to the track's Root, slash-separated
+	MIME   string // image/jpeg or image/png when known
+}
+
+// Playlist is a playlist file (.m3u, .m3u8, .pls) resolved to track ids.
+type Playlist struct {
+	ID           uint32
+	PersistentID uint64
+	Name         string
+	Root         string
+	Path         string   // relative to Root
+	Items        []uint32 // track ids in playlist order; the same id may repeat
+}
+
+// Album groups tracks by album artist and album (compilations by album only).
+type Album struct {
+	ID          uint64
+	Name        string
+	Artist      string // album artist, or "Various Artists" for compilations
+	SortName    string
+	SortArtist  string
+	Compilation bool
+	Tracks      []uint32 // track ids, in snapshot order
+	ArtworkFrom uint32   // id of a track whose artwork stands for the album, 0 if none
+}
+
+// Artist groups tracks by album artist (or artist when there is none).
+type Artist struct {
+	ID       uint64
+	Name     string
+	SortName string
+	Tracks   []uint32
+	Albums   int
+}
