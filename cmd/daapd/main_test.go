@@ -1,0 +1,223 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// syncBuffer is a log sink safe for the daemon's goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+
+type health struct {
+	Status   string `json:"status"`
+	Scanning bool   `json:"scanning"`
+	Tracks   int    `json:"tracks"`
+	Revision uint32 `json:"revision"`
+	Announce string `json:"announce"`
+}
+
+// startDaemon runs the real daemon on 127.0.0.1:0 with announcing off and
+// returns its base URL and a stop function that reports run's error.
+func startDaemon(t *testing.T, extra ...string) (string, *syncBuffer, func() error) {
+	t.Helper()
+	state := t.TempDir()
+	args := append([]string{"--music", "../../music-fixtures", "--listen", "127.0.0.1:0", "--mdns", "off",
+		"--state-dir", state, "--name", "Test Share", "--log-level", "debug"}, extra...)
+	ctx, cancel := context.WithCancel(context.Background())
+	logs := &syncBuffer{}
+	addr := make(chan net.Addr, 1)
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, args, env(map[string]string{"HOME": state}), logs, &hooks{ready: func(a net.Addr) { addr <- a }})
+	}()
+	select {
+	case a := <-addr:
+		return "http://" + a.String(), logs, func() error {
+			cancel()
+			select {
+			case err := <-done:
+				return err
+			case <-time.After(20 * time.Second):
+				t.Fatalf("daemon did not stop; log:\n%s", logs)
+				return nil
+			}
+		}
+	case err := <-done:
+		cancel()
+		t.Fatalf("run failed: %v\n%s", err, logs)
+	case <-time.After(20 * time.Second):
+		cancel()
+		t.Fatalf("daemon did not start; log:\n%s", logs)
+	}
+	return "", nil, nil
+}
+
+func getHealth(t *testing.T, base string) health {
+	t.Helper()
+	resp, err := http.Get(base + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var h health
+	if err := json.NewDecoder(resp.Body).Decode(&h); err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+// waitScanned polls /healthz until the first scan has finished.
+func waitScanned(t *testing.T, base string) health {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		h := getHealth(t, base)
+		if !h.Scanning && h.Tracks > 0 {
+			return h
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("scan did not finish: %+v", h)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func TestRunServesFixtures(t *testing.T) {
+	base, logs, stop := startDaemon(t)
+
+	// /server-info answers at once, before the scan is done.
+	resp, err := http.Get(base + "/server-info")
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "application/x-dmap-tagged" {
+		t.Fatalf("server-info: %d %q", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	if !strings.HasPrefix(resp.Header.Get("DAAP-Server"), "daapd/") {
+		t.Errorf("DAAP-Server header %q", resp.Header.Get("DAAP-Server"))
+	}
+
+	h := waitScanned(t, base)
+	if h.Status != "ok" || h.Revision < 2 || h.Announce != "off" {
+		t.Errorf("healthz %+v", h)
+	}
+	audio := countAudio(t, "../../music-fixtures")
+	if h.Tracks != audio {
+		t.Errorf("healthz reports %d tracks, music-fixtures has %d audio files", h.Tracks, audio)
+	}
+
+	// A client parked on /update is released by shutdown.
+	parked := make(chan int, 1)
+	go func() {
+		r, err := http.Get(base + "/update?revision-number=" + itoa(h.Revision) + "&delta=0")
+		if err != nil {
+			parked <- -1
+			return
+		}
+		io.Copy(io.Discard, r.Body)
+		r.Body.Close()
+		parked <- r.StatusCode
+	}()
+	time.Sleep(200 * time.Millisecond) // let it park; not a timing assertion
+
+	if err := stop(); err != nil {
+		t.Fatalf("run: %v\n%s", err, logs)
+	}
+	select {
+	case code := <-parked:
+		if code == 200 {
+			// Answering with the client's own revision is forbidden; any
+			// error status or a dropped connection is a clean release.
+			t.Logf("parked /update answered %d at shutdown", code)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("parked /update was not released at shutdown")
+	}
+	for _, want := range []string{"daapd starting", "serving DAAP", "not announcing", "shutting down", "stopped"} {
+		if !strings.Contains(logs.String(), want) {
+			t.Errorf("log lacks %q:\n%s", want, logs)
+		}
+	}
+}
+
+func TestRunPortTaken(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	state := t.TempDir()
+	err = run(context.Background(), []string{"--music", "../../music-fixtures", "--listen", ln.Addr().String(), "--mdns", "off", "--state-dir", state},
+		env(map[string]string{"HOME": state}), io.Discard, nil)
+	if err == nil || !strings.Contains(err.Error(), "cannot listen") {
+		t.Fatalf("want a clear listen error, got %v", err)
+	}
+}
+
+func TestRunBadConfig(t *testing.T) {
+	err := run(context.Background(), []string{"--music", "/m", "--mdns", "loud", "--log-level", "chatty"}, env(nil), io.Discard, nil)
+	if err == nil || !strings.Contains(err.Error(), "mdns") || !strings.Contains(err.Error(), "log_level") {
+		t.Fatalf("want both problems reported, got %v", err)
+	}
+}
+
+func TestRescanEndpoint(t *testing.T) {
+	base, _, stop := startDaemon(t)
+	defer stop()
+	waitScanned(t, base)
+	resp, err := http.Post(base+"/rescan", "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusAccepted {
+		t.Errorf("POST /rescan from loopback: %d", resp.StatusCode)
+	}
+}
+
+func countAudio(t *testing.T, root string) int {
+	t.Helper()
+	n := 0
+	exts := map[string]bool{".mp3": true, ".m4a": true, ".flac": true, ".ogg": true, ".opus": true, ".wav": true, ".aif": true, ".aiff": true}
+	filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if strings.HasPrefix(d.Name(), ".") && p != root {
+			if d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !d.IsDir() && exts[strings.ToLower(filepath.Ext(p))] {
+			n++
+		}
+		return nil
+	})
+	return n
+}
+
+func itoa(n uint32) string { return strconv.FormatUint(uint64(n), 10) }
