@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# tools/test.sh — run every daapd test: vet, unit and integration tests with
+# the race detector, short fuzzing of every parser, the real DAAP clients
+# (libdmapsharing, Net::DAAP::DMAP, tshark) against a real daapd on
+# loopback, and the mDNS acceptance tests inside network namespaces.
+#
+# On a fresh Debian machine, run as root, it installs what the tests need
+# with apt-get (no service is started: a policy-rc.d guard blocks it).
+# Without root or without a tool, the affected tests skip and say why.
+#
+#   ./tools/test.sh            everything
+#   FUZZTIME=0 ./tools/test.sh skip fuzzing
+#   QUICK=1 ./tools/test.sh    go test only (no race, no clients, no mDNS)
+set -uo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+SHARED=${DAAPD_SHARED:-$ROOT/../shared}
+FUZZTIME=${FUZZTIME:-8s}
+pass=0; fail=0; skip=0; failed=()
+
+step() {
+    local name=$1; shift
+    echo "=== $name"
+    if "$@"; then pass=$((pass + 1)); echo "--- $name: ok"
+    else fail=$((fail + 1)); failed+=("$name"); echo "--- $name: FAILED"; fi
+}
+skipped() { skip=$((skip + 1)); echo "--- $1: SKIPPED ($2)"; }
+
+# 1. Packages (root only). Test-only tools; the daemon itself needs none.
+PKGS="ffmpeg python3-mutagen curl perl libnet-daap-dmap-perl python3-gi gir1.2-dmap-3.0 libdmapsharing-3.0-2 tshark bc
+      avahi-daemon avahi-utils dbus python3-zeroconf tcpdump iproute2 util-linux"
+install_pkgs() {
+    local missing=()
+    for p in $PKGS; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+    [ ${#missing[@]} = 0 ] && { echo "all test packages present"; return 0; }
+    echo "installing: ${missing[*]}"
+    # Never start avahi-daemon or dbus in this (root) network namespace.
+    local guard=/usr/sbin/policy-rc.d made=0
+    if [ ! -e $guard ]; then printf '#!/bin/sh\nexit 101\n' > $guard; chmod +x $guard; made=1; fi
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/tmp/daapd-apt.log 2>&1
+    local rc=$?
+    [ $made = 1 ] && rm -f $guard
+    [ $rc = 0 ] || tail -20 /tmp/daapd-apt.log
+    return $rc
+}
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null && [ -z "${QUICK:-}" ]; then
+    step "install test packages" install_pkgs
+else
+    skipped "install test packages" "not root or no apt-get; tests needing those tools will skip"
+fi
+
+export DAAPD_CORPUS=${DAAPD_CORPUS:-$SHARED/corpus}
+export DAAPD_CLIENTS=${DAAPD_CLIENTS:-$SHARED/clients}
+[ -d "$DAAPD_CORPUS" ] || echo "note: no corpus at $DAAPD_CORPUS; corpus sweeps will skip"
+
+step "go mod download" go mod download
+step "go vet" go vet ./...
+
+if [ -n "${QUICK:-}" ]; then
+    step "go test" go test -count=1 ./...
+else
+    step "go test -race" go test -race -count=1 -timeout 15m ./...
+fi
+
+# 2. Fuzz every parser briefly (seeds already ran above).
+fuzz_all() {
+    local ok=0
+    while read -r pkg; do
+        for f in $(go test -list '^Fuzz' "$pkg" 2>/dev/null | grep '^Fuzz'); do
+            echo "fuzz $pkg $f ($FUZZTIME)"
+            go test -run '^$' -fuzz "^$f\$" -fuzztime "$FUZZTIME" "$pkg" >/tmp/daapd-fuzz.log 2>&1 || { ok=1; tail -30 /tmp/daapd-fuzz.log; }
+        done
+    done < <(go list ./...)
+    return $ok
+}
+if [ -z "${QUICK:-}" ] && [ "$FUZZTIME" != 0 ]; then step "fuzz" fuzz_all; else skipped fuzz "FUZZTIME=0 or QUICK"; fi
+
+# 3. Real DAAP clients against a real daapd on loopback.
+if [ -z "${QUICK:-}" ]; then
+    BIN=$(mktemp -d)/daapd
+    step "build daapd" go build -o "$BIN" ./cmd/daapd
+    if [ -x "$DAAPD_CLIENTS/run-all.sh" ] && command -v tshark >/dev/null && /usr/bin/python3 -c 'import gi' 2>/dev/null; then
+        step "real clients (run-all --strict)" bash "$ROOT/.ci/clients.sh" "$BIN"
+        step "real clients with a password" bash "$ROOT/.ci/clients.sh" "$BIN" --password
+    else
+        skipped "real clients" "client kit or its packages missing (run as root to install)"
+    fi
+    if [ "$(id -u)" = 0 ] && command -v unshare >/dev/null && [ -x "$SHARED/clients/mdns/mdns-acceptance.sh" ] && [ -f "$ROOT/.ci/mdns-test.sh" ]; then
+        step "mDNS acceptance (network namespaces)" bash "$ROOT/.ci/mdns-test.sh" "$BIN"
+    else
+        skipped "mDNS acceptance" "needs root, unshare and the mdns kit"
+    fi
+fi
+
+echo
+[ $fail = 0 ] || echo "failed steps: ${failed[*]}"
+echo "test.sh: $pass passed, $fail failed, $skip skipped"
+[ $fail = 0 ]
