@@ -1,0 +1,21 @@
+[playlist]
+File1=Pcm Works/Raw Takes/01 Wave ID3.wav
+Title1=Pcm Works - Wave ID3
+Length1=1
+File2=Pcm Works/Raw Takes/02 Wave Info.wav
+Title2=Pcm Works - Wave Info
+Length2=1
+File3=Pcm Works/Raw Takes/04 Lost Take.wav
+Title3=Pcm Works - Lost Take
+Length3=1
+File4=Pcm Works/Raw Takes/03 Aiff ID3.aiff
+Title4=Pcm Works - Aiff ID3
+Length4=1
+File5=Omega Archive/Old Tags/02 Version One.mp3
+Title5=Omega Archive - Version One
+Length5=2
+File6=Pcm Works/Raw Takes/01 Wave ID3.wav
+Title6=Pcm Works - Wave ID3
+Length6=1
+NumberOfEntries=6
+Version=2
