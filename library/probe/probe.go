@@ -1,28 +1,215 @@
 // Package probe reads audio facts (codec, duration, bitrate, sample rate)
 // from file headers without decoding audio.
+//
+// The container is identified from the bytes, never from the file name.
+// Every length read from a file is treated as untrusted: a truncated or
+// lying file gives an error or a best-effort Info, never a panic or a large
+// allocation. Reads go through a small read-ahead window, so a typical file
+// costs one to three ReadAt calls.
 package probe
 
 import (
+	"bytes"
 	"errors"
+	"fmt"
 	"io"
 )
 
 // Info describes an audio file's stream, read from its headers.
 type Info struct {
-	Container     string // mp3, mp4, flac, ogg, wav, aiff
-	Codec         string // mp3, aac, alac, flac, vorbis, opus, pcm, ...
+	Container     string // mp3, mp4, flac, ogg, wav, aiff, dsf, dff
+	Codec         string // mp3, mp2, mp1, aac, alac, flac, vorbis, opus, speex, pcm, pcm_float, ac3, eac3, alaw, ulaw, dsd, ...
 	DurationMS    uint32 // 0 when unknown
-	Bitrate       int    // kbit/s
-	SampleRate    int    // Hz
+	Bitrate       int    // kbit/s, 0 when unknown
+	SampleRate    int    // Hz (the 1-bit rate for DSD)
 	Channels      int
-	BitsPerSample int
+	BitsPerSample int // 0 for lossy codecs
 }
 
 // ErrUnknownFormat means the bytes are not a container Probe understands.
+// Errors for recognised but unsupported formats (APE, WavPack, Matroska...)
+// wrap it and name the format.
 var ErrUnknownFormat = errors.New("unknown audio format")
+
+// ErrNoAudio means the container holds no audio stream Probe can describe
+// (a video-only MP4, an Ogg file with only Theora).
+var ErrNoAudio = errors.New("no audio stream")
+
+// errTruncated reports a header cut short by the end of the file.
+var errTruncated = errors.New("truncated header")
 
 // Probe identifies the container and codec of the size bytes in r and reads
 // the stream's facts from its headers.
 func Probe(r io.ReaderAt, size int64) (Info, error) {
-	return Info{}, ErrUnknownFormat // TODO: per-format readers
+	return probe(newReader(r, size))
+}
+
+func probe(rd *reader) (Info, error) {
+	head := rd.upTo(0, 64)
+	if len(head) < 4 {
+		return Info{}, ErrUnknownFormat
+	}
+	for _, m := range magics {
+		if len(head) >= m.off+len(m.magic) && bytes.Equal(head[m.off:m.off+len(m.magic)], m.magic) {
+			if m.probe == nil {
+				return Info{}, fmt.Errorf("%w: %s", ErrUnknownFormat, m.name)
+			}
+			return m.probe(rd)
+		}
+	}
+	if isMP4(head) {
+		return probeMP4(rd)
+	}
+	if bytes.HasPrefix(head, []byte("ID3")) {
+		// An ID3v2 tag may precede MP3 frames, a FLAC stream, or (rarely)
+		// other things; look at what follows the tag(s).
+		start := skipID3v2(rd, 0)
+		if b := rd.upTo(start, 4); string(b) == "fLaC" {
+			return probeFLAC(rd, start)
+		}
+		return probeMP3(rd, start, true)
+	}
+	return probeMP3(rd, 0, false)
+}
+
+// magic identifies a container by fixed bytes at a fixed offset. A nil
+// probe marks a format we recognise only to reject it with a clear error.
+type magic struct {
+	off   int
+	magic []byte
+	name  string
+	probe func(*reader) (Info, error)
+}
+
+var magics = []magic{
+	{0, []byte("fLaC"), "flac", func(rd *reader) (Info, error) { return probeFLAC(rd, 0) }},
+	{0, []byte("OggS"), "ogg", probeOgg},
+	{0, []byte("RIFF"), "wav", probeWAV},
+	{0, []byte("RF64"), "wav", probeWAV},
+	{0, []byte("BW64"), "wav", probeWAV},
+	{0, []byte("FORM"), "aiff", probeAIFF},
+	{0, []byte("DSD "), "dsf", probeDSF},
+	{0, []byte("FRM8"), "dff", probeDFF},
+	{0, []byte("MAC "), "ape", nil},
+	{0, []byte("wvpk"), "wavpack", nil},
+	{0, []byte("MPCK"), "musepack", nil},
+	{0, []byte("MP+"), "musepack", nil},
+	{0, []byte("TTA1"), "tta", nil},
+	{0, []byte("ajkg"), "shorten", nil},
+	{0, []byte("\x1aE\xdf\xa3"), "matroska", nil},
+	{0, []byte("\x30\x26\xb2\x75\x8e\x66\xcf\x11"), "asf", nil},
+	{0, []byte("Extended Module:"), "xm", nil},
+	{0, []byte("IMPM"), "it", nil},
+	{44, []byte("SCRM"), "s3m", nil},
+	{0, []byte("#!AMR"), "amr", nil},
+	{0, []byte("MThd"), "midi", nil},
+}
+
+// reader serves small header reads from a read-ahead window over an
+// io.ReaderAt, and counts the underlying calls.
+type reader struct {
+	r     io.ReaderAt
+	size  int64
+	win   []byte // bytes [off, off+len(win)) of the file
+	off   int64
+	calls int   // ReadAt calls made
+	bytes int64 // bytes requested from r
+	err   error // first non-EOF read error
+}
+
+// window is the read-ahead size: big enough for nearly every header set
+// (ID3v2 without art, MP4 moov of a short track, Ogg BOS pages) in one call.
+const window = 64 << 10
+
+// maxRead caps a single request; parsers never need more at once.
+const maxRead = 1 << 20
+
+func newReader(r io.ReaderAt, size int64) *reader {
+	if size < 0 {
+		size = 0
+	}
+	return &reader{r: r, size: size}
+}
+
+// upTo returns up to n bytes at off, fewer only at the end of the file or
+// on a read error. The slice stays valid after later calls.
+func (rd *reader) upTo(off int64, n int) []byte {
+	if off < 0 || off >= rd.size || n <= 0 {
+		return nil
+	}
+	n = min(n, maxRead)
+	if rem := rd.size - off; int64(n) > rem {
+		n = int(rem)
+	}
+	if off >= rd.off && off+int64(n) <= rd.off+int64(len(rd.win)) {
+		return rd.win[off-rd.off : off-rd.off+int64(n)]
+	}
+	if rd.err != nil {
+		return nil
+	}
+	ln := max(n, window)
+	if rem := rd.size - off; int64(ln) > rem {
+		ln = int(rem)
+	}
+	buf := make([]byte, ln)
+	rd.calls++
+	rd.bytes += int64(ln)
+	got, err := rd.r.ReadAt(buf, off)
+	if err != nil && err != io.EOF {
+		rd.err = err
+	}
+	rd.win, rd.off = buf[:got], off
+	return buf[:min(got, n)]
+}
+
+// at returns exactly n bytes at off, or nil if the file is too short.
+func (rd *reader) at(off int64, n int) []byte {
+	b := rd.upTo(off, n)
+	if len(b) != n {
+		return nil
+	}
+	return b
+}
+
+// tail reads up to n bytes ending at the end of the file in one call and
+// returns them with their offset.
+func (rd *reader) tail(n int) ([]byte, int64) {
+	off := max(rd.size-int64(n), 0)
+	return rd.upTo(off, n), off
+}
+
+// fail returns the read error if one happened, else err.
+func (rd *reader) fail(err error) error {
+	if rd.err != nil {
+		return rd.err
+	}
+	return err
+}
+
+// msec converts a count of units at rate per second to milliseconds,
+// saturating at the uint32 limit (49 days).
+func msec(units uint64, rate uint64) uint32 {
+	if rate == 0 {
+		return 0
+	}
+	const lim = 1<<32 - 1
+	// units*1000 could overflow; divide first when it is large.
+	var ms uint64
+	if units < (1<<64-1)/1000 {
+		ms = units * 1000 / rate
+	} else {
+		ms = units / rate * 1000
+	}
+	if ms > lim {
+		return lim
+	}
+	return uint32(ms)
+}
+
+// kbps returns the average bitrate of n bytes played over ms milliseconds.
+func kbps(n int64, ms uint32) int {
+	if ms == 0 || n <= 0 {
+		return 0
+	}
+	return int(uint64(n) * 8 / uint64(ms))
 }

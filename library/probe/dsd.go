@@ -1,0 +1,78 @@
+package probe
+
+import (
+	"encoding/binary"
+	"fmt"
+)
+
+// probeDSF reads a Sony DSD Stream File: a "DSD " header chunk, then a
+// "fmt " chunk with the sample count and the 1-bit sampling frequency.
+func probeDSF(rd *reader) (Info, error) {
+	info := Info{Container: "dsf", Codec: "dsd"}
+	b := rd.at(0, 80)
+	if b == nil || string(b[28:32]) != "fmt " {
+		return info, rd.fail(fmt.Errorf("dsf: %w", errTruncated))
+	}
+	info.Channels = int(binary.LittleEndian.Uint32(b[52:]))
+	info.SampleRate = int(binary.LittleEndian.Uint32(b[56:]))
+	info.BitsPerSample = 1
+	samples := binary.LittleEndian.Uint64(b[64:])
+	info.DurationMS = msec(samples, uint64(info.SampleRate))
+	info.Bitrate = info.SampleRate * info.Channels / 1000
+	return info, nil
+}
+
+// probeDFF reads a DSDIFF file: a FRM8 form of type "DSD " whose PROP
+// chunk holds the rate ("FS  "), channels ("CHNL") and compression
+// ("CMPR"), followed by the "DSD " (raw) or "DST " (compressed) sound data.
+func probeDFF(rd *reader) (Info, error) {
+	info := Info{Container: "dff", Codec: "dsd", BitsPerSample: 1}
+	if h := rd.at(0, 16); h == nil || string(h[12:16]) != "DSD " {
+		return info, rd.fail(fmt.Errorf("%w: FRM8 form is not DSD", ErrUnknownFormat))
+	}
+	var dataBytes int64
+	var dstFrames, dstRate int
+	walkDFF(rd, 16, rd.size, func(c Chunk) bool {
+		switch c.ID {
+		case "PROP":
+			if t := rd.at(c.Offset, 4); string(t) != "SND " {
+				return true
+			}
+			walkDFF(rd, c.Offset+4, c.Offset+c.Size, func(p Chunk) bool {
+				b := rd.at(p.Offset, int(min(p.Size, 4)))
+				switch {
+				case p.ID == "FS  " && len(b) == 4:
+					info.SampleRate = int(binary.BigEndian.Uint32(b))
+				case p.ID == "CHNL" && len(b) >= 2:
+					info.Channels = int(binary.BigEndian.Uint16(b))
+				case p.ID == "CMPR" && len(b) == 4 && string(b) == "DST ":
+					info.Codec = "dst"
+				}
+				return true
+			})
+		case "DSD ":
+			dataBytes = c.Size
+			return false
+		case "DST ":
+			walkDFF(rd, c.Offset, c.Offset+c.Size, func(p Chunk) bool {
+				if b := rd.at(p.Offset, 6); p.ID == "FRTE" && b != nil {
+					dstFrames, dstRate = int(binary.BigEndian.Uint32(b)), int(binary.BigEndian.Uint16(b[4:]))
+				}
+				return false // FRTE comes first
+			})
+			return false
+		}
+		return true
+	})
+	if info.SampleRate == 0 {
+		return info, rd.fail(fmt.Errorf("dff: %w: no sample rate", errTruncated))
+	}
+	switch {
+	case dataBytes > 0 && info.Channels > 0:
+		info.DurationMS = msec(uint64(dataBytes)*8/uint64(info.Channels), uint64(info.SampleRate))
+	case dstFrames > 0 && dstRate > 0:
+		info.DurationMS = msec(uint64(dstFrames), uint64(dstRate))
+	}
+	info.Bitrate = info.SampleRate * info.Channels / 1000
+	return info, nil
+}

@@ -1,0 +1,376 @@
+package probe
+
+import (
+	"encoding/binary"
+	"math"
+	"strings"
+)
+
+// mp4Starts lists the box types an MP4/M4A/MOV file may begin with. Most
+// start with ftyp, but moov-first, free/wide-first and mdat-first files
+// exist (QuickTime, some streaming muxers).
+var mp4Starts = []string{"ftyp", "moov", "free", "wide", "mdat", "skip", "pnot", "junk"}
+
+func isMP4(head []byte) bool {
+	if len(head) < 8 {
+		return false
+	}
+	n := binary.BigEndian.Uint32(head)
+	if n != 0 && n != 1 && n < 8 {
+		return false
+	}
+	for _, t := range mp4Starts {
+		if string(head[4:8]) == t {
+			return true
+		}
+	}
+	return false
+}
+
+// box is one MP4 box: its type and the extent of its payload.
+type box struct {
+	typ        string
+	start, end int64 // payload
+}
+
+// maxBoxes bounds how many boxes one level of the walk visits.
+const maxBoxes = 4096
+
+// boxes calls fn for each box in [off, end) until fn returns false.
+// Sizes are clamped to end; size 0 means "to the end", size 1 a 64-bit size.
+func boxes(rd *reader, off, end int64, fn func(box) bool) {
+	for range maxBoxes {
+		if off+8 > end {
+			return
+		}
+		h := rd.at(off, 16)
+		if h == nil {
+			h = rd.at(off, 8)
+			if h == nil {
+				return
+			}
+		}
+		size := int64(binary.BigEndian.Uint32(h))
+		hdr := int64(8)
+		switch size {
+		case 0:
+			size = end - off
+		case 1:
+			if len(h) < 16 {
+				return
+			}
+			u := binary.BigEndian.Uint64(h[8:])
+			if u > uint64(end-off) {
+				u = uint64(end - off)
+			}
+			size, hdr = int64(u), 16
+		}
+		if size < hdr {
+			return // corrupt; a box cannot be smaller than its header
+		}
+		size = min(size, end-off)
+		if !fn(box{typ: string(h[4:8]), start: off + hdr, end: off + size}) {
+			return
+		}
+		off += size
+	}
+}
+
+// find returns the first child of type typ in [off, end).
+func find(rd *reader, off, end int64, typ string) (box, bool) {
+	var found box
+	ok := false
+	boxes(rd, off, end, func(b box) bool {
+		if b.typ == typ {
+			found, ok = b, true
+			return false
+		}
+		return true
+	})
+	return found, ok
+}
+
+// path follows a chain of child types from b.
+func path(rd *reader, b box, types ...string) (box, bool) {
+	for _, t := range types {
+		var ok bool
+		if b, ok = find(rd, b.start, b.end, t); !ok {
+			return b, false
+		}
+	}
+	return b, true
+}
+
+// mp4Track is what one trak tells us.
+type mp4Track struct {
+	handler   string
+	timescale uint32
+	duration  uint64
+	entry     string // stsd sample entry type
+	codec     string
+	rate      int
+	channels  int
+	bits      int
+	bitrate   int // kbit/s from esds or alac, 0 if unknown
+}
+
+// mp4Codecs maps stsd sample entry types to codec names.
+var mp4Codecs = map[string]string{
+	"mp4a": "aac", "alac": "alac", "ac-3": "ac3", "ec-3": "eac3", "ac-4": "ac4",
+	"fLaC": "flac", "Opus": "opus", ".mp3": "mp3", "samr": "amr", "sawb": "amr-wb",
+	"lpcm": "pcm", "sowt": "pcm", "twos": "pcm", "in24": "pcm", "in32": "pcm", "raw ": "pcm",
+	"NONE": "pcm", "fl32": "pcm_float", "fl64": "pcm_float", "alaw": "alaw", "ulaw": "ulaw",
+	"ima4": "adpcm_ima", "dtsc": "dts", "dtsh": "dts", "dtsl": "dts", "mlpa": "truehd",
+}
+
+// esdsCodecs maps MPEG-4 objectTypeIndication values for mp4a entries.
+var esdsCodecs = map[byte]string{
+	0x40: "aac", 0x66: "aac", 0x67: "aac", 0x68: "aac",
+	0x69: "mp3", 0x6b: "mp3", 0xa5: "ac3", 0xa6: "eac3", 0xa9: "dts", 0xdd: "vorbis",
+}
+
+func probeMP4(rd *reader) (Info, error) {
+	var moov box
+	var haveMoov bool
+	var mdatBytes int64
+	boxes(rd, 0, rd.size, func(b box) bool {
+		switch b.typ {
+		case "moov":
+			if !haveMoov {
+				moov, haveMoov = b, true
+			}
+		case "mdat":
+			mdatBytes += b.end - b.start
+		}
+		return true
+	})
+	info := Info{Container: "mp4"}
+	if !haveMoov {
+		return info, rd.fail(errTruncated)
+	}
+	var tracks []mp4Track
+	var mvScale uint32
+	var mvDur uint64
+	boxes(rd, moov.start, moov.end, func(b box) bool {
+		switch b.typ {
+		case "mvhd":
+			mvScale, mvDur = mediaHeader(rd, b)
+		case "trak":
+			tracks = append(tracks, readTrak(rd, b))
+		}
+		return len(tracks) < 64
+	})
+	t, ok := audioTrack(tracks)
+	if !ok {
+		return info, rd.fail(ErrNoAudio)
+	}
+	info.Codec, info.SampleRate, info.Channels, info.BitsPerSample = t.codec, t.rate, t.channels, t.bits
+	switch {
+	case t.timescale > 0 && t.duration > 0:
+		info.DurationMS = msec(t.duration, uint64(t.timescale))
+	case mvScale > 0:
+		info.DurationMS = msec(mvDur, uint64(mvScale))
+	}
+	info.Bitrate = t.bitrate
+	if info.Bitrate == 0 && len(tracks) == 1 {
+		// The only track: all media data is its audio.
+		info.Bitrate = kbps(mdatBytes, info.DurationMS)
+	}
+	if info.Codec == "pcm" || info.Codec == "pcm_float" {
+		info.Bitrate = info.SampleRate * info.Channels * info.BitsPerSample / 1000
+	}
+	return info, nil
+}
+
+// audioTrack picks the first sound track, or failing that the first track
+// whose sample entry is a known audio codec.
+func audioTrack(tracks []mp4Track) (mp4Track, bool) {
+	for _, t := range tracks {
+		if t.handler == "soun" && t.entry != "" {
+			return t, true
+		}
+	}
+	for _, t := range tracks {
+		if _, ok := mp4Codecs[t.entry]; ok {
+			return t, true
+		}
+	}
+	return mp4Track{}, false
+}
+
+// mediaHeader reads timescale and duration from an mvhd or mdhd box.
+func mediaHeader(rd *reader, b box) (scale uint32, dur uint64) {
+	p := rd.at(b.start, 32)
+	if p == nil {
+		return 0, 0
+	}
+	if p[0] == 1 {
+		scale, dur = binary.BigEndian.Uint32(p[20:]), binary.BigEndian.Uint64(p[24:])
+		if dur == math.MaxUint64 {
+			dur = 0
+		}
+	} else {
+		scale, dur = binary.BigEndian.Uint32(p[12:]), uint64(binary.BigEndian.Uint32(p[16:]))
+		if dur == math.MaxUint32 {
+			dur = 0
+		}
+	}
+	return scale, dur
+}
+
+func readTrak(rd *reader, trak box) mp4Track {
+	var t mp4Track
+	mdia, ok := find(rd, trak.start, trak.end, "mdia")
+	if !ok {
+		return t
+	}
+	if b, ok := find(rd, mdia.start, mdia.end, "mdhd"); ok {
+		t.timescale, t.duration = mediaHeader(rd, b)
+	}
+	if b, ok := find(rd, mdia.start, mdia.end, "hdlr"); ok {
+		if p := rd.at(b.start, 12); p != nil {
+			t.handler = string(p[8:12])
+		}
+	}
+	stsd, ok := path(rd, mdia, "minf", "stbl", "stsd")
+	if !ok {
+		return t
+	}
+	// stsd: version/flags, entry count, then the first sample entry box.
+	boxes(rd, stsd.start+8, stsd.end, func(e box) bool {
+		t.entry = e.typ
+		readSampleEntry(rd, e, &t)
+		return false
+	})
+	return t
+}
+
+// readSampleEntry reads an audio sample entry and its codec-specific child
+// boxes (esds, alac, dfLa, dOps).
+func readSampleEntry(rd *reader, e box, t *mp4Track) {
+	t.codec = mp4Codecs[e.typ]
+	if t.codec == "" {
+		t.codec = strings.ToLower(strings.TrimRight(strings.Map(printable, e.typ), " "))
+	}
+	p := rd.at(e.start, 28)
+	if p == nil {
+		return
+	}
+	version := binary.BigEndian.Uint16(p[8:])
+	t.channels = int(binary.BigEndian.Uint16(p[16:]))
+	t.bits = int(binary.BigEndian.Uint16(p[18:]))
+	t.rate = int(binary.BigEndian.Uint32(p[24:]) >> 16)
+	children := e.start + 28
+	switch version {
+	case 1:
+		children += 16
+	case 2:
+		children += 36
+		if q := rd.at(e.start+28, 36); q != nil {
+			r := math.Float64frombits(binary.BigEndian.Uint64(q[4:]))
+			if r > 0 && r < 1e7 {
+				t.rate = int(r)
+			}
+			t.channels = int(binary.BigEndian.Uint32(q[12:]))
+			t.bits = int(binary.BigEndian.Uint32(q[20:]))
+		}
+	}
+	if t.rate == 0 {
+		t.rate = int(t.timescale)
+	}
+	boxes(rd, children, e.end, func(c box) bool {
+		switch c.typ {
+		case "esds":
+			readESDS(rd, c, t)
+		case "alac":
+			// Full box header, then the ALACSpecificConfig.
+			if q := rd.at(c.start+4, 24); q != nil {
+				t.bits = int(q[5])
+				t.channels = int(q[9])
+				if br := binary.BigEndian.Uint32(q[16:]); br > 0 {
+					t.bitrate = int(br / 1000)
+				}
+				if r := binary.BigEndian.Uint32(q[20:]); r > 0 {
+					t.rate = int(r)
+				}
+			}
+		case "dfLa":
+			// Full box header, then FLAC metadata blocks: STREAMINFO first.
+			if q := rd.at(c.start+4, 4+34); q != nil && q[0]&0x7f == 0 {
+				if si, ok := parseStreamInfo(q[4:]); ok {
+					t.rate, t.channels, t.bits = si.rate, si.channels, si.bits
+				}
+			}
+		case "dOps":
+			if q := rd.at(c.start, 2); q != nil {
+				t.channels = int(q[1])
+			}
+			t.rate = 48000
+		}
+		return true
+	})
+	switch t.codec {
+	case "aac", "mp3", "ac3", "eac3", "opus", "vorbis", "amr", "amr-wb", "dts", "ac4":
+		t.bits = 0 // the 16 in the sample entry is a placeholder for lossy codecs
+	}
+}
+
+func printable(r rune) rune {
+	if r < 0x20 || r > 0x7e {
+		return -1
+	}
+	return r
+}
+
+// readESDS reads the decoder config descriptor: object type and bitrate.
+func readESDS(rd *reader, c box, t *mp4Track) {
+	n := int(min(c.end-c.start, 256))
+	p := rd.at(c.start, n)
+	if len(p) < 4 {
+		return
+	}
+	p = p[4:] // version and flags
+	for len(p) >= 2 {
+		tag := p[0]
+		p = p[1:]
+		size := 0
+		for i := 0; i < 4 && len(p) > 0; i++ {
+			b := p[0]
+			p = p[1:]
+			size = size<<7 | int(b&0x7f)
+			if b&0x80 == 0 {
+				break
+			}
+		}
+		switch tag {
+		case 0x03: // ES_Descriptor: ES_ID, flags, optional fields
+			if len(p) < 3 {
+				return
+			}
+			flags := p[2]
+			p = p[3:]
+			if flags&0x80 != 0 && len(p) >= 2 {
+				p = p[2:]
+			}
+			if flags&0x40 != 0 && len(p) >= 1 {
+				p = p[min(1+int(p[0]), len(p)):]
+			}
+			if flags&0x20 != 0 && len(p) >= 2 {
+				p = p[2:]
+			}
+		case 0x04: // DecoderConfigDescriptor
+			if len(p) < 13 {
+				return
+			}
+			if c, ok := esdsCodecs[p[0]]; ok {
+				t.codec = c
+			}
+			if br := binary.BigEndian.Uint32(p[9:]); br > 0 {
+				t.bitrate = int((br + 500) / 1000)
+			}
+			return
+		default:
+			p = p[min(size, len(p)):]
+		}
+	}
+}

@@ -1,0 +1,70 @@
+package probe
+
+import (
+	"encoding/binary"
+	"fmt"
+)
+
+// wavCodecs maps WAVE format tags to codec names.
+var wavCodecs = map[uint16]string{
+	0x0001: "pcm", 0x0003: "pcm_float", 0x0006: "alaw", 0x0007: "ulaw",
+	0x0002: "adpcm_ms", 0x0011: "adpcm_ima", 0x0031: "gsm", 0x0050: "mp2", 0x0055: "mp3",
+	0x00ff: "aac", 0x1610: "aac", 0x2000: "ac3", 0x2001: "dts", 0xf1ac: "flac",
+}
+
+func probeWAV(rd *reader) (Info, error) {
+	info := Info{Container: "wav"}
+	if h := rd.at(0, 12); h == nil || string(h[8:12]) != "WAVE" {
+		return info, rd.fail(ErrUnknownFormat)
+	}
+	var fmtc, data Chunk
+	var haveFmt, haveData bool
+	var factSamples uint32
+	walkRIFF(rd, func(c Chunk) bool {
+		switch c.ID {
+		case "fmt ":
+			fmtc, haveFmt = c, true
+		case "fact":
+			if b := rd.at(c.Offset, 4); b != nil && c.Size >= 4 {
+				factSamples = binary.LittleEndian.Uint32(b)
+			}
+		case "data":
+			data, haveData = c, true
+		}
+		return !(haveFmt && haveData)
+	})
+	if !haveFmt {
+		return info, rd.fail(fmt.Errorf("wav: %w: no fmt chunk", errTruncated))
+	}
+	b := rd.at(fmtc.Offset, int(min(fmtc.Size, 40)))
+	if len(b) < 16 {
+		return info, rd.fail(fmt.Errorf("wav: %w: short fmt chunk", errTruncated))
+	}
+	tag := binary.LittleEndian.Uint16(b)
+	if tag == 0xfffe && len(b) >= 26 {
+		tag = binary.LittleEndian.Uint16(b[24:]) // extensible: the subformat GUID's first two bytes
+	}
+	info.Codec = wavCodecs[tag]
+	if info.Codec == "" {
+		info.Codec = fmt.Sprintf("wav_0x%04x", tag)
+	}
+	info.Channels = int(binary.LittleEndian.Uint16(b[2:]))
+	info.SampleRate = int(binary.LittleEndian.Uint32(b[4:]))
+	byteRate := binary.LittleEndian.Uint32(b[8:])
+	bits := int(binary.LittleEndian.Uint16(b[14:]))
+	pcm := info.Codec == "pcm" || info.Codec == "pcm_float" || info.Codec == "alaw" || info.Codec == "ulaw"
+	if pcm {
+		info.BitsPerSample = bits
+	}
+	info.Bitrate = int(uint64(byteRate) * 8 / 1000)
+	if !haveData {
+		return info, nil
+	}
+	switch {
+	case !pcm && factSamples > 0 && info.SampleRate > 0:
+		info.DurationMS = msec(uint64(factSamples), uint64(info.SampleRate))
+	case byteRate > 0:
+		info.DurationMS = msec(uint64(data.Size), uint64(byteRate))
+	}
+	return info, nil
+}
