@@ -1,15 +1,18 @@
 module github.com/daapd/daapd
 
-go 1.26
+go 1.26.0
 
 require (
-	github.com/brutella/dnssd v1.2.14 // indirect
+	github.com/brutella/dnssd v1.2.14
+	github.com/godbus/dbus/v5 v5.2.4
+	github.com/holoplot/go-avahi v1.0.1
+)
+
+require (
 	github.com/dhowden/tag v0.0.0-20240417053706-3d75831295e8 // indirect
 	github.com/fsnotify/fsnotify v1.10.1 // indirect
 	github.com/go-chi/chi/v5 v5.5.0 // indirect
-	github.com/godbus/dbus/v5 v5.2.4 // indirect
 	github.com/google/go-cmp v0.7.0 // indirect
-	github.com/holoplot/go-avahi v1.0.1 // indirect
 	github.com/miekg/dns v1.1.61 // indirect
 	github.com/vishvananda/netlink v1.2.1-beta.2 // indirect
 	github.com/vishvananda/netns v0.0.0-20200728191858-db3c7e526aae // indirect
