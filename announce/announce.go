@@ -1,0 +1,323 @@
+// Package announce publishes the DAAP share as a Bonjour/mDNS service
+// (_daap._tcp), either through the system's avahi-daemon over D-Bus or with
+// an embedded responder (brutella/dnssd), and withdraws it on Close.
+//
+// Only one mDNS responder should own a host: with ModeAuto the share goes
+// through avahi-daemon when it runs, and the embedded responder is the
+// fallback for containers and minimal systems. shared/docs/mdns.md holds the
+// measurements behind every choice here.
+package announce
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/godbus/dbus/v5"
+)
+
+const serviceType = "_daap._tcp"
+
+// closeTimeout bounds Close: the embedded goodbye takes 250 ms per interface.
+const closeTimeout = 2 * time.Second
+
+// Service is what gets announced.
+type Service struct {
+	Name       string // desired instance name (may be renamed on conflict)
+	Port       int
+	DatabaseID string // 16 hex digits, persisted by the caller (also Machine ID)
+	Password   bool
+}
+
+// Options choose and configure the backend.
+type Options struct {
+	Mode Mode
+	// Interfaces to announce on; empty means every usable one, skipping
+	// loopback and docker*, br-* and veth* (unless nothing else is usable).
+	// The embedded responder still listens on all interfaces, and in
+	// brutella/dnssd v1.2.14 answers PTR/SRV/TXT queries arriving on others
+	// (without addresses). With avahi, empty leaves the choice to
+	// avahi-daemon's own allow-interfaces/deny-interfaces.
+	Interfaces []string
+	// IPv4Only announces only IPv4 addresses. Embedded: A records only (the
+	// queries are still answered over IPv6 multicast too); with several
+	// interfaces each one answers with the IPv4 addresses of all selected
+	// interfaces, a dnssd v1.2.14 limitation (Config.IPs is global).
+	// Avahi: the service is published on IPv4 only.
+	IPv4Only bool
+	// HostLabel is the embedded responder's host label; default
+	// "<hostname>-daapd", sanitised. Never the machine's own host name.
+	HostLabel string
+	Log       *slog.Logger // nil: discard
+}
+
+// publisher is one running backend.
+type publisher interface {
+	Name() string
+	Close() error
+}
+
+// Announcer is a running announcement; see Start.
+type Announcer struct {
+	log     *slog.Logger
+	opts    Options
+	embCfg  embeddedConfig
+	backend string
+
+	env probes
+
+	mu       sync.Mutex // serialises Update and Close
+	svc      Service
+	pub      publisher // nil when off or after a failed embedded Update
+	name     string    // final name when pub is nil
+	closed   bool
+	closeErr error
+}
+
+// Start announces s and returns once it is registered (its final name is
+// known), or with a one-line error. ctx bounds only the start-up; the
+// announcement lasts until Close. An explicit ModeAvahi or ModeEmbedded whose
+// backend fails is an error; ModeAuto falls back (avahi → embedded → off)
+// and logs why.
+func Start(ctx context.Context, s Service, o Options) (*Announcer, error) {
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	if err := validate(s); err != nil {
+		return nil, err
+	}
+	mode, err := ParseMode(string(o.Mode))
+	if err != nil {
+		return nil, fmt.Errorf("announce: %w", err)
+	}
+	return start(ctx, s, o, mode, systemProbes)
+}
+
+// probes are the outside world Start looks at and the backends it starts;
+// tests replace them.
+type probes struct {
+	avahi         func(context.Context) (*dbus.Conn, facts)
+	port5353      func() error
+	links         func() ([]link, error)
+	hostname      func() string
+	startAvahi    func(context.Context, *dbus.Conn, Service, Options, *slog.Logger) (publisher, error)
+	startEmbedded func(context.Context, Service, embeddedConfig) (publisher, error)
+}
+
+var systemProbes = probes{
+	avahi: probeAvahi,
+	port5353: func() error {
+		c, err := net.ListenPacket("udp4", ":5353") // no SO_REUSEADDR: fails if any responder holds it
+		if err == nil {
+			c.Close()
+		}
+		return err
+	},
+	links:    systemLinks,
+	hostname: osHostname,
+	startAvahi: func(ctx context.Context, c *dbus.Conn, s Service, o Options, l *slog.Logger) (publisher, error) {
+		return startAvahi(ctx, c, s, o.Interfaces, o.IPv4Only, l)
+	},
+	startEmbedded: func(ctx context.Context, s Service, c embeddedConfig) (publisher, error) {
+		return startEmbedded(ctx, s, c)
+	},
+}
+
+func start(ctx context.Context, s Service, o Options, mode Mode, env probes) (*Announcer, error) {
+	a := &Announcer{log: o.Log, opts: o, env: env, svc: s, name: instanceName(s.Name)}
+	if err := a.start(ctx, mode); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+func validate(s Service) error {
+	var errs []error
+	if instanceName(s.Name) == "" {
+		errs = append(errs, errors.New("empty service name"))
+	}
+	if s.Port < 1 || s.Port > 65535 {
+		errs = append(errs, fmt.Errorf("port %d out of range", s.Port))
+	}
+	if !isHex16(s.DatabaseID) {
+		errs = append(errs, fmt.Errorf("database ID %q is not 16 hex digits", s.DatabaseID))
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("announce: %w", errors.Join(errs...))
+	}
+	return nil
+}
+
+func isHex16(s string) bool {
+	if len(s) != 16 {
+		return false
+	}
+	for _, c := range []byte(s) {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+			return false
+		}
+	}
+	return true
+}
+
+func (a *Announcer) start(ctx context.Context, mode Mode) error {
+	log, env := a.log, a.env
+	var f facts
+	var conn *dbus.Conn
+	if mode == ModeAuto || mode == ModeAvahi {
+		conn, f = env.avahi(ctx)
+	}
+	if mode == ModeAuto || mode == ModeEmbedded {
+		f.Port5353 = env.port5353()
+	}
+	c, err := choose(mode, f)
+	if err != nil {
+		closeConn(conn)
+		return fmt.Errorf("announce: %w", err)
+	}
+	if c.Backend != "avahi" {
+		closeConn(conn)
+	}
+	switch c.Backend {
+	case "off":
+		a.backend = "off"
+		log.Info("announce: not announcing (mdns mode off)")
+		return nil
+	case "avahi":
+		pub, err := env.startAvahi(ctx, conn, a.svc, a.opts, log)
+		if err == nil {
+			a.use("avahi", pub, c.Why)
+			return nil
+		}
+		if mode != ModeAuto {
+			return fmt.Errorf("announce: %w", err)
+		}
+		c = choice{Backend: "embedded", Why: "auto: publishing through avahi-daemon failed: " + err.Error()}
+		if f.Port5353 = env.port5353(); f.Port5353 != nil {
+			c.Warn = "UDP port 5353 is held by another mDNS stack (" + f.Port5353.Error() + "); the embedded responder shares it"
+		}
+	}
+	// embedded
+	if c.Warn != "" {
+		log.Warn("announce: " + c.Warn)
+	}
+	pub, err := a.startEmbedded(ctx)
+	if err != nil {
+		if mode != ModeAuto {
+			return fmt.Errorf("announce: %w", err)
+		}
+		a.backend = "off"
+		log.Error("announce: not announcing; the share is reachable only by address", "why", c.Why, "err", err)
+		return nil
+	}
+	a.use("embedded", pub, c.Why)
+	return nil
+}
+
+// use records the running backend and logs the one line saying which and why.
+func (a *Announcer) use(backend string, p publisher, why string) {
+	a.backend, a.pub = backend, p
+	a.log.Info("announce: published", "backend", backend, "why", why, "name", p.Name(), "type", serviceType, "port", a.svc.Port)
+}
+
+// startEmbedded selects the interfaces and host label and starts dnssd.
+func (a *Announcer) startEmbedded(ctx context.Context) (publisher, error) {
+	env := a.env
+	links, err := env.links()
+	if err != nil {
+		return nil, fmt.Errorf("embedded: %w", err)
+	}
+	sel, err := selectLinks(links, a.opts.Interfaces, a.opts.IPv4Only)
+	if err != nil {
+		return nil, fmt.Errorf("embedded: %w", err)
+	}
+	if sel.Note != "" {
+		a.log.Warn("announce: interfaces: " + sel.Note)
+	}
+	c := embeddedConfig{Host: hostLabel(a.opts.HostLabel, env.hostname()), Log: a.log}
+	if !sel.All {
+		c.Ifaces = sel.Names
+	}
+	if a.opts.IPv4Only {
+		c.IPv4 = ipv4Addrs(links, sel.Names)
+	}
+	a.embCfg = c
+	a.log.Debug("announce: embedded responder", "host", c.Host+".local", "interfaces", sel.Names)
+	return env.startEmbedded(ctx, a.svc, c)
+}
+
+// Name returns the final instance name, after any conflict renaming.
+func (a *Announcer) Name() string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.pub != nil {
+		return a.pub.Name()
+	}
+	return a.name
+}
+
+// Backend returns "avahi", "embedded" or "off".
+func (a *Announcer) Backend() string { return a.backend }
+
+// Update announces a changed service (name, password, port). Avahi updates
+// the TXT record in place or re-registers a new name; the embedded responder
+// always re-registers (withdraw, probe, announce), because dnssd v1.2.14's
+// UpdateText races with its query handler.
+func (a *Announcer) Update(s Service) error {
+	if err := validate(s); err != nil {
+		return err
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.closed {
+		return errors.New("announce: update after Close")
+	}
+	a.svc, a.name = s, instanceName(s.Name)
+	if u, ok := a.pub.(interface{ Update(Service) error }); ok {
+		return u.Update(s)
+	}
+	if a.backend != "embedded" {
+		return nil // off
+	}
+	if a.pub != nil {
+		if err := a.pub.Close(); err != nil {
+			a.log.Warn("announce: withdrawing the old announcement", "err", err)
+		}
+		a.pub = nil
+	}
+	p, err := a.env.startEmbedded(context.Background(), s, a.embCfg)
+	if err != nil {
+		return fmt.Errorf("announce: re-register: %w", err)
+	}
+	a.pub = p
+	a.log.Info("announce: re-registered", "backend", a.backend, "name", p.Name(), "password", s.Password)
+	return nil
+}
+
+// Close withdraws the announcement (goodbye packets, or an avahi entry group
+// reset) and waits for it, at most about 2 s. It is idempotent.
+func (a *Announcer) Close() error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.closed {
+		return a.closeErr
+	}
+	a.closed = true
+	if a.pub != nil {
+		a.closeErr = a.pub.Close()
+		if a.closeErr == nil {
+			a.log.Info("announce: withdrawn", "backend", a.backend, "name", a.pub.Name())
+		}
+	}
+	return a.closeErr
+}
+
+func closeConn(c *dbus.Conn) {
+	if c != nil {
+		c.Close()
+	}
+}
