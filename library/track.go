@@ -17,6 +17,9 @@ type Track struct {
 
 	Root string // absolute music root the file was found under
 	Path string // relative to Root, slash-separated, Unicode NFC
+	// DiskPath is the on-disk relative path when it differs from Path (a
+	// name stored in NFD, as macOS shares do); empty otherwise.
+	DiskPath string
 
 	Title       string // falls back to the file name without extension
 	Artist      string
@@ -53,11 +56,20 @@ type Track struct {
 	Added   time.Time // when daapd first saw the file (UTC)
 
 	Artwork Artwork
-	Missing bool // the file's root is unavailable (unmounted); kept, not deleted
+	// Missing says the file's root or folder was unavailable (unmounted,
+	// unreadable) at the last scan: the track is kept as it was, not
+	// deleted, and its file may not open.
+	Missing bool
 }
 
 // AbsPath is the file's location on disk.
-func (t *Track) AbsPath() string { return filepath.Join(t.Root, filepath.FromSlash(t.Path)) }
+func (t *Track) AbsPath() string {
+	p := t.Path
+	if t.DiskPath != "" {
+		p = t.DiskPath
+	}
+	return filepath.Join(t.Root, filepath.FromSlash(p))
+}
 
 // ArtworkSource says where a track's cover image lives.
 type ArtworkSource uint8

@@ -1,0 +1,276 @@
+package library
+
+import (
+	"bytes"
+	"cmp"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+)
+
+// Identities are derived from a 64-bit FNV-1a hash of the library id, a root
+// tag and the track's relative path, finished with the splitmix64 mixer so
+// that paths differing in one byte land far apart. Item ids live in
+// [minItemID, 2³²) because Music.app misbehaves with small, reused ids.
+// Collisions are resolved deterministically (see assignIDs), so the ids are a
+// pure function of the library id and the set of paths.
+
+// minItemID is the smallest item or playlist id handed out. Ids below it are
+// left to fixed containers (the base playlist is 1).
+const minItemID = 1000
+
+// libraryIDFile is the file under the state directory holding the library id.
+const libraryIDFile = "library-id"
+
+const (
+	fnvOffset = 14695981039346656037
+	fnvPrime  = 1099511628211
+)
+
+// hasher is an allocation-free FNV-1a 64 over several strings.
+type hasher uint64
+
+func newHasher() hasher { return fnvOffset }
+
+func (h hasher) str(s string) hasher {
+	for i := 0; i < len(s); i++ {
+		h = (h ^ hasher(s[i])) * fnvPrime
+	}
+	return (h ^ 0xff) * fnvPrime // separator: 0xff never occurs in UTF-8
+}
+
+func (h hasher) num(n int) hasher {
+	for ; n > 0; n >>= 8 {
+		h = (h ^ hasher(n&0xff)) * fnvPrime
+	}
+	return (h ^ 0xfe) * fnvPrime
+}
+
+// mix is the splitmix64 finaliser.
+func mix(x uint64) uint64 {
+	x ^= x >> 30
+	x *= 0xbf58476d1ce4e5b9
+	x ^= x >> 27
+	x *= 0x94d049bb133111eb
+	x ^= x >> 31
+	return x
+}
+
+// itemID maps a key hash to an item id in [minItemID, 2³²).
+func itemID(h hasher) uint32 {
+	return minItemID + uint32(mix(uint64(h)^0x6974656d)%(1<<32-minItemID))
+}
+
+// persistentID maps a key hash to a non-zero persistent id.
+func persistentID(h hasher) uint64 {
+	p := mix(uint64(h) ^ 0x70657273)
+	if p == 0 {
+		p = 1
+	}
+	return p
+}
+
+// keyHash is the identity hash of a file: library id, root tag and path.
+// The first root's tag is empty, so a single-root library keeps its ids when
+// its mount point moves; other roots are told apart by their path.
+func keyHash(libID, rootTag, path string, attempt int) hasher {
+	return newHasher().str(libID).str(rootTag).str(path).num(attempt)
+}
+
+// assignUnique gives each of n items a distinct id. base(i) is item i's
+// preferred id; items must be in a deterministic order (the catalog's).
+// When several items share a base id the first keeps it and the others try
+// rehash(i, 1), rehash(i, 2), … until they find an id that no item wants as
+// its base and no earlier item took, so adding a file rarely moves an
+// existing id.
+func assignUnique[T comparable](n int, base func(i int) T, rehash func(i, attempt int) T) []T {
+	ids := make([]T, n)
+	taken := make(map[T]bool, n)
+	var dup []int
+	for i := range n {
+		ids[i] = base(i)
+		if taken[ids[i]] {
+			dup = append(dup, i)
+			continue
+		}
+		taken[ids[i]] = true
+	}
+	for _, i := range dup {
+		for attempt := 1; ; attempt++ {
+			id := rehash(i, attempt)
+			if !taken[id] {
+				taken[id] = true
+				ids[i] = id
+				break
+			}
+		}
+	}
+	return ids
+}
+
+// assignIDs sets ID and PersistentID of tracks, which must be sorted in
+// catalog order. A track that already carries different ids may be shared
+// with a published snapshot, so it is replaced by a copy.
+func assignIDs(libID string, rootTags map[string]string, tracks []*Track) {
+	hash := func(i, attempt int) hasher {
+		t := tracks[i]
+		return keyHash(libID, rootTags[t.Root], t.Path, attempt)
+	}
+	items := assignUnique(len(tracks),
+		func(i int) uint32 { return itemID(hash(i, 0)) },
+		func(i, a int) uint32 { return itemID(hash(i, a)) })
+	pers := assignUnique(len(tracks),
+		func(i int) uint64 { return persistentID(hash(i, 0)) },
+		func(i, a int) uint64 { return persistentID(hash(i, a)) })
+	for i, t := range tracks {
+		if t.ID == items[i] && t.PersistentID == pers[i] {
+			continue
+		}
+		if t.ID != 0 {
+			c := *t
+			t = &c
+			tracks[i] = t
+		}
+		t.ID, t.PersistentID = items[i], pers[i]
+	}
+}
+
+// assignPlaylistIDs does for playlists what assignIDs does for tracks, in a
+// separate key space ("playlist" prefix) so a playlist file never shares a
+// hash with a track.
+func assignPlaylistIDs(libID string, rootTags map[string]string, pls []*Playlist) {
+	slices.SortFunc(pls, func(a, b *Playlist) int {
+		return cmp.Or(strings.Compare(a.Root, b.Root), strings.Compare(a.Path, b.Path))
+	})
+	hash := func(i, attempt int) hasher {
+		p := pls[i]
+		return keyHash(libID, "playlist\xff"+rootTags[p.Root], p.Path, attempt)
+	}
+	items := assignUnique(len(pls),
+		func(i int) uint32 { return itemID(hash(i, 0)) },
+		func(i, a int) uint32 { return itemID(hash(i, a)) })
+	for i, p := range pls {
+		p.ID, p.PersistentID = items[i], persistentID(hash(i, 0))
+	}
+}
+
+// albumKeyID is the album id for an album artist and album name; a
+// compilation is keyed by its album name alone. Names are compared
+// case-insensitively and trimmed.
+func albumKeyID(libID, albumArtist, album string, compilation bool) uint64 {
+	h := newHasher().str(libID).str("album")
+	if compilation {
+		h = h.str("\x01compilation")
+	} else {
+		h = h.str(foldKey(albumArtist))
+	}
+	return persistentID(h.str(foldKey(album)))
+}
+
+// artistKeyID is the artist id for an (album) artist name.
+func artistKeyID(libID, name string) uint64 {
+	return persistentID(newHasher().str(libID).str("artist").str(foldKey(name)))
+}
+
+// foldKey normalises a name for grouping: trimmed and lower-cased.
+func foldKey(s string) string {
+	s = strings.TrimSpace(s)
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c >= 0x80 || ('A' <= c && c <= 'Z') {
+			return strings.ToLower(s)
+		}
+	}
+	return s
+}
+
+// setGroupIDs fills AlbumID and ArtistID from the track's tags.
+func setGroupIDs(libID string, t *Track) {
+	name, _ := albumArtist(t)
+	t.ArtistID = artistKeyID(libID, name)
+	if t.Album != "" {
+		aa := t.AlbumArtist
+		if aa == "" {
+			aa = t.Artist
+		}
+		t.AlbumID = albumKeyID(libID, aa, t.Album, t.Compilation)
+	}
+}
+
+// ErrBadLibraryID means the library-id file exists but is not 16 hex digits.
+var ErrBadLibraryID = errors.New("malformed library id")
+
+// ReadLibraryID reads the library id persisted under stateDir. It returns an
+// error wrapping fs.ErrNotExist when there is none yet.
+func ReadLibraryID(stateDir string) (string, error) {
+	name := filepath.Join(stateDir, libraryIDFile)
+	b, err := os.ReadFile(name)
+	if err != nil {
+		return "", err
+	}
+	id := string(bytes.TrimSpace(b))
+	if len(id) != 16 {
+		return "", fmt.Errorf("%s: %w: %q", name, ErrBadLibraryID, id)
+	}
+	if _, err := hex.DecodeString(id); err != nil {
+		return "", fmt.Errorf("%s: %w: %q", name, ErrBadLibraryID, id)
+	}
+	return strings.ToLower(id), nil
+}
+
+// LoadOrCreateLibraryID returns the library id persisted in
+// <stateDir>/library-id, creating stateDir and a random 16-hex-digit id on
+// first use. The id seeds every track, album and playlist id, and the daemon
+// announces it as the mDNS Database ID. A malformed file is an error, never
+// silently replaced, since a new id would change every id clients cached.
+func LoadOrCreateLibraryID(stateDir string) (string, error) {
+	id, err := ReadLibraryID(stateDir)
+	if err == nil || !errors.Is(err, fs.ErrNotExist) {
+		return id, err
+	}
+	var b [8]byte
+	rand.Read(b[:])
+	id = hex.EncodeToString(b[:])
+	if err := os.MkdirAll(stateDir, 0o755); err != nil {
+		return "", fmt.Errorf("create state dir: %w", err)
+	}
+	if err := writeFileAtomic(filepath.Join(stateDir, libraryIDFile), []byte(id+"\n")); err != nil {
+		return "", err
+	}
+	return id, nil
+}
+
+// writeFileAtomic writes data to name through a temporary file in the same
+// directory, fsyncs it, renames it into place and fsyncs the directory.
+func writeFileAtomic(name string, data []byte) error {
+	dir := filepath.Dir(name)
+	f, err := os.CreateTemp(dir, "."+filepath.Base(name)+".tmp*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, name)
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("write %s: %w", name, err)
+	}
+	if d, err := os.Open(dir); err == nil {
+		d.Sync()
+		d.Close()
+	}
+	return nil
+}

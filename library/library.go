@@ -1,0 +1,213 @@
+package library
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"log/slog"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Config configures a Library.
+type Config struct {
+	Roots          []string      // music folders
+	StateDir       string        // holds library-id (and the scan cache)
+	LibraryID      string        // overrides the one in StateDir when set
+	Workers        int           // scan workers; 0 means runtime.NumCPU()
+	FileTimeout    time.Duration // per-file limit; 0 means DefaultFileTimeout
+	RescanInterval time.Duration // periodic full rescan; 0 disables it
+	Watch          bool          // watch the roots for changes (watch.go)
+	Log            *slog.Logger
+}
+
+// Status is a summary of the library for logs and status pages.
+type Status struct {
+	Scanning  bool
+	Tracks    int
+	Playlists int
+	Revision  uint32
+	LastScan  time.Time // when the last scan finished; zero before
+	LastStats Stats
+	LastError string // unavailable roots or the last scan's failure
+}
+
+// Library keeps a Catalog up to date with the music roots: an initial scan,
+// then rescans on request and every RescanInterval.
+type Library struct {
+	cfg     Config
+	log     *slog.Logger
+	cat     *Catalog
+	scanner *Scanner
+	trigger chan struct{}
+
+	mu     sync.Mutex
+	status Status
+}
+
+// New checks cfg and returns a library with an empty catalog. The library
+// id comes from cfg.LibraryID, else from cfg.StateDir (created if needed).
+func New(cfg Config) (*Library, error) {
+	if len(cfg.Roots) == 0 {
+		return nil, errors.New("library: no music folders configured")
+	}
+	if cfg.RescanInterval < 0 || cfg.FileTimeout < 0 || cfg.Workers < 0 {
+		return nil, errors.New("library: negative workers, file timeout or rescan interval")
+	}
+	roots := make([]string, len(cfg.Roots))
+	for i, r := range cfg.Roots {
+		abs, err := filepath.Abs(r)
+		if err != nil {
+			return nil, err
+		}
+		roots[i] = abs
+	}
+	cfg.Roots = roots
+	if cfg.LibraryID == "" {
+		if cfg.StateDir == "" {
+			return nil, errors.New("library: need a state dir or a library id")
+		}
+		id, err := LoadOrCreateLibraryID(cfg.StateDir)
+		if err != nil {
+			return nil, err
+		}
+		cfg.LibraryID = id
+	}
+	log := cfg.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	l := &Library{
+		cfg:     cfg,
+		log:     log,
+		cat:     NewCatalog(),
+		trigger: make(chan struct{}, 1),
+		scanner: &Scanner{
+			Roots:       cfg.Roots,
+			LibraryID:   cfg.LibraryID,
+			Workers:     cfg.Workers,
+			FileTimeout: cfg.FileTimeout,
+			Log:         log,
+		},
+	}
+	l.status.Revision = l.cat.Revision()
+	return l, nil
+}
+
+// LibraryID is the id seeding every track id; the daemon announces it as
+// the mDNS Database ID.
+func (l *Library) LibraryID() string { return l.cfg.LibraryID }
+
+// Catalog is the catalog the library publishes to.
+func (l *Library) Catalog() *Catalog { return l.cat }
+
+// Rescan asks Run for a rescan. It never blocks; requests made while one is
+// pending coalesce.
+func (l *Library) Rescan() {
+	select {
+	case l.trigger <- struct{}{}:
+	default:
+	}
+}
+
+// Status reports what the library is doing.
+func (l *Library) Status() Status {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	s := l.status
+	s.Revision = l.cat.Revision()
+	return s
+}
+
+// Run loads what is known from earlier runs, scans the roots (publishing
+// partial results every ~1.5 s during a first scan, so clients see the
+// library grow), then rescans on Rescan and every RescanInterval until ctx
+// is done. It closes the catalog when it returns, releasing waiters, and
+// returns nil after a clean shutdown.
+func (l *Library) Run(ctx context.Context) error {
+	defer l.cat.Close()
+	prev := l.load(ctx)
+	if len(prev) > 0 {
+		l.cat.Publish(slices.Clone(prev), nil)
+	}
+	l.scan(ctx, prev, len(prev) == 0)
+	var tick <-chan time.Time
+	if l.cfg.RescanInterval > 0 {
+		t := time.NewTicker(l.cfg.RescanInterval)
+		defer t.Stop()
+		tick = t.C
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-l.trigger:
+		case <-tick:
+		}
+		l.scan(ctx, l.cat.Snapshot().Tracks, false)
+	}
+}
+
+// load returns the tracks known before scanning. It is the seam for the
+// persistent scan cache (cache.go); without one it knows nothing.
+func (l *Library) load(ctx context.Context) []*Track {
+	return nil
+}
+
+// scan runs one scan against prev and publishes the result. With
+// progressive set, partial results are published while it runs.
+func (l *Library) scan(ctx context.Context, prev []*Track, progressive bool) {
+	l.mu.Lock()
+	l.status.Scanning = true
+	l.mu.Unlock()
+	sc := *l.scanner
+	if progressive {
+		sc.partial = func(tracks []*Track) { l.cat.Publish(tracks, nil) }
+	}
+	res, err := sc.Scan(ctx, prev)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.status.Scanning = false
+	if err != nil {
+		if ctx.Err() == nil {
+			l.log.Error("scan failed", "err", err)
+			l.status.LastError = err.Error()
+		}
+		return
+	}
+	pls := l.keepPlaylists(res)
+	snap, _ := l.cat.Publish(res.Tracks, pls)
+	l.status.Tracks, l.status.Playlists = len(snap.Tracks), len(snap.Playlists)
+	l.status.LastScan, l.status.LastStats = time.Now(), res.Stats
+	l.status.LastError = ""
+	if err := res.Err(); err != nil {
+		l.status.LastError = err.Error()
+	}
+	l.saved(res)
+}
+
+// keepPlaylists adds to the scan's playlists those of the current snapshot
+// that live in roots the scan found unavailable, so an unmounted share
+// keeps its playlists as well as its tracks.
+func (l *Library) keepPlaylists(res Result) []*Playlist {
+	pls := res.Playlists
+	if len(res.UnavailableRoots) == 0 {
+		return pls
+	}
+	for _, p := range l.cat.Snapshot().Playlists {
+		if slices.Contains(res.UnavailableRoots, p.Root) {
+			pls = append(pls, p)
+		}
+	}
+	slices.SortFunc(pls, func(a, b *Playlist) int {
+		return cmp.Or(strings.Compare(a.Root, b.Root), strings.Compare(a.Path, b.Path))
+	})
+	return pls
+}
+
+// saved is called after each published scan. It is the seam where the
+// persistent scan cache (cache.go) writes the result.
+func (l *Library) saved(res Result) {}

@@ -1,0 +1,156 @@
+package library
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/daapd/daapd/library/probe"
+	"github.com/daapd/daapd/library/tags"
+	"golang.org/x/text/unicode/norm"
+)
+
+// audioExts are the file extensions the scanner reads, lower-case. The
+// codec is identified from the stream, not from this list.
+var audioExts = map[string]bool{
+	"mp3": true,
+	"m4a": true, "m4b": true, "mp4": true,
+	"flac": true,
+	"ogg":  true, "oga": true, "opus": true,
+	"wav": true, "wave": true,
+	"aif": true, "aiff": true, "aifc": true,
+}
+
+// unsupportedAudioExts are audio formats daapd does not serve; finding them
+// is worth one summary line, unlike a .jpg or a .txt.
+var unsupportedAudioExts = map[string]bool{
+	"ape": true, "wma": true, "mpc": true, "wv": true, "tta": true, "dsf": true,
+	"dff": true, "mka": true, "spx": true, "aac": true, "ac3": true, "shn": true,
+	"m4p": true, "ra": true, "mid": true, "mod": true, "xm": true, "it": true, "s3m": true,
+}
+
+// playlistExts are the playlist formats the scanner reads.
+var playlistExts = map[string]bool{"m3u": true, "m3u8": true, "pls": true}
+
+// ext returns name's extension, lower-case, without the dot.
+func ext(name string) string {
+	i := strings.LastIndexByte(name, '.')
+	if i <= 0 || i == len(name)-1 || len(name)-i > 6 {
+		return ""
+	}
+	e := name[i+1:]
+	for j := 0; j < len(e); j++ {
+		if c := e[j]; 'A' <= c && c <= 'Z' {
+			return strings.ToLower(e)
+		}
+	}
+	return e
+}
+
+// errBadTags marks a file whose stream is fine but whose tags could not be
+// read: it still becomes a track, titled after its file name.
+var errBadTags = errors.New("unreadable tags")
+
+// readFacts is the default per-file reader: probe the stream, then read the
+// tags of the container it found.
+func readFacts(r io.ReaderAt, size int64) (probe.Info, tags.Tags, error) {
+	info, err := probe.Probe(r, size)
+	if err != nil {
+		return info, tags.Tags{}, err
+	}
+	tg, err := tags.Read(r, size, info.Container)
+	switch {
+	case err == nil, errors.Is(err, tags.ErrNoTags):
+		return info, tg, nil
+	default:
+		return info, tags.Tags{}, fmt.Errorf("%w: %w", errBadTags, err)
+	}
+}
+
+// nfc returns s in Unicode NFC, without allocating when it already is.
+func nfc(s string) string {
+	if norm.NFC.IsNormalString(s) {
+		return s
+	}
+	return norm.NFC.String(s)
+}
+
+// clean trims a tag value and normalises it to NFC.
+func clean(s string) string { return nfc(strings.TrimSpace(s)) }
+
+// newTrack builds a track from what the reader found. name is the file's
+// NFC base name, format its lower-case extension.
+func newTrack(libID string, info probe.Info, tg tags.Tags, name, format string, dirArt Artwork) *Track {
+	t := &Track{
+		Title:           clean(tg.Title),
+		Artist:          clean(tg.Artist),
+		AlbumArtist:     clean(tg.AlbumArtist),
+		Album:           clean(tg.Album),
+		Composer:        clean(tg.Composer),
+		Genre:           clean(tg.Genre),
+		Comment:         clean(tg.Comment),
+		Grouping:        clean(tg.Grouping),
+		SortTitle:       clean(tg.SortTitle),
+		SortArtist:      clean(tg.SortArtist),
+		SortAlbumArtist: clean(tg.SortAlbumArtist),
+		SortAlbum:       clean(tg.SortAlbum),
+		SortComposer:    clean(tg.SortComposer),
+		Year:            tg.Year,
+		TrackNumber:     tg.Track,
+		TrackCount:      tg.TrackTotal,
+		DiscNumber:      tg.Disc,
+		DiscCount:       tg.DiscTotal,
+		BPM:             tg.BPM,
+		Compilation:     tg.Compilation,
+		DurationMS:      info.DurationMS,
+		Bitrate:         info.Bitrate,
+		SampleRate:      info.SampleRate,
+		Channels:        info.Channels,
+		Codec:           info.Codec,
+		Format:          format,
+		Artwork:         dirArt,
+	}
+	if t.Title == "" {
+		t.Title = name
+		if format != "" && len(name) > len(format)+1 {
+			t.Title = name[:len(name)-len(format)-1]
+		}
+	}
+	if tg.HasPicture {
+		t.Artwork = Artwork{Source: ArtworkEmbedded, MIME: tg.PictureMIME}
+	}
+	setGroupIDs(libID, t)
+	return t
+}
+
+// folderArtNames are the image names looked for in a track's folder, best
+// first, compared case-insensitively.
+var folderArtNames = []string{"cover", "folder", "front", "artwork"}
+
+// folderArtExts are the image extensions of folder artwork, best first.
+var folderArtExts = []string{"jpg", "jpeg", "png"}
+
+// artRank ranks name as folder artwork: 0 is not artwork, higher is better.
+func artRank(name string) int {
+	e := ext(name)
+	base := strings.ToLower(name[:max(0, len(name)-len(e)-1)])
+	for i, n := range folderArtNames {
+		if base != n {
+			continue
+		}
+		for j, x := range folderArtExts {
+			if e == x {
+				return (len(folderArtNames)-i)*len(folderArtExts) + len(folderArtExts) - j
+			}
+		}
+	}
+	return 0
+}
+
+func artMIME(name string) string {
+	if ext(name) == "png" {
+		return "image/png"
+	}
+	return "image/jpeg"
+}

@@ -1,0 +1,110 @@
+package library
+
+import (
+	"errors"
+	"io"
+)
+
+// windowSize is the size of one cached window of a file. 64 KiB covers the
+// tags and stream headers of nearly every file in one read.
+const windowSize = 64 << 10
+
+// windows is how many windows a blockReader keeps: typically the head, the
+// tail (ID3v1, APE, last Ogg page) and one more (an MP4 moov at the end).
+const windows = 3
+
+// blockReader serves ReadAt calls from a few cached windows of the file, so
+// parsers that read a few bytes at a time (dhowden/tag makes ~55 tiny reads
+// per file) cost one pread per window. Reads of half a window or more go
+// straight to the file. It counts the reads it makes on the file. It is not
+// safe for concurrent use; a worker reuses one for every file.
+type blockReader struct {
+	r    io.ReaderAt
+	size int64
+	win  [windows]struct {
+		off  int64
+		n    int
+		used uint64
+		buf  []byte
+	}
+	tick  uint64
+	reads int   // ReadAt calls made on r
+	bytes int64 // bytes read from r
+}
+
+var errNegativeOffset = errors.New("negative offset")
+
+// reset points b at a new file and forgets the cached windows, keeping the
+// buffers and the counters.
+func (b *blockReader) reset(r io.ReaderAt, size int64) {
+	b.r, b.size = r, size
+	for i := range b.win {
+		b.win[i].n = 0
+	}
+}
+
+func (b *blockReader) ReadAt(p []byte, off int64) (int, error) {
+	if off < 0 {
+		return 0, errNegativeOffset
+	}
+	if off >= b.size {
+		return 0, io.EOF
+	}
+	want := len(p)
+	if rest := b.size - off; int64(want) > rest {
+		want = int(rest)
+	}
+	b.tick++
+	for i := range b.win {
+		w := &b.win[i]
+		if off >= w.off && off+int64(want) <= w.off+int64(w.n) {
+			w.used = b.tick
+			n := copy(p[:want], w.buf[off-w.off:])
+			return n, eofIfShort(n, len(p))
+		}
+	}
+	if want >= windowSize/2 {
+		n, err := b.r.ReadAt(p[:want], off)
+		b.reads++
+		b.bytes += int64(n)
+		if err == nil || (err == io.EOF && n == want) {
+			err = eofIfShort(n, len(p))
+		}
+		return n, err
+	}
+	// Refill the least recently used window. Near the end of the file the
+	// window is aligned to end there, so backward searches stay cached.
+	w := &b.win[0]
+	for i := 1; i < windows; i++ {
+		if b.win[i].used < w.used {
+			w = &b.win[i]
+		}
+	}
+	if w.buf == nil {
+		w.buf = make([]byte, windowSize)
+	}
+	start := off
+	if start+windowSize > b.size {
+		start = max(0, b.size-windowSize)
+	}
+	n, err := b.r.ReadAt(w.buf[:min(windowSize, b.size-start)], start)
+	b.reads++
+	b.bytes += int64(n)
+	w.off, w.n, w.used = start, n, b.tick
+	if err != nil && err != io.EOF {
+		w.n = 0
+		return 0, err
+	}
+	if off >= start+int64(n) {
+		return 0, io.ErrUnexpectedEOF // the file shrank under us
+	}
+	m := copy(p[:want], w.buf[off-start:n])
+	return m, eofIfShort(m, len(p))
+}
+
+func eofIfShort(n, want int) error {
+	if n < want {
+		return io.EOF
+	}
+	return nil
+}

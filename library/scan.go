@@ -1,0 +1,360 @@
+package library
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"maps"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/daapd/daapd/library/probe"
+	"github.com/daapd/daapd/library/tags"
+)
+
+// ErrRootUnavailable means a music root is missing, not a directory,
+// unreadable, or suddenly empty. Its previous tracks are kept.
+var ErrRootUnavailable = errors.New("music root unavailable")
+
+// Defaults for a Scanner's zero fields.
+const (
+	DefaultFileTimeout = 10 * time.Second
+	progressLogEvery   = 5 * time.Second
+	progressLiveEvery  = 250 * time.Millisecond
+	partialEvery       = 1500 * time.Millisecond
+)
+
+// Scanner reads music roots into tracks and playlists. The zero values of
+// Workers, FileTimeout and Log mean runtime.NumCPU(), DefaultFileTimeout
+// and no logging. A Scanner only ever opens files read-only.
+type Scanner struct {
+	Roots       []string // music folders; made absolute
+	LibraryID   string   // seeds every id (see LoadOrCreateLibraryID)
+	Workers     int
+	FileTimeout time.Duration // a file taking longer is abandoned and skipped
+	Log         *slog.Logger
+	Progress    io.Writer // a live progress line goes here if it is a terminal
+
+	open    func(name string) (readCloserAt, error)                            // os.Open; tests inject fakes
+	read    func(r io.ReaderAt, size int64) (probe.Info, tags.Tags, error)     // readFacts; tests inject fakes
+	partial func(tracks []*Track)                                              // gets the tracks found so far, every partialEvery
+	every   struct{ log, live, partial time.Duration }                         // test overrides
+}
+
+type readCloserAt interface {
+	io.ReaderAt
+	io.Closer
+}
+
+// Stats counts what a scan did.
+type Stats struct {
+	Files     int   // audio files found
+	Tracks    int   // tracks in the result, kept ones included
+	Read      int   // files opened and read
+	Reused    int   // unchanged files taken from prev without reading
+	Skipped   int   // audio files that could not be read (each logged)
+	Kept      int   // tracks kept from unavailable roots or folders
+	Ignored   int   // files that are neither audio nor playlists
+	Playlists int   // playlists in the result
+	Reads     int   // read calls made on audio files
+	BytesRead int64 // bytes read from audio files
+	Duration  time.Duration
+}
+
+// FilesPerSecond is the scan rate.
+func (s Stats) FilesPerSecond() float64 {
+	if s.Duration <= 0 {
+		return 0
+	}
+	return float64(s.Files) / s.Duration.Seconds()
+}
+
+// Result is the outcome of a scan.
+type Result struct {
+	Tracks    []*Track    // catalog order (root, path), ids assigned
+	Playlists []*Playlist // sorted by root and path
+	Stats     Stats
+	// RootErrors has one error per unavailable root, each wrapping
+	// ErrRootUnavailable. The previous tracks of those roots are in Tracks,
+	// marked Missing; UnavailableRoots names the roots.
+	RootErrors       []error
+	UnavailableRoots []string
+}
+
+// Err joins RootErrors, nil when every root was scanned.
+func (r *Result) Err() error { return errors.Join(r.RootErrors...) }
+
+type prevKey struct {
+	root int
+	path string
+}
+
+// result is one file's outcome, sent to the collector.
+type result struct {
+	t      *Track
+	reused bool
+	abs    string // for the skip warning
+	err    error  // skip reason when t is nil; a tag problem when t is not
+	reads  int
+	bytes  int64
+}
+
+// scan is the state of one Scan call.
+type scan struct {
+	*Scanner
+	log     *slog.Logger
+	started time.Time
+	added   time.Time // date added of new tracks: started, in whole seconds
+	roots   []rootState
+	prev    map[prevKey]*Track // read-only during the walk
+	seen    map[*Track]bool    // prev tracks found again; walker only
+
+	mu          sync.Mutex // guards stats.Ignored and unsupported
+	stats       Stats
+	unsupported map[string]int
+}
+
+// Scan walks every root and returns its tracks and playlists. Tracks of prev
+// whose root, path, size and mtime are unchanged are reused as the same
+// pointer without opening the file. A file that cannot be read is logged
+// and skipped; a root that is unavailable keeps its previous tracks, marked
+// Missing, and is reported in Result.RootErrors. The error is non-nil only
+// when the scan could not run or was cancelled.
+func (s *Scanner) Scan(ctx context.Context, prev []*Track) (Result, error) {
+	if len(s.Roots) == 0 {
+		return Result{}, errors.New("scan: no music roots")
+	}
+	sc := &scan{Scanner: s, log: s.Log, started: time.Now(), unsupported: map[string]int{}}
+	if sc.log == nil {
+		sc.log = slog.New(slog.DiscardHandler)
+	}
+	if sc.open == nil {
+		sc.open = func(name string) (readCloserAt, error) { return os.Open(name) }
+	}
+	if sc.read == nil {
+		sc.read = readFacts
+	}
+	rootIdx := make(map[string]int)
+	for i, r := range s.Roots {
+		abs, err := filepath.Abs(r)
+		if err != nil {
+			return Result{}, fmt.Errorf("scan: root %s: %w", r, err)
+		}
+		if _, dup := rootIdx[abs]; dup {
+			continue
+		}
+		rootIdx[abs] = len(sc.roots)
+		tag := ""
+		if i > 0 {
+			tag = abs
+		}
+		sc.roots = append(sc.roots, rootState{abs: abs, tag: tag})
+	}
+	sc.prev = make(map[prevKey]*Track, len(prev))
+	sc.seen = make(map[*Track]bool, len(prev))
+	for _, t := range prev {
+		if ri, ok := rootIdx[t.Root]; ok {
+			sc.prev[prevKey{ri, t.Path}] = t
+		}
+	}
+	sc.added = sc.started.UTC().Truncate(time.Second)
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	workers := cmp.Or(max(s.Workers, 0), runtime.NumCPU())
+	jobs := make(chan job, 4*workers)
+	results := make(chan result, 4*workers)
+	p := &pool{sc: sc, jobs: jobs, results: results, timeout: cmp.Or(s.FileTimeout, DefaultFileTimeout)}
+	p.wg.Add(1)
+	go func() {
+		defer p.wg.Done()
+		for ri := range sc.roots {
+			sc.walkRoot(ctx, ri, jobs, results)
+		}
+		close(jobs)
+	}()
+	p.start(ctx, workers)
+	tracks := sc.collect(ctx, results)
+	if err := ctx.Err(); err != nil {
+		return Result{}, err
+	}
+	return sc.finish(tracks, prev), nil
+}
+
+// collect receives results until every walker and worker is done, logging
+// skipped files and progress, and publishing partial results.
+func (sc *scan) collect(ctx context.Context, results <-chan result) []*Track {
+	every := sc.every
+	every.log = cmp.Or(every.log, progressLogEvery)
+	every.live = cmp.Or(every.live, progressLiveEvery)
+	every.partial = cmp.Or(every.partial, partialEvery)
+	live := isTerminal(sc.Progress)
+	tick := time.NewTicker(min(every.log, every.partial, every.live))
+	defer tick.Stop()
+	lastLog, lastLive, lastPartial := sc.started, sc.started, time.Now()
+	intern := make(map[string]string)
+	var tracks []*Track
+	st := &sc.stats
+	for {
+		select {
+		case r, ok := <-results:
+			if !ok {
+				if live {
+					fmt.Fprint(sc.Progress, "\r\033[K")
+				}
+				return tracks
+			}
+			st.Files++
+			st.Reads += r.reads
+			st.BytesRead += r.bytes
+			switch {
+			case r.reused:
+				st.Reused++
+			case r.t == nil:
+				st.Skipped++
+				if ctx.Err() == nil {
+					sc.log.Warn("skipping file", "path", r.abs, "reason", r.err)
+				}
+				continue
+			default:
+				st.Read++
+				if r.err != nil {
+					sc.log.Warn("cannot read tags; using the file name", "path", r.abs, "reason", r.err)
+				}
+				internTrack(intern, r.t)
+			}
+			tracks = append(tracks, r.t)
+		case now := <-tick.C:
+			if ctx.Err() != nil {
+				continue
+			}
+			if now.Sub(lastLog) >= every.log {
+				lastLog = now
+				sc.log.Info("scanning", "files", st.Files, "files_per_s", rate(st.Files, now.Sub(sc.started)), "skipped", st.Skipped)
+			}
+			if live && now.Sub(lastLive) >= every.live {
+				lastLive = now
+				fmt.Fprintf(sc.Progress, "\rscanning: %d files, %.0f files/s, %d skipped\033[K",
+					st.Files, rate(st.Files, now.Sub(sc.started)), st.Skipped)
+			}
+			if sc.partial != nil && now.Sub(lastPartial) >= every.partial && len(tracks) > 0 {
+				lastPartial = now
+				part := slices.Clone(tracks)
+				sortTracks(part)
+				assignIDs(sc.LibraryID, sc.rootTags(), part)
+				sc.partial(part)
+			}
+		}
+	}
+}
+
+// finish keeps the tracks of unavailable roots and folders, assigns ids,
+// reads the playlists and logs the summary.
+func (sc *scan) finish(tracks, prev []*Track) Result {
+	var res Result
+	perRoot := make([]int, len(sc.roots))
+	rootIdx := make(map[string]int, len(sc.roots))
+	for i, r := range sc.roots {
+		rootIdx[r.abs] = i
+	}
+	for _, t := range prev {
+		if ri, ok := rootIdx[t.Root]; ok {
+			perRoot[ri]++
+		}
+	}
+	down := make([]bool, len(sc.roots))
+	for ri := range sc.roots {
+		r := &sc.roots[ri]
+		if r.err == nil && r.files == 0 && perRoot[ri] > 0 {
+			r.err = fmt.Errorf("%w: %s: no audio files found where there were %d (unmounted?)", ErrRootUnavailable, r.abs, perRoot[ri])
+		}
+		if r.err != nil {
+			down[ri] = true
+			sc.log.Error("music root unavailable; keeping its previous tracks", "root", r.abs, "tracks", perRoot[ri], "err", r.err)
+			res.RootErrors = append(res.RootErrors, r.err)
+			res.UnavailableRoots = append(res.UnavailableRoots, r.abs)
+		}
+	}
+	for _, t := range prev {
+		ri, ok := rootIdx[t.Root]
+		if !ok || sc.seen[t] || !(down[ri] || under(sc.roots[ri].failedDirs, t.Path)) {
+			continue
+		}
+		if !t.Missing {
+			c := *t
+			c.Missing = true
+			t = &c
+		}
+		tracks = append(tracks, t)
+		sc.stats.Kept++
+	}
+	sortTracks(tracks)
+	tags := sc.rootTags()
+	assignIDs(sc.LibraryID, tags, tracks)
+	res.Tracks = tracks
+	res.Playlists = sc.readPlaylists(tracks, tags)
+	st := &sc.stats
+	st.Tracks, st.Playlists = len(tracks), len(res.Playlists)
+	st.Duration = time.Since(sc.started)
+	res.Stats = *st
+	if len(sc.unsupported) > 0 {
+		var list []string
+		for _, x := range slices.Sorted(maps.Keys(sc.unsupported)) {
+			list = append(list, fmt.Sprintf("%s=%d", x, sc.unsupported[x]))
+		}
+		sc.log.Info("ignored audio files in formats daapd does not play", "formats", strings.Join(list, " "))
+	}
+	sc.log.Info("scan finished", "files", st.Files, "tracks", st.Tracks, "playlists", st.Playlists,
+		"skipped", st.Skipped, "reused", st.Reused, "kept", st.Kept,
+		"duration", st.Duration.Round(time.Millisecond), "files_per_s", rate(st.Files, st.Duration))
+	return res
+}
+
+// under reports whether path lies in one of dirs.
+func under(dirs []string, path string) bool {
+	for _, d := range dirs {
+		if strings.HasPrefix(path, d) && len(path) > len(d) && path[len(d)] == '/' {
+			return true
+		}
+	}
+	return false
+}
+
+func (sc *scan) rootTags() map[string]string {
+	m := make(map[string]string, len(sc.roots))
+	for _, r := range sc.roots {
+		m[r.abs] = r.tag
+	}
+	return m
+}
+
+func rate(n int, d time.Duration) float64 {
+	if d <= 0 {
+		return 0
+	}
+	return float64(int(float64(n)/d.Seconds()*10)) / 10
+}
+
+// internTrack makes tracks of one album share their repeated strings.
+func internTrack(m map[string]string, t *Track) {
+	for _, p := range []*string{&t.Artist, &t.AlbumArtist, &t.Album, &t.Composer, &t.Genre,
+		&t.SortArtist, &t.SortAlbumArtist, &t.SortAlbum, &t.SortComposer, &t.Codec, &t.Format, &t.Root,
+		&t.Artwork.Path, &t.Artwork.MIME} {
+		if *p == "" {
+			continue
+		}
+		if s, ok := m[*p]; ok {
+			*p = s
+		} else {
+			m[*p] = *p
+		}
+	}
+}

@@ -1,0 +1,204 @@
+package library
+
+import (
+	"context"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// skipDirs are folder names NAS systems fill with thumbnails and deleted
+// files (Synology, Windows); never music.
+var skipDirs = map[string]bool{"@eaDir": true, "#recycle": true, "#snapshot": true, "$RECYCLE.BIN": true, "lost+found": true}
+
+// dirInfo is one folder of a root, shared by the jobs of its files.
+type dirInfo struct {
+	rel     string  // relative to the root, NFC, "" for the root itself
+	diskRel string  // relative to the root as on disk
+	abs     string  // absolute path on disk
+	art     Artwork // folder artwork, ArtworkNone when there is none
+}
+
+// job is one audio file to read.
+type job struct {
+	root    int
+	dir     *dirInfo
+	rel     string // relative to the root, NFC
+	diskRel string // relative to the root as on disk, "" when equal to rel
+	abs     string
+	size    int64
+	mtime   time.Time
+	added   time.Time // from the previous track of the same path, if any
+}
+
+// playlistFile is a playlist found by the walk, read after the tracks.
+type playlistFile struct {
+	root int
+	rel  string // NFC, relative to the root
+	abs  string
+}
+
+// rootState is what the walk learned about one root.
+type rootState struct {
+	abs        string
+	tag        string // identity tag for ids: "" for the first root
+	err        error  // the root could not be walked at all
+	files      int    // audio files found
+	failedDirs []string
+	playlists  []playlistFile
+}
+
+// walkRoot walks root ri, sending each audio file to jobs, or to results
+// when prev holds it unchanged.
+func (sc *scan) walkRoot(ctx context.Context, ri int, jobs chan<- job, results chan<- result) {
+	st := &sc.roots[ri]
+	fi, err := os.Stat(st.abs)
+	switch {
+	case err != nil:
+		st.err = fmt.Errorf("%w: %w", ErrRootUnavailable, err)
+		return
+	case !fi.IsDir():
+		st.err = fmt.Errorf("%w: %s: not a directory", ErrRootUnavailable, st.abs)
+		return
+	}
+	if err := sc.walkDir(ctx, ri, &dirInfo{abs: st.abs}, jobs, results); err != nil {
+		st.err = fmt.Errorf("%w: %w", ErrRootUnavailable, err)
+	}
+}
+
+// walkDir walks one folder. Only an error reading the root itself is
+// returned; an unreadable subfolder is logged and remembered, so the tracks
+// it held are kept.
+func (sc *scan) walkDir(ctx context.Context, ri int, d *dirInfo, jobs chan<- job, results chan<- result) error {
+	if ctx.Err() != nil {
+		return nil
+	}
+	st := &sc.roots[ri]
+	entries, err := os.ReadDir(d.abs)
+	if err != nil {
+		if d.rel == "" {
+			return err
+		}
+		sc.log.Warn("cannot read folder; keeping its tracks", "path", d.abs, "err", err)
+		st.failedDirs = append(st.failedDirs, d.rel)
+		if len(entries) == 0 {
+			return nil
+		}
+	}
+	best := 0
+	for _, e := range entries {
+		if r := artRank(e.Name()); r > best && e.Type().IsRegular() {
+			best = r
+			d.art = Artwork{Source: ArtworkFile, Path: joinRel(d.rel, nfc(e.Name())), MIME: artMIME(e.Name())}
+		}
+	}
+	for _, e := range entries {
+		name := e.Name()
+		if name[0] == '.' || ctx.Err() != nil {
+			continue
+		}
+		abs := d.abs + string(filepath.Separator) + name
+		typ := e.Type()
+		var info fs.FileInfo
+		if typ&fs.ModeSymlink != 0 {
+			// Symlinked files are followed; symlinked folders are not, so a
+			// link loop cannot trap the walk.
+			info, err = os.Stat(abs)
+			if err != nil {
+				sc.log.Debug("skipping broken symlink", "path", abs, "err", err)
+				continue
+			}
+			if info.IsDir() {
+				sc.log.Debug("not following symlinked folder", "path", abs)
+				continue
+			}
+			typ = info.Mode().Type()
+		}
+		if typ.IsDir() {
+			if skipDirs[name] {
+				continue
+			}
+			n := nfc(name)
+			sub := &dirInfo{rel: joinRel(d.rel, n), diskRel: joinRel(d.diskRel, name), abs: abs}
+			sc.walkDir(ctx, ri, sub, jobs, results)
+			continue
+		}
+		if !typ.IsRegular() {
+			continue
+		}
+		x := ext(name)
+		if playlistExts[x] {
+			st.playlists = append(st.playlists, playlistFile{root: ri, rel: joinRel(d.rel, nfc(name)), abs: abs})
+			continue
+		}
+		if !audioExts[x] {
+			sc.ignored(x, abs)
+			continue
+		}
+		if info == nil {
+			if info, err = e.Info(); err != nil {
+				results <- result{abs: abs, err: err}
+				continue
+			}
+		}
+		st.files++
+		j := job{root: ri, dir: d, abs: abs, size: info.Size(), mtime: info.ModTime().UTC(), added: sc.added}
+		n := nfc(name)
+		j.rel = joinRel(d.rel, n)
+		if n != name || d.diskRel != d.rel {
+			j.diskRel = joinRel(d.diskRel, name)
+		}
+		if t := sc.reuse(&j); t != nil {
+			results <- result{t: t, reused: true}
+			continue
+		}
+		jobs <- j
+	}
+	return nil
+}
+
+// ignored counts a non-audio file, remembering known audio formats daapd
+// does not play for the summary.
+func (sc *scan) ignored(x, abs string) {
+	sc.mu.Lock()
+	defer sc.mu.Unlock()
+	sc.stats.Ignored++
+	if unsupportedAudioExts[x] {
+		sc.unsupported[x]++
+	}
+	sc.log.Debug("ignoring file: not a supported audio or playlist format", "path", abs)
+}
+
+// reuse returns the previous track for j when its file is unchanged, fixing
+// up (on a copy) what the folder may have changed around it. A changed file
+// keeps the previous track's date added.
+func (sc *scan) reuse(j *job) *Track {
+	p := sc.prev[prevKey{j.root, j.rel}]
+	if p == nil {
+		return nil
+	}
+	sc.seen[p] = true
+	j.added = p.Added
+	if p.Size != j.size || !p.ModTime.Equal(j.mtime) {
+		return nil
+	}
+	art := p.Artwork
+	if art.Source != ArtworkEmbedded {
+		art = j.dir.art
+	}
+	if p.Missing || p.DiskPath != j.diskRel || p.Artwork != art {
+		c := *p
+		c.Missing, c.DiskPath, c.Artwork = false, j.diskRel, art
+		return &c
+	}
+	return p
+}
+
+func joinRel(dir, name string) string {
+	if dir == "" {
+		return name
+	}
+	return dir + "/" + name
+}
