@@ -1,0 +1,393 @@
+package library
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/fsnotify/fsnotify"
+)
+
+// Debounce defaults for a Watcher.
+const (
+	DefaultWatchQuiet   = time.Second     // no event for this long: the batch is done
+	DefaultWatchMaxWait = 5 * time.Second // a batch is looked at no later than this
+)
+
+// Watcher reports changed paths under the music roots. It keeps one inotify
+// watch per folder, adds folders as they appear, ignores attribute-only
+// changes, and debounces: a batch of paths is delivered once no event came
+// for Quiet (or MaxWait after the batch began), and a file whose size or
+// modification time still changes between its last event and then waits
+// for the next round. Folders on network or FUSE filesystems, and every
+// folder once the inotify watch limit is reached, are left to the periodic
+// rescan; Complete reports whether that happened.
+type Watcher struct {
+	roots   []string
+	quiet   time.Duration
+	maxWait time.Duration
+	log     *slog.Logger
+
+	out    chan []string
+	ready  chan struct{}
+	resync chan struct{}
+
+	complete  atomic.Bool
+	exhausted bool            // the watch limit was hit (logged once)
+	remote    map[string]bool // remote mount points found (each logged once)
+	watched   map[string]bool
+	fsn       *fsnotify.Watcher
+
+	// Hooks for tests.
+	now     func() time.Time
+	add     func(dir string) error
+	removed func(dir string)
+	stat    func(path string) stamp
+	remoteF func(dir string) (bool, string)
+}
+
+// WatchConfig configures NewWatcher. Zero durations take the defaults.
+type WatchConfig struct {
+	Roots   []string // absolute music folders
+	Quiet   time.Duration
+	MaxWait time.Duration
+	Log     *slog.Logger
+}
+
+// NewWatcher returns a watcher for cfg.Roots; Run starts it.
+func NewWatcher(cfg WatchConfig) *Watcher {
+	w := &Watcher{
+		roots:   slices.Clone(cfg.Roots),
+		quiet:   cmp.Or(cfg.Quiet, DefaultWatchQuiet),
+		maxWait: cmp.Or(cfg.MaxWait, DefaultWatchMaxWait),
+		log:     cfg.Log,
+		out:     make(chan []string),
+		ready:   make(chan struct{}),
+		resync:  make(chan struct{}, 1),
+		remote:  make(map[string]bool),
+		watched: make(map[string]bool),
+		now:     time.Now,
+		stat:    statPath,
+		remoteF: remoteFilesystem,
+	}
+	if w.log == nil {
+		w.log = slog.New(slog.DiscardHandler)
+	}
+	w.maxWait = max(w.maxWait, w.quiet)
+	w.complete.Store(true)
+	return w
+}
+
+// Changes delivers batches of changed absolute paths: files or folders
+// created, written, renamed or removed, sorted, with paths below another
+// path of the batch left out (a folder stands for everything in it). A
+// path that no longer exists was removed or renamed away.
+func (w *Watcher) Changes() <-chan []string { return w.out }
+
+// Ready is closed once the initial watches are in place: changes made
+// after that are reported.
+func (w *Watcher) Ready() <-chan struct{} { return w.ready }
+
+// Complete reports whether every folder is watched on a filesystem that
+// sends events. When it is false, only a periodic rescan sees some changes.
+func (w *Watcher) Complete() bool { return w.complete.Load() }
+
+// Resync asks Run to watch folders it could not watch before, such as a
+// root that was unmounted and is back. It does not block.
+func (w *Watcher) Resync() {
+	select {
+	case w.resync <- struct{}{}:
+	default:
+	}
+}
+
+// Run watches until ctx is done. It fails only when ctx is; if inotify
+// cannot be used at all, it logs that and leaves the work to the periodic
+// rescan.
+func (w *Watcher) Run(ctx context.Context) error {
+	fsn, err := fsnotify.NewWatcher()
+	if err != nil {
+		w.complete.Store(false)
+		close(w.ready)
+		w.log.Warn("cannot watch the music folders; changes are found by the periodic rescan only", "err", err)
+		<-ctx.Done()
+		return ctx.Err()
+	}
+	defer fsn.Close()
+	w.fsn = fsn
+	if w.add == nil {
+		w.add = fsn.Add
+	}
+	if w.removed == nil {
+		w.removed = func(dir string) { fsn.Remove(dir) }
+	}
+	for _, r := range w.roots {
+		w.addTree(r)
+	}
+	close(w.ready)
+	w.log.Debug("watching music folders", "folders", len(w.watched), "complete", w.Complete())
+
+	d := newDebouncer(w.quiet, w.maxWait, w.stat)
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	var (
+		batch []string      // ready, not yet delivered
+		out   chan []string // w.out while batch is non-empty
+	)
+	rearm := func() {
+		timer.Stop()
+		if at, ok := d.deadline(); ok {
+			timer.Reset(max(at.Sub(w.now()), 0))
+		}
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case ev, ok := <-fsn.Events:
+			if !ok {
+				return ctx.Err()
+			}
+			if w.handle(ev) {
+				d.add(ev.Name, w.now())
+				rearm()
+			}
+		case err, ok := <-fsn.Errors:
+			if !ok {
+				return ctx.Err()
+			}
+			if errors.Is(err, fsnotify.ErrEventOverflow) {
+				w.log.Warn("too many file changes at once; rescanning every root")
+				for _, r := range w.roots {
+					d.add(r, w.now())
+				}
+				rearm()
+				continue
+			}
+			w.log.Warn("watching music folders", "err", err)
+		case <-timer.C:
+			if r := d.fire(w.now()); len(r) > 0 {
+				batch = collapse(append(batch, r...))
+				out = w.out
+			}
+			rearm()
+		case out <- batch:
+			batch, out = nil, nil
+		case <-w.resync:
+			n := len(w.watched)
+			for _, r := range w.roots {
+				w.addTree(r)
+			}
+			if len(w.watched) > n {
+				w.log.Debug("watching more folders", "new", len(w.watched)-n)
+			}
+		}
+	}
+}
+
+// handle updates the watches for one event and reports whether its path
+// belongs to the next batch.
+func (w *Watcher) handle(ev fsnotify.Event) bool {
+	base := filepath.Base(ev.Name)
+	if base == "" || base[0] == '.' || skipDirs[base] {
+		return false // hidden and NAS housekeeping files: the scanner skips them
+	}
+	if ev.Op&^fsnotify.Chmod == 0 {
+		return false // attribute changes (and Spotlight-like noise)
+	}
+	if ev.Has(fsnotify.Remove) || ev.Has(fsnotify.Rename) {
+		w.forget(ev.Name)
+	}
+	if ev.Has(fsnotify.Create) {
+		if fi, err := os.Lstat(ev.Name); err == nil && fi.IsDir() {
+			w.addTree(ev.Name) // watch first; the batch then scans the folder
+		}
+	}
+	return true
+}
+
+// addTree watches dir and every folder below it not watched yet, skipping
+// what the scanner skips (hidden folders, NAS housekeeping, symlinked
+// folders) and folders on remote filesystems.
+func (w *Watcher) addTree(dir string) {
+	if w.exhausted {
+		return
+	}
+	if !w.watched[dir] {
+		if remote, kind := w.remoteF(dir); remote {
+			w.complete.Store(false)
+			if !w.remote[dir] {
+				w.remote[dir] = true
+				w.log.Warn("music folder is on a network filesystem, which sends no change events; the periodic rescan (rescan_interval) finds its changes",
+					"path", dir, "filesystem", kind)
+			}
+			return
+		}
+		if err := w.add(dir); err != nil {
+			switch {
+			case errors.Is(err, syscall.ENOSPC), errors.Is(err, syscall.EMFILE):
+				w.exhausted = true
+				w.complete.Store(false)
+				w.log.Warn("out of inotify watches (raise fs.inotify.max_user_watches); the periodic rescan finds changes in unwatched folders",
+					"watched", len(w.watched), "err", err)
+			case errors.Is(err, fs.ErrNotExist):
+			default:
+				w.log.Debug("cannot watch folder", "path", dir, "err", err)
+			}
+			return
+		}
+		w.watched[dir] = true
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		name := e.Name()
+		if e.IsDir() && name[0] != '.' && !skipDirs[name] {
+			w.addTree(filepath.Join(dir, name))
+			if w.exhausted {
+				return
+			}
+		}
+	}
+}
+
+// forget drops the watches of path and the folders below it (a folder
+// renamed or removed; a renamed one is watched again under its new name).
+func (w *Watcher) forget(path string) {
+	prefix := path + string(filepath.Separator)
+	for dir := range w.watched {
+		if dir == path || strings.HasPrefix(dir, prefix) {
+			delete(w.watched, dir)
+			w.removed(dir)
+		}
+	}
+}
+
+// stamp is what the debouncer compares to decide a file has settled.
+type stamp struct {
+	exists bool
+	dir    bool
+	size   int64
+	mtime  time.Time
+}
+
+func statPath(path string) stamp {
+	fi, err := os.Lstat(path)
+	if err != nil {
+		return stamp{}
+	}
+	return stamp{exists: true, dir: fi.IsDir(), size: fi.Size(), mtime: fi.ModTime()}
+}
+
+// debouncer collects changed paths into batches. It is pure apart from
+// stat, so tests drive it with fake times and stats.
+type debouncer struct {
+	quiet, maxWait time.Duration
+	stat           func(string) stamp
+	pending        map[string]pending
+	first, last    time.Time // first and last event of the current batch
+}
+
+type pending struct {
+	st   stamp     // at the last event, or at the last fire that found it unsettled
+	last time.Time // of that event or fire
+}
+
+func newDebouncer(quiet, maxWait time.Duration, stat func(string) stamp) *debouncer {
+	return &debouncer{quiet: quiet, maxWait: maxWait, stat: stat, pending: make(map[string]pending)}
+}
+
+// add records an event on path at now.
+func (d *debouncer) add(path string, now time.Time) {
+	if len(d.pending) == 0 {
+		d.first = now
+	}
+	d.last = now
+	d.pending[path] = pending{st: d.stat(path), last: now}
+}
+
+// deadline is when fire should run next; ok is false when nothing waits.
+func (d *debouncer) deadline() (at time.Time, ok bool) {
+	if len(d.pending) == 0 {
+		return time.Time{}, false
+	}
+	at = d.last.Add(d.quiet)
+	if cap := d.first.Add(d.maxWait); cap.Before(at) {
+		at = cap
+	}
+	return at, true
+}
+
+// fire returns the paths that have settled by now: no event for quiet, and
+// the same size and modification time as at their last event. The others
+// stay pending with their new stat.
+func (d *debouncer) fire(now time.Time) []string {
+	if at, ok := d.deadline(); !ok || now.Before(at) {
+		return nil
+	}
+	var ready []string
+	for p, pd := range d.pending {
+		if now.Sub(pd.last) < d.quiet {
+			continue // still busy: only the max-wait deadline came
+		}
+		if st := d.stat(p); st != pd.st {
+			d.pending[p] = pending{st: st, last: now} // still being written
+			continue
+		}
+		ready = append(ready, p)
+		delete(d.pending, p)
+	}
+	if len(d.pending) > 0 {
+		// The rest start a new batch: busy paths keep their last event, the
+		// unsettled ones count from now.
+		d.first, d.last = now, time.Time{}
+		for _, pd := range d.pending {
+			if pd.last.After(d.last) {
+				d.last = pd.last
+			}
+		}
+	}
+	return collapse(ready)
+}
+
+// collapse sorts paths, removes duplicates and drops every path that lies
+// below another one of the list.
+func collapse(paths []string) []string {
+	slices.Sort(paths)
+	paths = slices.Compact(paths)
+	set := make(map[string]bool, len(paths))
+	for _, p := range paths {
+		set[p] = true
+	}
+	out := paths[:0]
+	for _, p := range paths {
+		if !hasAncestor(set, p) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func hasAncestor(set map[string]bool, p string) bool {
+	for {
+		i := strings.LastIndexByte(p, filepath.Separator)
+		if i <= 0 {
+			return false
+		}
+		p = p[:i]
+		if set[p] {
+			return true
+		}
+	}
+}
