@@ -1,10 +1,29 @@
 // Package tags reads track metadata through github.com/dhowden/tag, guarding
 // against its known bugs, and fills the formats it does not cover.
+//
+// Each container has a bounded reader of its own tag region: ID3v2 frames
+// are walked here and only their text is decoded by dhowden/tag; MP4 ilst,
+// FLAC blocks, Ogg (Vorbis, Opus, FLAC, Speex) comment packets and WAV/AIFF
+// chunks are read directly. Audio data is never read, every length read from
+// the file is checked against the bytes that remain, and a panic anywhere
+// becomes an error for that file.
+//
+// Values are normalised the same way for every format: valid UTF-8 in NFC,
+// trimmed of NULs and spaces. Repeated values (ID3v2.4 NUL-separated lists,
+// repeated Vorbis keys, several MP4 data atoms) are joined with ", " for the
+// artist, album artist and composer; every other field keeps the first value.
+// Composer never falls back to the artist.
 package tags
 
 import (
 	"errors"
+	"fmt"
 	"io"
+	"strconv"
+	"strings"
+	"unicode"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 // Tags is the metadata of one file, normalised.
@@ -25,13 +44,382 @@ type Tags struct {
 // the scanner: the track falls back to its file name).
 var ErrNoTags = errors.New("no tags")
 
+// ErrNoPicture means the file has no embedded picture. It wraps ErrNoTags,
+// so errors.Is(err, ErrNoTags) holds for both.
+var ErrNoPicture = fmt.Errorf("no picture: %w", ErrNoTags)
+
+// MaxPicture is the largest embedded picture Picture returns.
+const MaxPicture = 16 << 20
+
 // Read reads the tags of the size bytes in r. container is probe.Info's
-// Container ("mp3", "mp4", "flac", "ogg", "wav", "aiff").
-func Read(r io.ReaderAt, size int64, container string) (Tags, error) {
-	return Tags{}, ErrNoTags // TODO
+// Container ("mp3", "mp4", "flac", "ogg", "wav", "aiff"); when it is empty
+// or unknown the container is sniffed from the first bytes.
+//
+// A file whose tag region is damaged part way still yields the fields read
+// before the damage, with a nil error.
+func Read(r io.ReaderAt, size int64, container string) (t Tags, err error) {
+	c := &collector{vals: map[string][]string{}}
+	if err := run(r, size, container, c); err != nil && c.empty() {
+		return Tags{}, err
+	}
+	if c.empty() {
+		return Tags{}, ErrNoTags
+	}
+	return c.tags(), nil
 }
 
-// Picture returns the embedded cover image and its MIME type.
+// Picture returns the embedded cover image and its MIME type: the first
+// front cover, or else the first picture. Pictures larger than MaxPicture
+// are refused.
 func Picture(r io.ReaderAt, size int64, container string) ([]byte, string, error) {
-	return nil, "", ErrNoTags // TODO
+	c := &collector{vals: map[string][]string{}, wantPicture: true}
+	err := run(r, size, container, c)
+	if c.pic.data != nil {
+		return c.pic.data, c.pic.mime, nil
+	}
+	if c.picErr != nil {
+		return nil, "", c.picErr
+	}
+	if err != nil && c.empty() {
+		return nil, "", err
+	}
+	return nil, "", ErrNoPicture
+}
+
+// readers maps a container name to its tag reader.
+var readers = map[string]func(*source, *collector) error{
+	"mp3":  readMP3,
+	"mp4":  readMP4,
+	"flac": readFLAC,
+	"ogg":  readOgg,
+	"wav":  readWAV,
+	"aiff": readAIFF,
+}
+
+// run reads the tags of one file into c, turning any panic into an error.
+func run(r io.ReaderAt, size int64, container string, c *collector) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("tags: panic reading %s: %v", container, p)
+		}
+	}()
+	if size <= 0 {
+		return ErrNoTags
+	}
+	s := newSource(r, size)
+	read, ok := readers[container]
+	if !ok {
+		name := sniff(s)
+		if name == "" {
+			return fmt.Errorf("tags: unknown container %q", container)
+		}
+		container, read = name, readers[name]
+	}
+	if err := read(s, c); err != nil {
+		if errors.Is(err, ErrNoTags) {
+			return ErrNoTags
+		}
+		return fmt.Errorf("tags: %s: %w", container, err)
+	}
+	return nil
+}
+
+// sniff names the container from the first bytes of s, or returns "".
+func sniff(s *source) string {
+	b, _ := s.peek(0, 12)
+	switch {
+	case len(b) < 12:
+		return ""
+	case string(b[:4]) == "fLaC":
+		return "flac"
+	case string(b[:4]) == "OggS":
+		return "ogg"
+	case string(b[4:8]) == "ftyp" || string(b[4:8]) == "moov":
+		return "mp4"
+	case (string(b[:4]) == "RIFF" || string(b[:4]) == "RF64" || string(b[:4]) == "BW64") && string(b[8:12]) == "WAVE":
+		return "wav"
+	case string(b[:4]) == "FORM" && (string(b[8:12]) == "AIFF" || string(b[8:12]) == "AIFC"):
+		return "aiff"
+	case string(b[:3]) == "ID3":
+		return "mp3"
+	}
+	return ""
+}
+
+// Canonical field keys shared by every format's key table.
+const (
+	kTitle           = "title"
+	kArtist          = "artist"
+	kAlbumArtist     = "albumartist"
+	kAlbum           = "album"
+	kComposer        = "composer"
+	kGenre           = "genre"
+	kComment         = "comment"
+	kGrouping        = "grouping"
+	kSortTitle       = "sorttitle"
+	kSortArtist      = "sortartist"
+	kSortAlbumArtist = "sortalbumartist"
+	kSortAlbum       = "sortalbum"
+	kSortComposer    = "sortcomposer"
+	kYear            = "year"
+	kTrack           = "track" // "3" or "3/25"
+	kTrackTotal      = "tracktotal"
+	kDisc            = "disc" // "1" or "1/2"
+	kDiscTotal       = "disctotal"
+	kBPM             = "bpm"
+	kCompilation     = "compilation"
+)
+
+// textFields lists the string fields: the key they come from, where they
+// go, and whether repeated values are joined (true) or the first is kept.
+var textFields = []struct {
+	key  string
+	dst  func(*Tags) *string
+	join bool
+}{
+	{kTitle, func(t *Tags) *string { return &t.Title }, false},
+	{kArtist, func(t *Tags) *string { return &t.Artist }, true},
+	{kAlbumArtist, func(t *Tags) *string { return &t.AlbumArtist }, true},
+	{kAlbum, func(t *Tags) *string { return &t.Album }, false},
+	{kComposer, func(t *Tags) *string { return &t.Composer }, true},
+	{kGenre, func(t *Tags) *string { return &t.Genre }, false},
+	{kComment, func(t *Tags) *string { return &t.Comment }, false},
+	{kGrouping, func(t *Tags) *string { return &t.Grouping }, false},
+	{kSortTitle, func(t *Tags) *string { return &t.SortTitle }, false},
+	{kSortArtist, func(t *Tags) *string { return &t.SortArtist }, true},
+	{kSortAlbumArtist, func(t *Tags) *string { return &t.SortAlbumArtist }, true},
+	{kSortAlbum, func(t *Tags) *string { return &t.SortAlbum }, false},
+	{kSortComposer, func(t *Tags) *string { return &t.SortComposer }, true},
+}
+
+// picture is one embedded picture found while reading.
+type picture struct {
+	front bool
+	mime  string
+	data  []byte // only when the collector wants picture bytes
+}
+
+// collector gathers the values read from one file under canonical keys.
+type collector struct {
+	vals        map[string][]string
+	wantPicture bool
+
+	hasPic bool
+	pic    picture // the preferred picture so far
+	picErr error   // why the preferred picture could not be loaded
+}
+
+// add records values under key, normalised; empty values are dropped.
+func (c *collector) add(key string, vals ...string) {
+	for _, v := range vals {
+		if v = clean(v); v != "" {
+			c.vals[key] = append(c.vals[key], v)
+		}
+	}
+}
+
+// fill records vals under key unless key already has a value; it merges a
+// lower-priority tag (ID3v1, RIFF INFO) under a better one.
+func (c *collector) fill(key string, vals ...string) {
+	if len(c.vals[key]) == 0 {
+		c.add(key, vals...)
+	}
+}
+
+// offerPicture records a picture: the first front cover wins, else the
+// first picture. load is called only when the bytes are wanted and the
+// picture is preferred; it must bound its allocation by MaxPicture.
+func (c *collector) offerPicture(front bool, mime string, load func() ([]byte, error)) {
+	if c.hasPic && (c.pic.front || !front) {
+		return
+	}
+	p := picture{front: front, mime: normMIME(mime)}
+	if c.wantPicture && load != nil {
+		data, err := load()
+		if err != nil || len(data) == 0 {
+			if err == nil {
+				err = ErrNoPicture
+			}
+			if !c.hasPic {
+				c.picErr = err
+			}
+			return
+		}
+		p.data = data
+		if m := sniffImage(data); m != "" {
+			p.mime = m
+		}
+	}
+	c.hasPic, c.pic, c.picErr = true, p, nil
+}
+
+func (c *collector) empty() bool { return len(c.vals) == 0 && !c.hasPic }
+
+// tags turns the collected values into Tags.
+func (c *collector) tags() Tags {
+	var t Tags
+	for _, f := range textFields {
+		vs := c.vals[f.key]
+		switch {
+		case len(vs) == 0:
+		case f.join:
+			*f.dst(&t) = strings.Join(dedup(vs), ", ")
+		default:
+			*f.dst(&t) = vs[0]
+		}
+	}
+	first := func(k string) string {
+		if vs := c.vals[k]; len(vs) > 0 {
+			return vs[0]
+		}
+		return ""
+	}
+	t.Year = parseYear(first(kYear))
+	t.Track, t.TrackTotal = parsePair(first(kTrack))
+	if n := leadingInt(first(kTrackTotal)); n > 0 {
+		t.TrackTotal = n
+	}
+	t.Disc, t.DiscTotal = parsePair(first(kDisc))
+	if n := leadingInt(first(kDiscTotal)); n > 0 {
+		t.DiscTotal = n
+	}
+	t.BPM = parseBPM(first(kBPM))
+	t.Compilation = parseBool(first(kCompilation))
+	t.HasPicture = c.hasPic
+	t.PictureMIME = c.pic.mime
+	return t
+}
+
+// dedup drops repeated values, keeping order.
+func dedup(vs []string) []string {
+	out := vs[:0:0]
+	for _, v := range vs {
+		seen := false
+		for _, o := range out {
+			if o == v {
+				seen = true
+				break
+			}
+		}
+		if !seen {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// clean makes s valid UTF-8 in NFC, trimmed of NULs and spaces.
+func clean(s string) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	s = strings.TrimFunc(s, func(r rune) bool { return r == 0 || unicode.IsSpace(r) })
+	if strings.IndexByte(s, 0) >= 0 {
+		s = strings.ReplaceAll(s, "\x00", "")
+	}
+	return norm.NFC.String(s)
+}
+
+// parseYear returns the first run of four digits in s ("2019-05-03",
+// "05/03/2019", "2019"), or 0.
+func parseYear(s string) int {
+	run := 0
+	for i := 0; i < len(s); i++ {
+		if s[i] >= '0' && s[i] <= '9' {
+			run++
+			if run == 4 {
+				n, _ := strconv.Atoi(s[i-3 : i+1])
+				return n
+			}
+			continue
+		}
+		run = 0
+	}
+	return 0
+}
+
+// parsePair parses "3", "3/25", " 03 / 25 " or "3 of 25".
+func parsePair(s string) (n, total int) {
+	n = leadingInt(s)
+	if i := strings.IndexAny(s, "/"); i >= 0 {
+		total = leadingInt(s[i+1:])
+	} else if i := strings.Index(strings.ToLower(s), " of "); i >= 0 {
+		total = leadingInt(s[i+4:])
+	}
+	return n, total
+}
+
+// leadingInt parses the decimal number at the start of s (after spaces),
+// or returns 0. It saturates instead of overflowing.
+func leadingInt(s string) int {
+	s = strings.TrimLeft(s, " \t+")
+	n := 0
+	for i := 0; i < len(s) && s[i] >= '0' && s[i] <= '9'; i++ {
+		if n > 1e8 {
+			return n
+		}
+		n = n*10 + int(s[i]-'0')
+	}
+	return n
+}
+
+// parseBPM parses "128", "128.4" (rounded) or "0128".
+func parseBPM(s string) int {
+	if f, err := strconv.ParseFloat(strings.TrimSpace(s), 64); err == nil && f > 0 && f < 1e6 {
+		return int(f + 0.5)
+	}
+	return leadingInt(s)
+}
+
+// parseBool reads compilation flags: "1", "true", "yes" (any case).
+func parseBool(s string) bool {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "1", "true", "yes", "y", "on":
+		return true
+	}
+	return leadingInt(s) > 0
+}
+
+// normMIME fixes the MIME types taggers write: "jpg", "image/jpg", "PNG".
+func normMIME(m string) string {
+	m = strings.ToLower(clean(m))
+	switch m {
+	case "jpg", "jpeg", "image/jpg", "image/pjpeg":
+		return "image/jpeg"
+	case "png":
+		return "image/png"
+	case "gif":
+		return "image/gif"
+	case "bmp", "image/x-ms-bmp":
+		return "image/bmp"
+	case "webp":
+		return "image/webp"
+	}
+	if m != "" && !strings.Contains(m, "/") {
+		return "image/" + m
+	}
+	return m
+}
+
+// sniffImage names the image type from its first bytes, or returns "".
+func sniffImage(b []byte) string {
+	switch {
+	case len(b) >= 3 && b[0] == 0xFF && b[1] == 0xD8 && b[2] == 0xFF:
+		return "image/jpeg"
+	case len(b) >= 8 && string(b[:8]) == "\x89PNG\r\n\x1a\n":
+		return "image/png"
+	case len(b) >= 4 && string(b[:4]) == "GIF8":
+		return "image/gif"
+	case len(b) >= 12 && string(b[:4]) == "RIFF" && string(b[8:12]) == "WEBP":
+		return "image/webp"
+	case len(b) >= 2 && string(b[:2]) == "BM":
+		return "image/bmp"
+	}
+	return ""
+}
+
+// genreName maps an ID3v1 genre index to its name, or returns "".
+func genreName(i int) string {
+	if i >= 0 && i < len(genres) {
+		return genres[i]
+	}
+	return ""
 }

@@ -1,0 +1,630 @@
+package tags
+
+import (
+	"bytes"
+	"compress/zlib"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/dhowden/tag"
+)
+
+// Limits on what an ID3v2 tag may make us allocate.
+const (
+	maxID3Tag  = 64 << 20 // a whole unsynchronised tag held in memory
+	maxID3Text = 1 << 20  // one text frame
+	picHead    = 64       // bytes of a picture read to sniff its type
+)
+
+// id3Text maps the text frames we read to canonical keys. Frames whose key
+// starts with "+" are fallbacks, used only when the main frame is absent.
+var id3Text = map[string]string{
+	"TIT2": kTitle,
+	"TPE1": kArtist,
+	"TPE2": kAlbumArtist,
+	"TALB": kAlbum,
+	"TCOM": kComposer,
+	"TCON": kGenre,
+	"GRP1": kGrouping,
+	"TIT1": "+" + kGrouping, // iTunes ≥ 12.5 writes grouping to GRP1, "work" to TIT1
+	"TSOT": kSortTitle,
+	"TSOP": kSortArtist,
+	"TSO2": kSortAlbumArtist,
+	"TSOA": kSortAlbum,
+	"TSOC": kSortComposer,
+	"TDRC": kYear,
+	"TYER": kYear,
+	"TDRL": "+" + kYear,
+	"TDOR": "+" + kYear,
+	"TORY": "+" + kYear,
+	"TRCK": kTrack,
+	"TPOS": kDisc,
+	"TBPM": kBPM,
+	"TCMP": kCompilation,
+}
+
+// id3TXXX maps TXXX descriptions (upper case) to fallback keys: what
+// foobar2000, ffmpeg and Picard write where no standard frame exists.
+var id3TXXX = map[string]string{
+	"COMPILATION":       kCompilation, // ffmpeg
+	"TCMP":              kCompilation, // ffmpeg
+	"ITUNESCOMPILATION": kCompilation,
+	"ALBUM ARTIST":      kAlbumArtist,
+	"ALBUMARTIST":       kAlbumArtist,
+	"ALBUM_ARTIST":      kAlbumArtist,
+	"ALBUMARTISTSORT":   kSortAlbumArtist,
+	"ALBUM_ARTIST_SORT": kSortAlbumArtist,
+	"ARTISTSORT":        kSortArtist,
+	"ALBUMSORT":         kSortAlbum,
+	"TITLESORT":         kSortTitle,
+	"COMPOSERSORT":      kSortComposer,
+	"GROUPING":          kGrouping,
+	"BPM":               kBPM,
+	"TRACKTOTAL":        kTrackTotal,
+	"TOTALTRACKS":       kTrackTotal,
+	"DISCTOTAL":         kDiscTotal,
+	"TOTALDISCS":        kDiscTotal,
+	"DATE":              kYear,
+	"YEAR":              kYear,
+}
+
+// id3v22 maps the ID3v2.2 frame names we read to their v2.3 names.
+var id3v22 = map[string]string{
+	"TT2": "TIT2", "TP1": "TPE1", "TP2": "TPE2", "TAL": "TALB", "TCM": "TCOM",
+	"TCO": "TCON", "TT1": "TIT1", "GP1": "GRP1", "TYE": "TYER", "TOR": "TORY",
+	"TRK": "TRCK", "TPA": "TPOS", "TBP": "TBPM", "TCP": "TCMP", "TST": "TSOT",
+	"TSP": "TSOP", "TS2": "TSO2", "TSA": "TSOA", "TSC": "TSOC", "TXX": "TXXX",
+	"COM": "COMM", "PIC": "PIC",
+}
+
+// readMP3 reads the ID3v2 tag at the start of the file, then fills gaps
+// from an ID3v1 tag at its end.
+func readMP3(s *source, c *collector) error {
+	_, err := readID3v2(s, 0, s.size, c)
+	readID3v1(s, c)
+	if errors.Is(err, ErrNoTags) && !c.empty() {
+		err = nil
+	}
+	return err
+}
+
+// id3Tag is the frame area of one ID3v2 tag.
+type id3Tag struct {
+	s       *source
+	version byte
+	unsync  bool   // the whole tag is unsynchronised
+	mem     []byte // the frame area, when it had to be loaded to resynchronise
+	base    int64  // file offset of the frame area
+	n       int64  // its length
+}
+
+// bytes returns up to n bytes of the frame area at off.
+func (t *id3Tag) bytes(off int64, n int) ([]byte, error) {
+	if rest := t.n - off; int64(n) > rest {
+		n = int(max(rest, 0))
+	}
+	if t.mem != nil {
+		return t.mem[off : off+int64(n)], nil
+	}
+	return t.s.read(t.base+off, n)
+}
+
+// peek is bytes for headers: no copy, valid until the next call.
+func (t *id3Tag) peek(off int64, n int) []byte {
+	if off < 0 || off+int64(n) > t.n {
+		return nil
+	}
+	if t.mem != nil {
+		return t.mem[off : off+int64(n)]
+	}
+	b, _ := t.s.peek(t.base+off, n)
+	if len(b) < n {
+		return nil
+	}
+	return b
+}
+
+// readID3v2 reads the ID3v2 tag at off, which must end by limit, and
+// returns its total length.
+func readID3v2(s *source, off, limit int64, c *collector) (int64, error) {
+	h, _ := s.peek(off, 10)
+	if len(h) < 10 || string(h[:3]) != "ID3" {
+		return 0, ErrNoTags
+	}
+	version, flags := h[3], h[5]
+	if version < 2 || version > 4 || h[4] == 0xFF {
+		return 0, fmt.Errorf("id3v2: unsupported version 2.%d", version)
+	}
+	if h[6]|h[7]|h[8]|h[9] >= 0x80 {
+		return 0, errors.New("id3v2: tag size is not sync-safe")
+	}
+	size := int64(syncsafe(h[6:10]))
+	total := 10 + size
+	if flags&0x10 != 0 && version == 4 {
+		total += 10 // footer
+	}
+	t := &id3Tag{s: s, version: version, unsync: flags&0x80 != 0, base: off + 10, n: size}
+	if t.base+t.n > limit {
+		t.n = max(limit-t.base, 0) // truncated: read the frames that are there
+	}
+	if version == 2 && flags&0x40 != 0 {
+		return total, errors.New("id3v2.2: compressed tag")
+	}
+	if t.unsync && version < 4 {
+		// In v2.2 and v2.3 frame sizes count resynchronised bytes.
+		if t.n > maxID3Tag {
+			return total, fmt.Errorf("id3v2: unsynchronised tag of %d bytes", t.n)
+		}
+		raw, err := s.read(t.base, int(t.n))
+		if err != nil && len(raw) == 0 {
+			return total, err
+		}
+		t.mem = resync(raw)
+		t.n = int64(len(t.mem))
+	}
+	pos := int64(0)
+	if flags&0x40 != 0 && version > 2 {
+		b := t.peek(0, 4)
+		if b == nil {
+			return total, errors.New("id3v2: truncated extended header")
+		}
+		if version == 3 {
+			pos = 4 + int64(binary.BigEndian.Uint32(b))
+		} else {
+			pos = int64(syncsafe(b))
+		}
+		if pos > t.n {
+			return total, errors.New("id3v2: extended header longer than tag")
+		}
+	}
+	var fills [][2]string
+	for {
+		f, next, ok := t.frame(pos)
+		if !ok {
+			break
+		}
+		pos = next
+		fills = append(fills, t.handle(f, c)...)
+	}
+	for _, kv := range fills {
+		c.fill(kv[0], kv[1])
+	}
+	return total, nil
+}
+
+// id3Frame is one frame header, its payload still in the file.
+type id3Frame struct {
+	id    string // v2.3/v2.4 name, v2.2 names mapped
+	off   int64  // payload offset in the frame area
+	size  int64  // payload length as stored
+	flags uint16 // v2.3/v2.4 flags
+}
+
+// frame reads the frame header at pos. ok is false at padding, at the end
+// of the tag, or at bytes that are not a frame header.
+func (t *id3Tag) frame(pos int64) (f id3Frame, next int64, ok bool) {
+	hl, idLen := int64(10), 4
+	if t.version == 2 {
+		hl, idLen = 6, 3
+	}
+	h := t.peek(pos, int(hl))
+	if h == nil || !validFrameID(h[:idLen]) {
+		return f, 0, false
+	}
+	switch t.version {
+	case 2:
+		f.id = id3v22[string(h[:3])]
+		f.size = int64(h[3])<<16 | int64(h[4])<<8 | int64(h[5])
+	case 3:
+		f.id = string(h[:4])
+		f.size = int64(binary.BigEndian.Uint32(h[4:8]))
+		f.flags = binary.BigEndian.Uint16(h[8:10])
+	case 4:
+		f.id = string(h[:4])
+		f.flags = binary.BigEndian.Uint16(h[8:10])
+		f.size = t.v24Size(pos, h[4:8])
+	}
+	f.off = pos + hl
+	if f.size > t.n-f.off {
+		f.size = t.n - f.off // the last frame overruns the tag: keep what is there
+	}
+	return f, f.off + f.size, true
+}
+
+// v24Size reads a v2.4 frame size. iTunes wrote plain 32-bit sizes into
+// v2.4 tags; use the plain size when the sync-safe one lands on garbage
+// and the plain one on a frame or the end.
+func (t *id3Tag) v24Size(pos int64, b []byte) int64 {
+	plain := int64(binary.BigEndian.Uint32(b))
+	if b[0]|b[1]|b[2]|b[3] >= 0x80 {
+		return plain
+	}
+	ss := int64(syncsafe(b))
+	if ss == plain || t.frameAt(pos+10+ss) || !t.frameAt(pos+10+plain) {
+		return ss
+	}
+	return plain
+}
+
+// frameAt reports whether a frame, padding or the tag's end is at pos.
+func (t *id3Tag) frameAt(pos int64) bool {
+	if pos == t.n {
+		return true
+	}
+	h := t.peek(pos, 4)
+	return h != nil && (h[0] == 0 || validFrameID(h))
+}
+
+func validFrameID(id []byte) bool {
+	for _, b := range id {
+		if (b < 'A' || b > 'Z') && (b < '0' || b > '9') {
+			return false
+		}
+	}
+	return len(id) > 0
+}
+
+// handle decodes the frames we use and returns fallback values to apply
+// once the whole tag is read.
+func (t *id3Tag) handle(f id3Frame, c *collector) (fills [][2]string) {
+	key, text := id3Text[f.id]
+	if !text && f.id != "TXXX" && f.id != "COMM" && f.id != "APIC" && f.id != "PIC" {
+		return nil
+	}
+	if f.size == 0 { // an empty frame: skip it, keep reading (dhowden/tag stops)
+		return nil
+	}
+	if f.id == "APIC" || f.id == "PIC" {
+		t.picture(f, c)
+		return nil
+	}
+	b, err := t.payload(f, maxID3Text)
+	if err != nil || len(b) == 0 {
+		return nil
+	}
+	switch f.id {
+	case "TXXX":
+		desc, vals := decodeDescribed(f.id, b)
+		if k, ok := id3TXXX[strings.ToUpper(clean(desc))]; ok {
+			for _, v := range vals {
+				fills = append(fills, [2]string{k, v})
+			}
+		}
+	case "COMM":
+		desc, vals := decodeDescribed(f.id, b)
+		if !strings.HasPrefix(clean(desc), "iTun") { // iTunNORM, iTunSMPB, …
+			c.add(kComment, vals...)
+		}
+	default:
+		vals := decodeText(b)
+		if key == kGenre {
+			for i, v := range vals {
+				vals[i] = expandGenre(v)
+			}
+		}
+		if k, ok := strings.CutPrefix(key, "+"); ok {
+			for _, v := range vals {
+				fills = append(fills, [2]string{k, v})
+			}
+			return fills
+		}
+		c.add(key, vals...)
+	}
+	return fills
+}
+
+// payload returns at most limit bytes of the frame's data with the frame's
+// flags undone (grouping byte, data length, unsynchronisation, zlib).
+func (t *id3Tag) payload(f id3Frame, limit int) ([]byte, error) {
+	var compressed, encrypted, unsync bool
+	skip := 0
+	switch t.version {
+	case 3:
+		compressed, encrypted = f.flags&0x80 != 0, f.flags&0x40 != 0
+		if compressed {
+			skip += 4 // decompressed size
+		}
+		if encrypted {
+			skip++
+		}
+		if f.flags&0x20 != 0 {
+			skip++ // group id
+		}
+	case 4:
+		compressed, encrypted = f.flags&0x08 != 0, f.flags&0x04 != 0
+		unsync = f.flags&0x02 != 0 || t.unsync
+		if f.flags&0x40 != 0 {
+			skip++
+		}
+		if encrypted {
+			skip++
+		}
+		if f.flags&0x01 != 0 {
+			skip += 4 // data length indicator
+		}
+	}
+	if encrypted {
+		return nil, errors.New("encrypted frame")
+	}
+	n := f.size - int64(skip)
+	if n <= 0 {
+		return nil, nil
+	}
+	read := n
+	if !compressed {
+		// Unsynchronisation at most doubles the bytes.
+		read = min(n, int64(limit)*(1+int64(boolInt(unsync))))
+	} else if n > maxID3Tag {
+		return nil, errors.New("compressed frame too large")
+	}
+	b, err := t.bytes(f.off+int64(skip), int(read))
+	if err != nil {
+		return nil, err
+	}
+	if unsync {
+		b = resync(b)
+	}
+	if compressed {
+		zr, err := zlib.NewReader(bytes.NewReader(b))
+		if err != nil {
+			return nil, err
+		}
+		b, err = io.ReadAll(io.LimitReader(zr, int64(limit)))
+		if err != nil && len(b) == 0 {
+			return nil, err
+		}
+	}
+	if len(b) > limit {
+		b = b[:limit]
+	}
+	return b, nil
+}
+
+// picture records an APIC (or v2.2 PIC) frame, reading only its header
+// unless the bytes are wanted.
+func (t *id3Tag) picture(f id3Frame, c *collector) {
+	head, err := t.payload(f, 2048)
+	if err != nil || len(head) < 4 {
+		return
+	}
+	enc := head[0]
+	var mime string
+	var rest []byte
+	if f.id == "PIC" { // enc, 3-byte format, type, description
+		mime, rest = string(head[1:4]), head[4:]
+	} else {
+		i := bytes.IndexByte(head[1:], 0)
+		if i < 0 {
+			return
+		}
+		mime, rest = string(head[1:1+i]), head[2+i:]
+	}
+	if len(rest) < 1 || mime == "-->" { // a link, not a picture
+		return
+	}
+	typ := rest[0]
+	rest = rest[1:]
+	desc := skipTerminated(enc, rest)
+	if desc < 0 {
+		return
+	}
+	dataOff := len(head) - len(rest) + desc
+	if m := sniffImage(rest[desc:]); m != "" {
+		mime = m
+	}
+	c.offerPicture(typ == 3, mime, func() ([]byte, error) {
+		b, err := t.payload(f, MaxPicture+dataOff+1)
+		if err != nil {
+			return nil, err
+		}
+		if len(b)-dataOff > MaxPicture {
+			return nil, fmt.Errorf("picture larger than %d bytes", MaxPicture)
+		}
+		return b[dataOff:], nil
+	})
+}
+
+// skipTerminated returns the length of the NUL-terminated string at the
+// start of b in encoding enc, terminator included, or -1.
+func skipTerminated(enc byte, b []byte) int {
+	if enc == 1 || enc == 2 {
+		for i := 0; i+1 < len(b); i += 2 {
+			if b[i] == 0 && b[i+1] == 0 {
+				return i + 2
+			}
+		}
+		return -1
+	}
+	if i := bytes.IndexByte(b, 0); i >= 0 {
+		return i + 1
+	}
+	return -1
+}
+
+// decodeText decodes a text frame's payload (encoding byte, then values
+// separated by NUL) into its values, through dhowden/tag. Odd-length
+// UTF-16 loses its last byte instead of failing the frame.
+func decodeText(b []byte) []string {
+	enc, data := b[0], b[1:]
+	wide := enc == 1 || enc == 2
+	if wide && len(data)%2 == 1 {
+		data = data[:len(data)-1]
+	}
+	var vals []string
+	var bom []byte
+	for len(data) > 0 {
+		n := skipTerminated(enc, data)
+		piece := data
+		if n < 0 {
+			data = nil
+		} else {
+			piece, data = data[:n-1-boolInt(wide)], data[n:]
+		}
+		if enc == 1 && len(piece) >= 2 {
+			if piece[0] == 0xFF && piece[1] == 0xFE || piece[0] == 0xFE && piece[1] == 0xFF {
+				bom = piece[:2:2]
+			} else if bom != nil {
+				// Later values of a v2.4 list may omit the BOM.
+				piece = append(append([]byte(nil), bom...), piece...)
+			}
+		}
+		if len(piece) == 0 {
+			continue
+		}
+		frame := append([]byte{enc}, piece...)
+		if s, ok := dhowdenFrame("TIT2", frame).(string); ok {
+			vals = append(vals, s)
+		}
+	}
+	return vals
+}
+
+// decodeDescribed decodes a TXXX or COMM payload into its description and
+// values, through dhowden/tag.
+func decodeDescribed(id string, b []byte) (string, []string) {
+	start := 1 // encoding, then language for COMM
+	if id == "COMM" {
+		start = 4
+	}
+	if len(b) < start {
+		return "", nil
+	}
+	if enc := b[0]; (enc == 1 || enc == 2) && (len(b)-start)%2 == 1 {
+		b = b[:len(b)-1] // odd-length UTF-16 loses its last byte
+	}
+	cm, ok := dhowdenFrame(id, b).(*tag.Comm)
+	if !ok {
+		return "", nil
+	}
+	return cm.Description, strings.Split(cm.Text, "\x00")
+}
+
+// dhowdenFrame decodes one frame by handing dhowden/tag a minimal ID3v2.3
+// tag holding just that frame, so one bad frame cannot fail the others.
+// It returns the frame's Raw() value, or nil.
+func dhowdenFrame(id string, payload []byte) (v any) {
+	defer func() {
+		if recover() != nil {
+			v = nil
+		}
+	}()
+	size := 10 + len(payload)
+	b := make([]byte, 0, 10+size)
+	b = append(b, 'I', 'D', '3', 3, 0, 0,
+		byte(size>>21&0x7F), byte(size>>14&0x7F), byte(size>>7&0x7F), byte(size&0x7F))
+	b = append(b, id...)
+	b = binary.BigEndian.AppendUint32(b, uint32(len(payload)))
+	b = append(b, 0, 0)
+	b = append(b, payload...)
+	m, err := tag.ReadID3v2Tags(bytes.NewReader(b))
+	if err != nil {
+		return nil
+	}
+	return m.Raw()[id]
+}
+
+// expandGenre turns ID3 genre references into names: "17", "(17)",
+// "(17)Rock" (the text wins), "(RX)", "(CR)".
+func expandGenre(g string) string {
+	g = strings.TrimSpace(g)
+	switch {
+	case g == "RX" || g == "(RX)":
+		return "Remix"
+	case g == "CR" || g == "(CR)":
+		return "Cover"
+	case g != "" && strings.Trim(g, "0123456789") == "":
+		if name := genreName(leadingInt(g)); name != "" {
+			return name
+		}
+		return g
+	case strings.HasPrefix(g, "(") && !strings.HasPrefix(g, "(("):
+		end := strings.IndexByte(g, ')')
+		if end < 0 {
+			return g
+		}
+		if rest := strings.TrimSpace(g[end+1:]); rest != "" && !strings.HasPrefix(rest, "(") {
+			return rest
+		}
+		return expandGenre(g[1:end])
+	case strings.HasPrefix(g, "(("):
+		return g[1:]
+	}
+	return g
+}
+
+// readID3v1 fills gaps from an ID3v1 tag in the last 128 bytes.
+func readID3v1(s *source, c *collector) {
+	if s.size < 128 {
+		return
+	}
+	if b, _ := s.peek(s.size-128, 3); string(b) != "TAG" {
+		return
+	}
+	m, err := safeID3v1(s.section(0, s.size))
+	if err != nil {
+		return
+	}
+	raw := m.Raw()
+	str := func(k string) string { v, _ := raw[k].(string); return legacyText(v) }
+	c.fill(kTitle, str("title"))
+	c.fill(kArtist, str("artist"))
+	c.fill(kAlbum, str("album"))
+	c.fill(kYear, str("year"))
+	c.fill(kComment, str("comment"))
+	c.fill(kGenre, str("genre"))
+	if n, _ := raw["track"].(int); n > 0 {
+		c.fill(kTrack, fmt.Sprint(n))
+	}
+}
+
+func safeID3v1(r io.ReadSeeker) (m tag.Metadata, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			m, err = nil, fmt.Errorf("id3v1: %v", p)
+		}
+	}()
+	return tag.ReadID3v1Tags(r)
+}
+
+// legacyText decodes text of unknown encoding: UTF-8 when it is valid,
+// else ISO-8859-1.
+func legacyText(s string) string {
+	if utf8.ValidString(s) {
+		return s
+	}
+	r := make([]rune, len(s))
+	for i := 0; i < len(s); i++ {
+		r[i] = rune(s[i])
+	}
+	return string(r)
+}
+
+// resync undoes ID3 unsynchronisation: FF 00 becomes FF.
+func resync(b []byte) []byte {
+	if bytes.Index(b, []byte{0xFF, 0}) < 0 {
+		return b
+	}
+	out := make([]byte, 0, len(b))
+	for i := 0; i < len(b); i++ {
+		out = append(out, b[i])
+		if b[i] == 0xFF && i+1 < len(b) && b[i+1] == 0 {
+			i++
+		}
+	}
+	return out
+}
+
+func syncsafe(b []byte) uint32 {
+	return uint32(b[0]&0x7F)<<21 | uint32(b[1]&0x7F)<<14 | uint32(b[2]&0x7F)<<7 | uint32(b[3]&0x7F)
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,94 @@
+package tags
+
+import (
+	"errors"
+	"io"
+)
+
+// window is how much a source reads ahead: small header reads are served
+// from one ReadAt of this size, so walking a tag costs a few system calls.
+const window = 64 << 10
+
+// errTruncated means a length in the file points past its end.
+var errTruncated = errors.New("length past end of file")
+
+// source is a read-ahead view of the file that never reads past size.
+type source struct {
+	r    io.ReaderAt
+	size int64
+
+	buf []byte // the window last read
+	off int64  // its offset in the file
+}
+
+func newSource(r io.ReaderAt, size int64) *source { return &source{r: r, size: size} }
+
+// peek returns the n bytes at off. The slice is valid until the next call;
+// it is shorter than n, with errTruncated, when the file ends first.
+func (s *source) peek(off int64, n int) ([]byte, error) {
+	if off < 0 || n < 0 || off >= s.size {
+		return nil, errTruncated
+	}
+	var err error
+	if rest := s.size - off; int64(n) > rest {
+		n, err = int(rest), errTruncated
+	}
+	if off >= s.off && off+int64(n) <= s.off+int64(len(s.buf)) {
+		return s.buf[off-s.off : off-s.off+int64(n)], err
+	}
+	if n > window {
+		b, rerr := s.read(off, n)
+		if rerr != nil {
+			err = rerr
+		}
+		return b, err
+	}
+	m := int64(window)
+	if rest := s.size - off; m > rest {
+		m = rest
+	}
+	if cap(s.buf) < window {
+		s.buf = make([]byte, window)
+	}
+	s.buf = s.buf[:m]
+	got, rerr := s.r.ReadAt(s.buf, off)
+	s.buf, s.off = s.buf[:got], off
+	if got < n {
+		if rerr == nil || rerr == io.EOF {
+			rerr = errTruncated
+		}
+		return s.buf, rerr
+	}
+	return s.buf[:n], err
+}
+
+// read returns a fresh copy of the n bytes at off; n must already be
+// checked against the caller's bound.
+func (s *source) read(off int64, n int) ([]byte, error) {
+	if off < 0 || n < 0 || off > s.size || int64(n) > s.size-off {
+		return nil, errTruncated
+	}
+	if off >= s.off && off+int64(n) <= s.off+int64(len(s.buf)) {
+		return append([]byte(nil), s.buf[off-s.off:off-s.off+int64(n)]...), nil
+	}
+	b := make([]byte, n)
+	got, err := s.r.ReadAt(b, off)
+	if got < n {
+		if err == nil || err == io.EOF {
+			err = errTruncated
+		}
+		return b[:got], err
+	}
+	return b, nil
+}
+
+// section returns an io.Reader over [off, off+n), clamped to the file.
+func (s *source) section(off, n int64) *io.SectionReader {
+	if off > s.size {
+		off = s.size
+	}
+	if n > s.size-off {
+		n = s.size - off
+	}
+	return io.NewSectionReader(s.r, off, n)
+}
