@@ -1,0 +1,210 @@
+package daap
+
+import (
+	"cmp"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/daapd/daapd/daap/dmap"
+	"github.com/daapd/daapd/library"
+)
+
+// browseKinds maps /browse/{kind} to its listing tag and the track value.
+var browseKinds = map[string]struct {
+	tag   string
+	value func(t *library.Track) string
+}{
+	"artists":   {"abar", func(t *library.Track) string { return cmp.Or(t.Artist, t.AlbumArtist) }},
+	"albums":    {"abal", func(t *library.Track) string { return t.Album }},
+	"genres":    {"abgn", func(t *library.Track) string { return t.Genre }},
+	"composers": {"abcp", func(t *library.Track) string { return t.Composer }},
+}
+
+// matching returns the snapshot's tracks that match p's query.
+func (s *Server) matching(snap *library.Snapshot, p listParams) []*library.Track {
+	if p.query == nil {
+		return snap.Tracks
+	}
+	var out []*library.Track
+	for _, t := range snap.Tracks {
+		if p.query.Match(s.trackGetter(t)) {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// browse answers /databases/1/browse/{artists,albums,genres,composers}:
+// abro{mstt, mtco, mrco, abar{mlit "name"…}}; the mlits hold bare strings.
+func (s *Server) browse(r *http.Request, c client) (body, error) {
+	kind := chi.URLParam(r, "kind")
+	bk, ok := browseKinds[kind]
+	if !ok {
+		return body{}, errNotFound
+	}
+	p, err := s.listParams(r, c, "")
+	if err != nil {
+		return body{}, err
+	}
+	snap := s.cfg.Catalog.Snapshot()
+	key := fmt.Sprintf("browse|%d|%s|%s", snap.Revision, kind, p.key())
+	return s.cached(key, func() []byte {
+		seen := make(map[string]bool)
+		var names []string
+		for _, t := range s.matching(snap, p) {
+			if v := strings.ToValidUTF8(bk.value(t), "\uFFFD"); v != "" && !seen[v] {
+				seen[v] = true
+				names = append(names, v)
+			}
+		}
+		keys := make(map[string]string, len(names))
+		for _, n := range names {
+			keys[n] = strings.ToLower(n)
+		}
+		slices.SortFunc(names, func(a, b string) int { return cmp.Or(strings.Compare(keys[a], keys[b]), strings.Compare(a, b)) })
+		lo, hi := p.index.apply(len(names))
+		e := newEnc(c)
+		e.Container("abro", func(b *dmap.Builder) {
+			b.Int("mstt", http.StatusOK)
+			b.Int("mtco", int64(len(names)))
+			b.Int("mrco", int64(hi-lo))
+			b.Container(bk.tag, func(b *dmap.Builder) {
+				for _, n := range names[lo:hi] {
+					b.Raw("mlit", []byte(n))
+				}
+			})
+			if p.headers {
+				hk := make([]string, 0, hi-lo)
+				for _, n := range names[lo:hi] {
+					hk = append(hk, keys[n])
+				}
+				sortHeaders(b, hk)
+			}
+		})
+		return e.Bytes()
+	})
+}
+
+// group is one album or artist of /groups.
+type group struct {
+	id     uint64
+	name   string
+	artist string
+	sortBy string
+	tracks int
+	albums int
+}
+
+// groups answers /databases/1/groups?group-type=albums|artists (Remote):
+// agal/agar{mstt, muty, mtco, mrco, mlcl{mlit{miid, mper, minm, asaa, mimc}…}}.
+// Groups come from the tracks matching query=, mimc counts those tracks.
+func (s *Server) groups(r *http.Request, c client) (body, error) {
+	gt := r.URL.Query().Get("group-type")
+	switch gt {
+	case "":
+		gt = "albums"
+	case "albums", "artists":
+	default:
+		return body{}, badRequest("group-type %q: want albums or artists", gt)
+	}
+	p, err := s.listParams(r, c, "")
+	if err != nil {
+		return body{}, err
+	}
+	snap := s.cfg.Catalog.Snapshot()
+	key := fmt.Sprintf("groups|%d|%s|%s", snap.Revision, gt, p.key())
+	return s.cached(key, func() []byte {
+		list := s.groupList(snap, p, gt == "albums")
+		lo, hi := p.index.apply(len(list))
+		top := "agal"
+		if gt == "artists" {
+			top = "agar"
+		}
+		e := newEnc(c)
+		if !e.ok(top) {
+			top = "agal" // libdmapsharing 2.9.41 knows only the album grouping
+		}
+		e.Container(top, func(*dmap.Builder) {
+			e.int("mstt", http.StatusOK)
+			e.int("muty", 0)
+			e.int("mtco", int64(len(list)))
+			e.int("mrco", int64(hi-lo))
+			e.Container("mlcl", func(*dmap.Builder) {
+				for _, g := range list[lo:hi] {
+					e.Container("mlit", func(*dmap.Builder) {
+						e.int("miid", int64(uint32(g.id)))
+						e.int("mper", u64(g.id))
+						e.str("minm", g.name)
+						if g.artist != "" {
+							e.str("asaa", g.artist)
+						}
+						e.int("mimc", int64(g.tracks))
+						if gt == "artists" {
+							e.int("agac", int64(g.albums))
+						} else {
+							e.int("asai", u64(g.id))
+						}
+					})
+				}
+			})
+			if p.headers {
+				keys := make([]string, 0, hi-lo)
+				for _, g := range list[lo:hi] {
+					keys = append(keys, g.sortBy)
+				}
+				sortHeaders(e.Builder, keys)
+			}
+		})
+		return e.Bytes()
+	})
+}
+
+// groupList builds the albums (or artists) of the tracks matching p.
+func (s *Server) groupList(snap *library.Snapshot, p listParams, albums bool) []group {
+	counts := make(map[uint64]int)
+	albumsOf := make(map[uint64]map[uint64]bool)
+	for _, t := range s.matching(snap, p) {
+		if albums {
+			if t.Album != "" {
+				counts[t.AlbumID]++
+			}
+			continue
+		}
+		counts[t.ArtistID]++
+		if t.Album != "" {
+			if albumsOf[t.ArtistID] == nil {
+				albumsOf[t.ArtistID] = make(map[uint64]bool)
+			}
+			albumsOf[t.ArtistID][t.AlbumID] = true
+		}
+	}
+	var list []group
+	if albums {
+		for _, a := range snap.Albums {
+			if n := counts[a.ID]; n > 0 {
+				list = append(list, group{id: a.ID, name: a.Name, artist: a.Artist,
+					sortBy: strings.ToLower(cmp.Or(a.SortName, a.Name)), tracks: n})
+			}
+		}
+	} else {
+		for _, a := range snap.Artists {
+			if n := counts[a.ID]; n > 0 {
+				list = append(list, group{id: a.ID, name: a.Name,
+					sortBy: strings.ToLower(cmp.Or(a.SortName, a.Name)), tracks: n, albums: len(albumsOf[a.ID])})
+			}
+		}
+	}
+	switch p.sort {
+	case "album", "name":
+		slices.SortStableFunc(list, func(a, b group) int { return strings.Compare(a.sortBy, b.sortBy) })
+	case "artist":
+		slices.SortStableFunc(list, func(a, b group) int {
+			return cmp.Or(strings.Compare(strings.ToLower(a.artist), strings.ToLower(b.artist)), strings.Compare(a.sortBy, b.sortBy))
+		})
+	}
+	return list
+}

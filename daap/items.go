@@ -1,0 +1,321 @@
+package daap
+
+import (
+	"cmp"
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/daapd/daapd/daap/dmap"
+	"github.com/daapd/daapd/daap/query"
+	"github.com/daapd/daapd/library"
+)
+
+// span is an index= range: items from..to inclusive; to < 0 means "to the end".
+type span struct {
+	from, to int
+	set      bool
+}
+
+// parseIndex parses index=: "a-b", "a" or "a-".
+func parseIndex(v string) (span, error) {
+	if v == "" {
+		return span{}, nil
+	}
+	a, b, dash := strings.Cut(v, "-")
+	from, err := strconv.ParseUint(a, 10, 31)
+	if err != nil {
+		return span{}, badRequest("index %q: want a, a-b or a-", v)
+	}
+	sp := span{from: int(from), to: int(from), set: true}
+	if dash {
+		sp.to = -1
+		if b != "" {
+			to, err := strconv.ParseUint(b, 10, 31)
+			if err != nil || int(to) < sp.from {
+				return span{}, badRequest("index %q: want a, a-b or a- with a <= b", v)
+			}
+			sp.to = int(to)
+		}
+	}
+	return sp, nil
+}
+
+// apply cuts n items down to the span and returns the bounds.
+func (sp span) apply(n int) (lo, hi int) {
+	if !sp.set {
+		return 0, n
+	}
+	lo = min(sp.from, n)
+	hi = n
+	if sp.to >= 0 {
+		hi = min(sp.to+1, n)
+	}
+	return lo, hi
+}
+
+func (sp span) String() string {
+	if !sp.set {
+		return ""
+	}
+	return fmt.Sprintf("%d-%d", sp.from, sp.to)
+}
+
+// listParams are the listing parameters shared by items, container items,
+// browse and groups.
+type listParams struct {
+	client  client
+	meta    fieldSet
+	query   *query.Query
+	index   span
+	sort    string
+	headers bool   // include-sort-headers
+	delta   uint32 // 0: a full listing
+}
+
+func (s *Server) listParams(r *http.Request, c client, defaultMeta string) (listParams, error) {
+	q := r.URL.Query()
+	p := listParams{client: c, sort: q.Get("sort")}
+	meta := q.Get("meta")
+	if meta == "" {
+		meta = defaultMeta
+	}
+	p.meta = s.fields.parse(meta, c.classic)
+	var err error
+	if p.index, err = parseIndex(q.Get("index")); err != nil {
+		return p, err
+	}
+	if qs := q.Get("query"); qs != "" {
+		if p.query, err = query.Parse(qs); err != nil {
+			return p, badRequest("query: %v", err)
+		}
+	}
+	switch v := q.Get("include-sort-headers"); v {
+	case "", "0":
+	case "1":
+		p.headers = !c.classic // libdmapsharing 2.9.41 does not know mshl
+	default:
+		return p, badRequest("include-sort-headers %q: want 0 or 1", v)
+	}
+	delta, err := uintParam(r, "delta", 0)
+	if err != nil {
+		return p, err
+	}
+	p.delta = uint32(delta)
+	return p, nil
+}
+
+// key identifies what a listing reply depends on besides the revision.
+func (p listParams) key() string {
+	qs := ""
+	if p.query != nil {
+		qs = p.query.String()
+	}
+	return fmt.Sprintf("%s|%s|%s|%s|%s|%t|%d", p.client.profile(), p.meta.key(), qs, p.index, p.sort, p.headers, p.delta)
+}
+
+// cached returns the reply stored under key, building it once.
+func (s *Server) cached(key string, build func() []byte) (body, error) {
+	e, err := s.cache.get(key, func() ([]byte, string, error) { return build(), "", nil })
+	if err != nil {
+		return body{}, err
+	}
+	return body{plain: e.data, entry: e, cache: s.cache}, nil
+}
+
+// items answers /databases/1/items.
+func (s *Server) items(r *http.Request, c client) (body, error) {
+	p, err := s.listParams(r, c, "")
+	if err != nil {
+		return body{}, err
+	}
+	snap := s.cfg.Catalog.Snapshot()
+	key := fmt.Sprintf("items|%d|%s", snap.Revision, p.key())
+	return s.cached(key, func() []byte {
+		tracks, muty := snap.Tracks, 0
+		var deleted []uint32
+		if p.delta != 0 {
+			if changed, del, ok := s.cfg.Catalog.Delta(p.delta, snap); ok {
+				tracks, deleted, muty = changed, del, 1
+			}
+		}
+		entries := make([]entry, 0, len(tracks))
+		for _, t := range tracks {
+			entries = append(entries, entry{t: t})
+		}
+		return s.trackListing("adbs", entries, p, muty, deleted, false)
+	})
+}
+
+// entry is one listed track; cti is its container item id (mcti) in a
+// playlist listing.
+type entry struct {
+	t   *library.Track
+	cti uint32
+}
+
+// trackListing encodes adbs/apso{mstt, muty, mtco, mrco, mlcl{mlit…}}, then
+// mudl for deleted ids and mshl for sort headers.
+func (s *Server) trackListing(top string, entries []entry, p listParams, muty int, deleted []uint32, container bool) []byte {
+	if p.query != nil {
+		entries = slices.DeleteFunc(slices.Clone(entries), func(e entry) bool { return !p.query.Match(s.trackGetter(e.t)) })
+	}
+	var keys []string
+	if sortKey := trackSorts[p.sort]; sortKey != nil {
+		entries, keys = sortEntries(entries, sortKey)
+	}
+	lo, hi := p.index.apply(len(entries))
+	list := entries[lo:hi]
+	e := newEnc(p.client)
+	e.grow(64 + len(list)*averageItemBytes(len(p.meta)))
+	ft := s.fields
+	rest := p.meta[2:] // mikd and miid are written first
+	e.Container(top, func(b *dmap.Builder) {
+		b.Int("mstt", http.StatusOK)
+		b.Int("muty", int64(muty))
+		b.Int("mtco", int64(len(entries)))
+		b.Int("mrco", int64(len(list)))
+		b.Container("mlcl", func(b *dmap.Builder) {
+			for _, en := range list {
+				b.Container("mlit", func(b *dmap.Builder) {
+					b.Int("mikd", 2)
+					b.Int("miid", int64(en.t.ID))
+					if container {
+						b.Int("mcti", int64(en.cti))
+					}
+					ft.encode(b, rest, en.t)
+				})
+			}
+		})
+		if muty == 1 {
+			b.Container("mudl", func(b *dmap.Builder) {
+				for _, id := range deleted {
+					b.Int("miid", int64(id))
+				}
+			})
+		}
+		if p.headers && keys != nil {
+			sortHeaders(b, keys[lo:hi])
+		}
+	})
+	return e.Bytes()
+}
+
+// averageItemBytes guesses an encoded item's size to presize the buffer.
+func averageItemBytes(fields int) int { return 16 + fields*18 }
+
+// trackSorts are the sort= orders for tracks; each gives the sort key
+// whose first letter heads the sort headers.
+var trackSorts = map[string]func(t *library.Track) string{
+	"name":   func(t *library.Track) string { return cmp.Or(t.SortTitle, t.Title) },
+	"album":  func(t *library.Track) string { return cmp.Or(t.SortAlbum, t.Album) },
+	"artist": func(t *library.Track) string { return cmp.Or(t.SortArtist, t.Artist) },
+}
+
+// sortEntries orders entries by key (case-insensitively), then album
+// position, keeping the original order for ties.
+func sortEntries(entries []entry, key func(*library.Track) string) ([]entry, []string) {
+	type keyed struct {
+		e entry
+		k string
+	}
+	ks := make([]keyed, len(entries))
+	for i, e := range entries {
+		ks[i] = keyed{e, strings.ToLower(key(e.t))}
+	}
+	slices.SortStableFunc(ks, func(a, b keyed) int {
+		return cmp.Or(strings.Compare(a.k, b.k),
+			cmp.Compare(a.e.t.DiscNumber, b.e.t.DiscNumber),
+			cmp.Compare(a.e.t.TrackNumber, b.e.t.TrackNumber))
+	})
+	out := make([]entry, len(ks))
+	keys := make([]string, len(ks))
+	for i, k := range ks {
+		out[i], keys[i] = k.e, k.k
+	}
+	return out, keys
+}
+
+// headerChar is the sort-header letter of a key: its first letter upper
+// cased, or '#' for digits, punctuation and empty keys.
+func headerChar(k string) rune {
+	r, _ := utf8.DecodeRuneInString(k)
+	if !unicode.IsLetter(r) || r > 0xFFFF {
+		return '#'
+	}
+	return unicode.ToUpper(r)
+}
+
+// sortHeaders appends mshl{mlit{mshc, mshi, mshn}…}: for each run of items
+// starting with the same letter, the letter, the run's index and length.
+func sortHeaders(b *dmap.Builder, keys []string) {
+	b.Container("mshl", func(b *dmap.Builder) {
+		for i := 0; i < len(keys); {
+			c := headerChar(keys[i])
+			j := i + 1
+			for j < len(keys) && headerChar(keys[j]) == c {
+				j++
+			}
+			b.Container("mlit", func(b *dmap.Builder) {
+				b.Int("mshc", int64(c))
+				b.Int("mshi", int64(i))
+				b.Int("mshn", int64(j-i))
+			})
+			i = j
+		}
+	})
+}
+
+// containerItems answers /databases/1/containers/{id}/items. Each entry's
+// miid is the song; mcti is unique within the playlist (its position), so
+// a track listed twice stays two entries.
+func (s *Server) containerItems(r *http.Request, c client) (body, error) {
+	id, err := strconv.ParseUint(chi.URLParam(r, "id"), 10, 32)
+	if err != nil {
+		return body{}, badRequest("container id %q", chi.URLParam(r, "id"))
+	}
+	p, err := s.listParams(r, c, "dmap.itemkind,dmap.itemid,dmap.containeritemid")
+	if err != nil {
+		return body{}, err
+	}
+	snap := s.cfg.Catalog.Snapshot()
+	var pl *library.Playlist
+	if id != basePlaylistID {
+		var ok bool
+		if pl, ok = snap.Playlist(uint32(id)); !ok {
+			return body{}, errNotFound
+		}
+	}
+	p.delta = 0 // playlists are always sent whole
+	key := fmt.Sprintf("citems|%d|%d|%s", snap.Revision, id, p.key())
+	return s.cached(key, func() []byte {
+		var entries []entry
+		if pl == nil {
+			entries = make([]entry, len(snap.Tracks))
+			for i, t := range snap.Tracks {
+				entries[i] = entry{t: t, cti: uint32(i + 1)}
+			}
+		} else {
+			entries = playlistEntries(snap, pl)
+		}
+		return s.trackListing("apso", entries, p, 0, nil, true)
+	})
+}
+
+// playlistEntries resolves a playlist's track ids, skipping ids the
+// snapshot no longer has; mcti is the 1-based position in the playlist.
+func playlistEntries(snap *library.Snapshot, pl *library.Playlist) []entry {
+	entries := make([]entry, 0, len(pl.Items))
+	for i, id := range pl.Items {
+		if t, ok := snap.Track(id); ok {
+			entries = append(entries, entry{t: t, cti: uint32(i + 1)})
+		}
+	}
+	return entries
+}

@@ -1,0 +1,141 @@
+package daap
+
+import (
+	"bytes"
+	"compress/gzip"
+	"net/http"
+	"strconv"
+	"strings"
+)
+
+// dmapType is the Content-Type of every DMAP reply.
+const dmapType = "application/x-dmap-tagged"
+
+// gzipMin is the smallest body worth compressing.
+const gzipMin = 1 << 10
+
+// body is an encoded reply: plain bytes and, for cached listings, a lazily
+// built gzip copy.
+type body struct {
+	plain []byte
+	entry *cacheEntry // non-nil when cached: its gzip copy is built once
+	cache *lru        // the cache holding entry
+}
+
+// dmapHandler builds a DMAP reply for a request.
+type dmapHandler func(r *http.Request, c client) (body, error)
+
+// dmap adapts a dmapHandler: it sets the DAAP headers, gzips when the client
+// accepts it, and maps errors to statuses.
+func (s *Server) dmap(h dmapHandler) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		b, err := h(r, clientOf(r))
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		s.write(w, r, b)
+	}
+}
+
+func (s *Server) serverHeader() string { return "daapd/" + s.cfg.Version }
+
+func (s *Server) write(w http.ResponseWriter, r *http.Request, b body) {
+	h := w.Header()
+	h.Set("Content-Type", dmapType)
+	h.Set("DAAP-Server", s.serverHeader())
+	h.Set("Vary", "Accept-Encoding")
+	data := b.plain
+	if len(data) >= gzipMin && acceptsGzip(r.Header.Get("Accept-Encoding")) {
+		var gz []byte
+		if b.entry != nil {
+			gz = b.cache.gzipped(b.entry)
+		} else {
+			gz = gzipBytes(data)
+		}
+		if gz != nil && len(gz) < len(data) {
+			h.Set("Content-Encoding", "gzip")
+			data = gz
+		}
+	}
+	h.Set("Content-Length", strconv.Itoa(len(data)))
+	w.WriteHeader(http.StatusOK)
+	if r.Method != http.MethodHead {
+		w.Write(data)
+	}
+}
+
+func gzipBytes(p []byte) []byte {
+	var buf bytes.Buffer
+	buf.Grow(len(p) / 4)
+	zw, _ := gzip.NewWriterLevel(&buf, gzip.BestSpeed)
+	zw.Write(p)
+	if zw.Close() != nil {
+		return nil
+	}
+	return buf.Bytes()
+}
+
+// acceptsGzip reports whether an Accept-Encoding header allows gzip
+// (honouring q=0).
+func acceptsGzip(ae string) bool {
+	for part := range strings.SplitSeq(ae, ",") {
+		name, params, _ := strings.Cut(strings.TrimSpace(part), ";")
+		name = strings.ToLower(strings.TrimSpace(name))
+		if name != "gzip" && name != "x-gzip" && name != "*" {
+			continue
+		}
+		q := 1.0
+		for p := range strings.SplitSeq(params, ";") {
+			k, v, ok := strings.Cut(strings.TrimSpace(p), "=")
+			if ok && strings.EqualFold(strings.TrimSpace(k), "q") {
+				if f, err := strconv.ParseFloat(strings.TrimSpace(v), 64); err == nil {
+					q = f
+				}
+			}
+		}
+		if q > 0 {
+			return true
+		}
+		if name != "*" {
+			return false
+		}
+	}
+	return false
+}
+
+// client is what a request's headers say about the client.
+type client struct {
+	// classic: libdmapsharing 2.9.41 (Rhythmbox), which truncates a
+	// container at the first code it does not know. It gets only codes in
+	// its table.
+	classic bool
+	// apple: iTunes or Music.app. They must not see asgr or aeFP.
+	apple bool
+	// daapVersion is Client-DAAP-Version's major number (0 when absent).
+	daapVersion int
+}
+
+func clientOf(r *http.Request) client {
+	ua := r.UserAgent()
+	var c client
+	if v := r.Header.Get("Client-DAAP-Version"); v != "" {
+		major, _, _ := strings.Cut(strings.TrimSpace(v), ".")
+		c.daapVersion, _ = strconv.Atoi(major)
+	}
+	switch {
+	case strings.HasPrefix(ua, "iTunes/4.") && strings.Contains(ua, "(Windows; N)") && c.daapVersion == 3:
+		c.classic = true
+	case strings.HasPrefix(ua, "iTunes/"), strings.HasPrefix(ua, "Music/"), strings.HasPrefix(ua, "iTunes_Music/"):
+		c.apple = true
+	}
+	return c
+}
+
+// profile is the cache-key part that depends on the client.
+func (c client) profile() string {
+	if c.classic {
+		return "classic"
+	}
+	return "full"
+}

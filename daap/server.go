@@ -1,0 +1,206 @@
+// Package daap serves a library.Catalog over DAAP: DMAP-tagged HTTP as
+// spoken by iTunes, Music.app, Rhythmbox (libdmapsharing) and Remote.
+package daap
+
+import (
+	"context"
+	"hash/fnv"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
+
+	"github.com/daapd/daapd/library"
+)
+
+// Config configures a Server.
+type Config struct {
+	Name        string // share name (minm, Machine Name)
+	Password    string // "" = none
+	Version     string // daapd version for the DAAP-Server header
+	Catalog     *library.Catalog
+	Log         *slog.Logger
+	MaxSessions int // default 200
+}
+
+// cacheBytes bounds the encoded-listing cache; artBytes the artwork cache.
+const (
+	cacheBytes = 512 << 20
+	artBytes   = 64 << 20
+	// artWorkers bounds concurrent artwork extraction (Music.app asks for
+	// every track at once on first connect).
+	artWorkers = 4
+)
+
+// Server is the DAAP HTTP server. Create it with New.
+type Server struct {
+	cfg      Config
+	log      *slog.Logger
+	name     atomic.Pointer[string]
+	dbPID    uint64 // persistent id of the one database
+	sessions *sessions
+	cache    *lru
+	art      *lru
+	artSem   chan struct{}
+	fields   *fieldTable
+
+	unknownMu sync.Mutex
+	unknown   map[string]bool // query fields already logged
+
+	groupIDs sync.Map // revision → map[uint32]uint64 (group miid → album/artist id)
+
+	done      chan struct{} // closed by Close: releases parked /update requests
+	closeOnce sync.Once
+}
+
+// New returns a Server for cfg.
+func New(cfg Config) *Server {
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.MaxSessions <= 0 {
+		cfg.MaxSessions = 200
+	}
+	if cfg.Version == "" {
+		cfg.Version = "dev"
+	}
+	if cfg.Catalog == nil {
+		cfg.Catalog = library.NewCatalog()
+	}
+	h := fnv.New64a()
+	h.Write([]byte("daapd database\x00" + cfg.Name))
+	s := &Server{
+		cfg:      cfg,
+		log:      cfg.Log,
+		dbPID:    h.Sum64(),
+		sessions: newSessions(cfg.MaxSessions, sessionIdle),
+		cache:    newLRU(cacheBytes),
+		art:      newLRU(artBytes),
+		artSem:   make(chan struct{}, artWorkers),
+		fields:   itemFields(),
+		unknown:  make(map[string]bool),
+		done:     make(chan struct{}),
+	}
+	name := cfg.Name
+	s.name.Store(&name)
+	return s
+}
+
+// SetName changes the share name reported in /server-info and /databases,
+// e.g. after the mDNS announcement had to rename the service.
+func (s *Server) SetName(name string) { s.name.Store(&name) }
+
+// Name returns the current share name.
+func (s *Server) Name() string { return *s.name.Load() }
+
+// Close releases parked /update requests (they answer 503) so that an
+// http.Server can shut down. The server keeps answering other requests.
+func (s *Server) Close() { s.closeOnce.Do(func() { close(s.done) }) }
+
+// NewHTTPServer wraps h with the timeouts daapd wants: a bounded header read
+// and idle time, and no write timeout (streams and /update are long-lived).
+func NewHTTPServer(h http.Handler) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+	}
+}
+
+// Handler returns the route table. Absolute-form request URIs
+// (http://host:3689/…, daap://…) are routed by their path.
+func (s *Server) Handler() http.Handler {
+	r := chi.NewRouter()
+	r.Use(middleware.Recoverer, s.logRequests, absoluteForm)
+	r.NotFound(func(w http.ResponseWriter, r *http.Request) { s.fail(w, r, errNotFound) })
+	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
+		s.fail(w, r, &httpError{status: http.StatusMethodNotAllowed, msg: "method not allowed"})
+	})
+
+	r.Get("/server-info", s.dmap(s.serverInfo))
+	r.Get("/content-codes", s.dmap(s.contentCodes))
+	r.Get("/login", s.dmap(s.login))
+	r.Get("/logout", s.logout)
+
+	r.Group(func(r chi.Router) {
+		r.Use(s.requireSession)
+		r.Get("/activity", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })
+		r.Get("/update", s.update)
+		r.Get("/databases", s.dmap(s.databases))
+		r.Route("/databases/{db}", func(r chi.Router) {
+			r.Use(s.checkDB)
+			r.Get("/items", s.dmap(s.items))
+			r.Get("/items/{item}.{ext}", s.stream)
+			r.Get("/items/{item}", s.stream)
+			r.Get("/items/{item}/extra_data/artwork", s.itemArtwork)
+			r.Get("/containers", s.dmap(s.containers))
+			r.Get("/containers/{id}/items", s.dmap(s.containerItems))
+			r.Get("/browse/{kind}", s.dmap(s.browse))
+			r.Get("/groups", s.dmap(s.groups))
+			r.Get("/groups/{id}/extra_data/artwork", s.groupArtwork)
+		})
+	})
+	return r
+}
+
+// databaseID is the id of the one library database.
+const databaseID = 1
+
+func (s *Server) checkDB(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if chi.URLParam(r, "db") != "1" {
+			s.fail(w, r, errNotFound)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// absoluteForm makes sure a request sent with an absolute URI
+// (GET daap://host:3689/databases/… HTTP/1.1) is routed by its path.
+func absoluteForm(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "" && r.URL.Opaque != "" {
+			// "daap:/x" style opaque forms: take what follows the host.
+			p := r.URL.Opaque
+			if i := strings.Index(p, "/"); i >= 0 {
+				r.URL.Path = p[i:]
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (s *Server) logRequests(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !s.log.Enabled(r.Context(), slog.LevelDebug) {
+			next.ServeHTTP(w, r)
+			return
+		}
+		start := time.Now()
+		ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
+		next.ServeHTTP(ww, r)
+		s.log.Debug("request", "method", r.Method, "uri", r.RequestURI, "status", ww.Status(),
+			"bytes", ww.BytesWritten(), "duration", time.Since(start), "remote", r.RemoteAddr,
+			"agent", r.UserAgent())
+	})
+}
+
+// closing returns a context that ends with the request or with Close.
+func (s *Server) closing(ctx context.Context) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(ctx)
+	go func() {
+		select {
+		case <-s.done:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	return ctx, cancel
+}

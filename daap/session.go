@@ -1,0 +1,148 @@
+package daap
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/binary"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// sessionIdle is how long an unused session lives. Clients ignore mstm and
+// keep a session for as long as they show the share, so this is long.
+const sessionIdle = 7 * 24 * time.Hour
+
+// sessions tracks login sessions. Expiry is lazy; when the cap is reached
+// the least recently used session is dropped.
+type sessions struct {
+	mu   sync.Mutex
+	max  int
+	idle time.Duration
+	last map[uint32]time.Time
+	now  func() time.Time
+}
+
+func newSessions(max int, idle time.Duration) *sessions {
+	return &sessions{max: max, idle: idle, last: make(map[uint32]time.Time), now: time.Now}
+}
+
+// create starts a session, with id want when it is free and non-zero.
+func (ss *sessions) create(want uint32) uint32 {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	now := ss.now()
+	ss.expire(now)
+	for len(ss.last) >= ss.max {
+		var oldest uint32
+		var t time.Time
+		for id, l := range ss.last {
+			if oldest == 0 || l.Before(t) {
+				oldest, t = id, l
+			}
+		}
+		delete(ss.last, oldest)
+	}
+	id := want
+	for _, taken := ss.last[id]; id == 0 || taken; _, taken = ss.last[id] {
+		var b [4]byte
+		rand.Read(b[:])
+		id = binary.BigEndian.Uint32(b[:]) & 0x7fffffff // positive even to signed readers
+	}
+	ss.last[id] = now
+	return id
+}
+
+// touch reports whether id is a live session and marks it used.
+func (ss *sessions) touch(id uint32) bool {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	now := ss.now()
+	l, ok := ss.last[id]
+	if !ok {
+		return false
+	}
+	if now.Sub(l) > ss.idle {
+		delete(ss.last, id)
+		return false
+	}
+	ss.last[id] = now
+	return true
+}
+
+func (ss *sessions) remove(id uint32) {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	delete(ss.last, id)
+}
+
+func (ss *sessions) expire(now time.Time) {
+	for id, l := range ss.last {
+		if now.Sub(l) > ss.idle {
+			delete(ss.last, id)
+		}
+	}
+}
+
+// sessionID returns the request's session-id parameter (0 when absent or
+// malformed).
+func sessionID(r *http.Request) (uint32, bool) {
+	v := r.URL.Query().Get("session-id")
+	if v == "" {
+		return 0, false
+	}
+	id, err := strconv.ParseUint(v, 10, 32)
+	if err != nil {
+		// Some clients send the id as a signed 32-bit number.
+		n, err2 := strconv.ParseInt(v, 10, 32)
+		if err2 != nil {
+			return 0, false
+		}
+		id = uint64(uint32(n))
+	}
+	return uint32(id), true
+}
+
+// requireSession lets a request through when no password is set, or when
+// it carries a live session-id (or valid credentials).
+func (s *Server) requireSession(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, ok := sessionID(r)
+		live := ok && s.sessions.touch(id)
+		if s.cfg.Password != "" && !live && !s.authorized(r) {
+			s.fail(w, r, errNoSession)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// authorized checks HTTP Basic credentials against the password. The user
+// name is ignored; it may contain colons (Music.app sends
+// "iTunes_Music/1.4.5 (Macintosh; OS X 14.5) …"), so the credentials are
+// split at the last colon.
+func (s *Server) authorized(r *http.Request) bool {
+	if s.cfg.Password == "" {
+		return true
+	}
+	auth := r.Header.Get("Authorization")
+	scheme, cred, ok := strings.Cut(strings.TrimSpace(auth), " ")
+	if !ok || !strings.EqualFold(scheme, "Basic") {
+		return false
+	}
+	raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(cred))
+	if err != nil {
+		return false
+	}
+	i := strings.LastIndexByte(string(raw), ':')
+	if i < 0 {
+		return false
+	}
+	got := sha256.Sum256(raw[i+1:])
+	want := sha256.Sum256([]byte(s.cfg.Password))
+	return subtle.ConstantTimeCompare(got[:], want[:]) == 1
+}
