@@ -103,6 +103,7 @@ func path(rd *reader, b box, types ...string) (box, bool) {
 
 // mp4Track is what one trak tells us.
 type mp4Track struct {
+	id        uint32
 	handler   string
 	timescale uint32
 	duration  uint64
@@ -133,8 +134,11 @@ func probeMP4(rd *reader) (Info, error) {
 	var moov box
 	var haveMoov bool
 	var mdatBytes int64
+	var moofs []box
 	boxes(rd, 0, rd.size, func(b box) bool {
 		switch b.typ {
+		case "moof":
+			moofs = append(moofs, b)
 		case "moov":
 			if !haveMoov {
 				moov, haveMoov = b, true
@@ -151,10 +155,13 @@ func probeMP4(rd *reader) (Info, error) {
 	var tracks []mp4Track
 	var mvScale uint32
 	var mvDur uint64
+	var mvex box
 	boxes(rd, moov.start, moov.end, func(b box) bool {
 		switch b.typ {
 		case "mvhd":
 			mvScale, mvDur = mediaHeader(rd, b)
+		case "mvex":
+			mvex = b
 		case "trak":
 			tracks = append(tracks, readTrak(rd, b))
 		}
@@ -170,6 +177,12 @@ func probeMP4(rd *reader) (Info, error) {
 		info.DurationMS = msec(t.duration, uint64(t.timescale))
 	case mvScale > 0:
 		info.DurationMS = msec(mvDur, uint64(mvScale))
+	}
+	if mvex.end > mvex.start && t.timescale > 0 {
+		// Fragmented: the samples in moof boxes come on top of moov's.
+		if d := fragmentedDuration(rd, mvex, moofs, t); d > t.duration {
+			info.DurationMS = msec(d, uint64(t.timescale))
+		}
 	}
 	info.Bitrate = t.bitrate
 	if info.Bitrate == 0 && len(tracks) == 1 {
@@ -220,6 +233,15 @@ func mediaHeader(rd *reader, b box) (scale uint32, dur uint64) {
 
 func readTrak(rd *reader, trak box) mp4Track {
 	var t mp4Track
+	if b, ok := find(rd, trak.start, trak.end, "tkhd"); ok {
+		if p := rd.at(b.start, 24); p != nil {
+			if p[0] == 1 {
+				t.id = binary.BigEndian.Uint32(p[20:])
+			} else {
+				t.id = binary.BigEndian.Uint32(p[12:])
+			}
+		}
+	}
 	mdia, ok := find(rd, trak.start, trak.end, "mdia")
 	if !ok {
 		return t
@@ -368,9 +390,187 @@ func readESDS(rd *reader, c box, t *mp4Track) {
 			if br := binary.BigEndian.Uint32(p[9:]); br > 0 {
 				t.bitrate = int((br + 500) / 1000)
 			}
+			p = p[13:] // DecoderSpecificInfo follows
+		case 0x05: // DecoderSpecificInfo: the AudioSpecificConfig for AAC
+			if t.codec == "aac" {
+				readASC(p[:min(size, len(p))], t)
+			}
 			return
 		default:
 			p = p[min(size, len(p)):]
 		}
+	}
+}
+
+// fragmentedDuration returns the track's length in media timescale units
+// for a fragmented MP4: moov's samples plus those of every moof, or the
+// last fragment's decode time plus its samples when tfdt is present.
+func fragmentedDuration(rd *reader, mvex box, moofs []box, t mp4Track) uint64 {
+	var defDur uint32
+	boxes(rd, mvex.start, mvex.end, func(b box) bool {
+		if p := rd.at(b.start, 16); b.typ == "trex" && p != nil && binary.BigEndian.Uint32(p[4:]) == t.id {
+			defDur = binary.BigEndian.Uint32(p[12:])
+		}
+		return true
+	})
+	total := t.duration
+	for i, m := range moofs {
+		base, hasBase, d := trafDuration(rd, m, t.id, defDur)
+		if hasBase && i == len(moofs)-1 {
+			return max(total, base+d)
+		}
+		total += d
+	}
+	return total
+}
+
+// trafDuration sums the sample durations of track id in one moof. It also
+// returns the tfdt base media decode time when present.
+func trafDuration(rd *reader, moof box, id, defDur uint32) (base uint64, hasBase bool, dur uint64) {
+	boxes(rd, moof.start, moof.end, func(traf box) bool {
+		if traf.typ != "traf" {
+			return true
+		}
+		mine := false
+		def := defDur
+		boxes(rd, traf.start, traf.end, func(b box) bool {
+			switch b.typ {
+			case "tfhd":
+				p := rd.at(b.start, int(min(b.end-b.start, 32)))
+				if len(p) < 8 || binary.BigEndian.Uint32(p[4:]) != id {
+					return false
+				}
+				mine = true
+				flags := binary.BigEndian.Uint32(p) & 0xffffff
+				q := 8
+				if flags&0x01 != 0 {
+					q += 8
+				}
+				if flags&0x02 != 0 {
+					q += 4
+				}
+				if flags&0x08 != 0 && len(p) >= q+4 {
+					def = binary.BigEndian.Uint32(p[q:])
+				}
+			case "tfdt":
+				if p := rd.at(b.start, 12); mine && p != nil {
+					hasBase = true
+					if p[0] == 1 {
+						base = binary.BigEndian.Uint64(p[4:])
+					} else {
+						base = uint64(binary.BigEndian.Uint32(p[4:]))
+					}
+				}
+			case "trun":
+				if mine {
+					dur += trunDuration(rd, b, def)
+				}
+			}
+			return true
+		})
+		return true
+	})
+	return base, hasBase, dur
+}
+
+// trunDuration sums one track run's sample durations.
+func trunDuration(rd *reader, b box, def uint32) uint64 {
+	p := rd.at(b.start, 8)
+	if p == nil {
+		return 0
+	}
+	flags := binary.BigEndian.Uint32(p) & 0xffffff
+	n := int64(binary.BigEndian.Uint32(p[4:]))
+	if flags&0x100 == 0 {
+		return uint64(n) * uint64(def)
+	}
+	off := b.start + 8
+	if flags&0x01 != 0 {
+		off += 4
+	}
+	if flags&0x04 != 0 {
+		off += 4
+	}
+	stride := int64(4)
+	for _, f := range []uint32{0x200, 0x400, 0x800} {
+		if flags&f != 0 {
+			stride += 4
+		}
+	}
+	n = min(n, (b.end-off)/stride) // never trust the count past the box
+	var sum uint64
+	for i := range n {
+		q := rd.at(off+i*stride, 4)
+		if q == nil {
+			break
+		}
+		sum += uint64(binary.BigEndian.Uint32(q))
+	}
+	return sum
+}
+
+var aacRates = []int{96000, 88200, 64000, 48000, 44100, 32000, 24000, 22050, 16000, 12000, 11025, 8000, 7350}
+
+// readASC reads the channel configuration and sample rate from an AAC
+// AudioSpecificConfig; the sample entry's fields are often placeholders.
+// For HE-AAC (SBR, signalled explicitly or by the backward-compatible
+// extension) the output rate is the extension rate.
+func readASC(b []byte, t *mp4Track) {
+	var v uint64
+	for i := range min(len(b), 8) {
+		v |= uint64(b[i]) << (56 - 8*i)
+	}
+	avail, pos := 8*min(len(b), 8), 0
+	read := func(n int) int {
+		if pos+n > avail {
+			pos = avail + 1 // poison: every later read fails too
+			return -1
+		}
+		x := int(v << pos >> (64 - n))
+		pos += n
+		return x
+	}
+	rate := func() int {
+		i := read(4)
+		if i == 15 {
+			return read(24)
+		}
+		if i >= 0 && i < len(aacRates) {
+			return aacRates[i]
+		}
+		return -1
+	}
+	aot := read(5)
+	if aot == 31 {
+		aot = 32 + read(6)
+	}
+	r := rate()
+	ch := read(4)
+	switch {
+	case aot == 5 || aot == 29:
+		if er := rate(); er > 0 {
+			r = er
+		}
+	case aot == 2 && ch > 0:
+		// GASpecificConfig, then perhaps the SBR sync extension.
+		read(1) // frameLengthFlag
+		if read(1) == 1 {
+			read(14) // coreCoderDelay
+		}
+		read(1) // extensionFlag
+		if read(11) == 0x2b7 && read(5) == 5 && read(1) == 1 {
+			if er := rate(); er > 0 {
+				r = er
+			}
+		}
+	}
+	if r > 0 {
+		t.rate = r
+	}
+	switch {
+	case ch >= 1 && ch <= 6:
+		t.channels = ch
+	case ch == 7:
+		t.channels = 8
 	}
 }

@@ -49,27 +49,39 @@ func probe(rd *reader) (Info, error) {
 	if len(head) < 4 {
 		return Info{}, ErrUnknownFormat
 	}
-	for _, m := range magics {
-		if len(head) >= m.off+len(m.magic) && bytes.Equal(head[m.off:m.off+len(m.magic)], m.magic) {
-			if m.probe == nil {
-				return Info{}, fmt.Errorf("%w: %s", ErrUnknownFormat, m.name)
-			}
-			return m.probe(rd)
+	if m, ok := match(head); ok {
+		if m.probe == nil {
+			return Info{}, fmt.Errorf("%w: %s", ErrUnknownFormat, m.name)
 		}
+		return m.probe(rd)
 	}
 	if isMP4(head) {
 		return probeMP4(rd)
 	}
 	if bytes.HasPrefix(head, []byte("ID3")) {
-		// An ID3v2 tag may precede MP3 frames, a FLAC stream, or (rarely)
-		// other things; look at what follows the tag(s).
+		// An ID3v2 tag may precede MP3 frames, a FLAC stream, or other
+		// formats (APE, TTA); look at what follows the tag(s).
 		start := skipID3v2(rd, 0)
-		if b := rd.upTo(start, 4); string(b) == "fLaC" {
+		next := rd.upTo(start, 64)
+		if string(next[:min(4, len(next))]) == "fLaC" {
 			return probeFLAC(rd, start)
+		}
+		if m, ok := match(next); ok {
+			return Info{}, fmt.Errorf("%w: %s after ID3v2 tag", ErrUnknownFormat, m.name)
 		}
 		return probeMP3(rd, start, true)
 	}
 	return probeMP3(rd, 0, false)
+}
+
+// match finds the magic that b starts with.
+func match(b []byte) (magic, bool) {
+	for _, m := range magics {
+		if len(b) >= m.off+len(m.magic) && bytes.Equal(b[m.off:m.off+len(m.magic)], m.magic) {
+			return m, true
+		}
+	}
+	return magic{}, false
 }
 
 // magic identifies a container by fixed bytes at a fixed offset. A nil

@@ -60,6 +60,11 @@ func probeWAV(rd *reader) (Info, error) {
 	if !haveData {
 		return info, nil
 	}
+	if data.Size == 0 {
+		// Streaming writers leave the size 0 (or 0xFFFFFFFF, clamped by
+		// the walk); the audio runs to the end of the file.
+		data.Size = rd.size - data.Offset
+	}
 	switch {
 	case !pcm && factSamples > 0 && info.SampleRate > 0:
 		info.DurationMS = msec(uint64(factSamples), uint64(info.SampleRate))
