@@ -1,0 +1,144 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+
+	"github.com/daapd/daapd/library"
+)
+
+// scanTrack is one line of `daapd scan --json`: what clients will see.
+type scanTrack struct {
+	Path         string `json:"path"` // relative to DIR
+	Title        string `json:"title"`
+	Artist       string `json:"artist"`
+	AlbumArtist  string `json:"album_artist"`
+	Album        string `json:"album"`
+	Genre        string `json:"genre"`
+	Year         int    `json:"year"`
+	Track        int    `json:"track"`
+	Disc         int    `json:"disc"`
+	DurationMS   uint32 `json:"duration_ms"`
+	Codec        string `json:"codec"`
+	Bitrate      int    `json:"bitrate"`
+	SampleRate   int    `json:"sample_rate"`
+	ItemID       uint32 `json:"item_id"`
+	PersistentID uint64 `json:"persistent_id"`
+	Artwork      string `json:"artwork"` // "embedded", the folder image's path, or "none"
+}
+
+const scanUsage = `usage: daapd scan [--json] [--state-dir DIR] [--workers N] [-v] MUSIC_DIR
+
+Scans MUSIC_DIR as the server would, without serving it, and prints a
+summary (and a warning for each file it skips) on stderr. With --json it
+prints one JSON object per track on stdout. Nothing is written anywhere.
+`
+
+// runScan implements `daapd scan` and returns the exit status: 0 when the
+// scan completed (even with skipped files), 1 when it could not, 2 for
+// usage errors.
+func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	flags := flag.NewFlagSet("daapd scan", flag.ContinueOnError)
+	flags.SetOutput(stderr)
+	flags.Usage = func() { fmt.Fprint(stderr, scanUsage); flags.PrintDefaults() }
+	asJSON := flags.Bool("json", false, "print one JSON object per track on stdout")
+	stateDir := flags.String("state-dir", defaultStateDir(os.Getenv), "state directory whose library id the server uses (only read)")
+	workers := flags.Int("workers", 0, "files read in parallel (default: number of CPUs)")
+	verbose := flags.Bool("v", false, "log debug details, such as each ignored file")
+	var dirs []string
+	for {
+		if err := flags.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return 0
+			}
+			return 2
+		}
+		if flags.NArg() == 0 {
+			break
+		}
+		dirs = append(dirs, flags.Arg(0)) // flags may follow the folder
+		args = flags.Args()[1:]
+	}
+	if len(dirs) != 1 {
+		fmt.Fprint(stderr, scanUsage)
+		return 2
+	}
+	dir := dirs[0]
+	if fi, err := os.Stat(dir); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			fmt.Fprintf(stderr, "daapd scan: %s: no such folder\n", dir)
+		} else {
+			fmt.Fprintf(stderr, "daapd scan: %v\n", err)
+		}
+		return 1
+	} else if !fi.IsDir() {
+		fmt.Fprintf(stderr, "daapd scan: %s: not a folder\n", dir)
+		return 1
+	}
+
+	level := slog.LevelInfo
+	if *verbose {
+		level = slog.LevelDebug
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	libID, err := library.ReadLibraryID(*stateDir)
+	if err != nil {
+		if !errors.Is(err, fs.ErrNotExist) {
+			fmt.Fprintf(stderr, "daapd scan: %v\n", err)
+			return 1
+		}
+		libID = "0000000000000000"
+		log.Info("no library id in the state directory: item and persistent ids differ from the server's", "state_dir", *stateDir)
+	}
+	sc := &library.Scanner{Roots: []string{dir}, LibraryID: libID, Workers: *workers, Log: log, Progress: stderr}
+	res, err := sc.Scan(ctx, nil)
+	if err != nil {
+		fmt.Fprintf(stderr, "daapd scan: %v\n", err)
+		return 1
+	}
+	if *asJSON {
+		bw := bufio.NewWriter(stdout)
+		enc := json.NewEncoder(bw)
+		enc.SetEscapeHTML(false)
+		for _, t := range res.Tracks {
+			enc.Encode(jsonTrack(t))
+		}
+		if err := bw.Flush(); err != nil {
+			fmt.Fprintf(stderr, "daapd scan: %v\n", err)
+			return 1
+		}
+	}
+	for _, p := range res.Playlists {
+		log.Info("playlist", "name", p.Name, "path", p.Path, "tracks", len(p.Items))
+	}
+	if err := res.Err(); err != nil {
+		fmt.Fprintf(stderr, "daapd scan: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+func jsonTrack(t *library.Track) scanTrack {
+	art := "none"
+	switch t.Artwork.Source {
+	case library.ArtworkEmbedded:
+		art = "embedded"
+	case library.ArtworkFile:
+		art = filepath.ToSlash(t.Artwork.Path)
+	}
+	return scanTrack{
+		Path: t.Path, Title: t.Title, Artist: t.Artist, AlbumArtist: t.AlbumArtist, Album: t.Album,
+		Genre: t.Genre, Year: t.Year, Track: t.TrackNumber, Disc: t.DiscNumber,
+		DurationMS: t.DurationMS, Codec: t.Codec, Bitrate: t.Bitrate, SampleRate: t.SampleRate,
+		ItemID: t.ID, PersistentID: t.PersistentID, Artwork: art,
+	}
+}
