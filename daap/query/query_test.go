@@ -103,7 +103,7 @@ func TestMatch(t *testing.T) {
 		{`'daap.songartist:*BAN*'`, true},
 		{`'daap.songartist:*'`, true},
 		{`'daap.songartist:**'`, true},
-		{`'daap.songartist:The'`, false}, // exact, not prefix
+		{`'daap.songartist:The'`, false},  // exact, not prefix
 		{`'daap.songalbumartist:'`, true}, // empty matches missing
 		{`'daap.songalbumartist!:'`, false},
 		{`'daap.songartist!:'`, true},
