@@ -54,7 +54,7 @@ func systemLinks() ([]link, error) {
 	return links, nil
 }
 
-// usable reports why l cannot carry mDNS, or "" if it can.
+// unusable reports why l cannot carry mDNS, or "" if it can.
 func (l link) unusable(ipv4Only bool) string {
 	switch {
 	case !l.Up:
@@ -131,10 +131,10 @@ func linkNames(links []link) string {
 			b.WriteString(", ")
 		}
 		b.WriteString(l.Name)
-		if why := l.unusable(false); why != "" {
-			b.WriteString(" (" + why + ")")
-		} else if l.Loopback {
+		if l.Loopback {
 			b.WriteString(" (loopback)")
+		} else if why := l.unusable(false); why != "" {
+			b.WriteString(" (" + why + ")")
 		}
 	}
 	return b.String()
