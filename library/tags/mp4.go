@@ -39,15 +39,15 @@ const (
 	classBMP      = 27
 )
 
-// box is one MP4 box: its type and the file range of its body.
-type box struct {
+// mp4Box is one MP4 box: its type and the file range of its body.
+type mp4Box struct {
 	typ        string
 	start, end int64 // body
 }
 
 // boxes calls fn for each box in [start, end) until fn returns false. A box
 // that claims more than its parent has is cut to the parent.
-func boxes(s *source, start, end int64, fn func(box) bool) error {
+func boxes(s *source, start, end int64, fn func(mp4Box) bool) error {
 	for off := start; off+8 <= end; {
 		h, _ := s.peek(off, 16)
 		if len(h) < 8 {
@@ -68,7 +68,7 @@ func boxes(s *source, start, end int64, fn func(box) bool) error {
 			return fmt.Errorf("mp4: box %q of %d bytes", h[4:8], size)
 		}
 		// A child may overrun its parent (taglib's 64bit.mp4); only the file bounds it.
-		b := box{typ: string(h[4:8]), start: off + hl, end: min(off+size, s.size)}
+		b := mp4Box{typ: string(h[4:8]), start: off + hl, end: min(off+size, s.size)}
 		if !fn(b) {
 			return nil
 		}
@@ -81,10 +81,10 @@ func boxes(s *source, start, end int64, fn func(box) bool) error {
 }
 
 // child returns the first box of type typ in [start, end).
-func child(s *source, start, end int64, typ string) (box, bool) {
-	var found box
+func child(s *source, start, end int64, typ string) (mp4Box, bool) {
+	var found mp4Box
 	ok := false
-	boxes(s, start, end, func(b box) bool {
+	boxes(s, start, end, func(b mp4Box) bool {
 		if b.typ == typ {
 			found, ok = b, true
 			return false
@@ -100,7 +100,7 @@ func readMP4(s *source, c *collector) error {
 	if !ok {
 		return ErrNoTags
 	}
-	var ilst box
+	var ilst mp4Box
 	found := false
 	for _, path := range [][]string{{"udta", "meta"}, {"meta"}} {
 		b, ok := moov, true
@@ -119,7 +119,7 @@ func readMP4(s *source, c *collector) error {
 		return ErrNoTags
 	}
 	var fills [][2]string
-	err := boxes(s, ilst.start, ilst.end, func(item box) bool {
+	err := boxes(s, ilst.start, ilst.end, func(item mp4Box) bool {
 		fills = append(fills, mp4Item(s, item, c)...)
 		return true
 	})
@@ -131,7 +131,7 @@ func readMP4(s *source, c *collector) error {
 
 // metaBody returns where meta's children start: meta is a full box in
 // MP4 (4 bytes of version and flags) but a plain one in QuickTime files.
-func metaBody(s *source, meta box) int64 {
+func metaBody(s *source, meta mp4Box) int64 {
 	if b, _ := s.peek(meta.start, 8); len(b) == 8 && string(b[4:8]) == "hdlr" {
 		return meta.start
 	}
@@ -139,9 +139,9 @@ func metaBody(s *source, meta box) int64 {
 }
 
 // mp4Item reads one ilst item: each of its data atoms is one value.
-func mp4Item(s *source, item box, c *collector) (fills [][2]string) {
+func mp4Item(s *source, item mp4Box, c *collector) (fills [][2]string) {
 	var freeform string // the name of a "----" item
-	boxes(s, item.start, item.end, func(d box) bool {
+	boxes(s, item.start, item.end, func(d mp4Box) bool {
 		switch d.typ {
 		case "name":
 			if b, err := s.read(d.start, int(min(d.end-d.start, 256))); err == nil && len(b) > 4 {

@@ -141,6 +141,14 @@ func sniff(s *source) string {
 	case string(b[:4]) == "FORM" && (string(b[8:12]) == "AIFF" || string(b[8:12]) == "AIFC"):
 		return "aiff"
 	case string(b[:3]) == "ID3":
+		// FLAC files may start with an ID3v2 tag too.
+		end := 10 + int64(syncsafe(b[6:10]))
+		if b[5]&0x10 != 0 {
+			end += 10
+		}
+		if m, _ := s.peek(end, 4); string(m) == "fLaC" {
+			return "flac"
+		}
 		return "mp3"
 	}
 	return ""
