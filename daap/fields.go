@@ -41,6 +41,14 @@ func num(name, tag string, always bool, get func(*library.Track) int64) field {
 		value: func(t *library.Track) string { return strconv.FormatInt(get(t), 10) }}
 }
 
+// id64 is a 64-bit id: sent as its bit pattern, compared in queries as
+// unsigned decimal.
+func id64(name, tag string, get func(*library.Track) uint64) field {
+	f := num(name, tag, false, func(t *library.Track) int64 { return u64(get(t)) })
+	f.value = func(t *library.Track) string { return strconv.FormatUint(get(t), 10) }
+	return f
+}
+
 func constant(name, tag string, v int64) field {
 	return num(name, tag, true, func(*library.Track) int64 { return v })
 }
@@ -68,7 +76,7 @@ var itemFieldRows = []field{
 	constant("dmap.itemkind", "mikd", 2),
 	num("dmap.itemid", "miid", true, func(t *library.Track) int64 { return int64(t.ID) }),
 	str("dmap.itemname", "minm", func(t *library.Track) string { return t.Title }),
-	num("dmap.persistentid", "mper", true, func(t *library.Track) int64 { return u64(t.PersistentID) }),
+	id64("dmap.persistentid", "mper", func(t *library.Track) uint64 { return t.PersistentID }),
 	str("daap.songalbum", "asal", func(t *library.Track) string { return t.Album }),
 	str("daap.songartist", "asar", func(t *library.Track) string { return t.Artist }),
 	str("daap.songalbumartist", "asaa", func(t *library.Track) string { return t.AlbumArtist }),
@@ -102,8 +110,8 @@ var itemFieldRows = []field{
 	constant("com.apple.itunes.has-video", "aeHV", 0),
 	str("daap.sortartist", "assa", func(t *library.Track) string { return t.SortArtist }),
 	str("daap.sortalbum", "assu", func(t *library.Track) string { return t.SortAlbum }),
-	num("daap.songalbumid", "asai", false, func(t *library.Track) int64 { return u64(t.AlbumID) }),
-	num("daap.songartistid", "asri", false, func(t *library.Track) int64 { return u64(t.ArtistID) }),
+	id64("daap.songalbumid", "asai", func(t *library.Track) uint64 { return t.AlbumID }),
+	id64("daap.songartistid", "asri", func(t *library.Track) uint64 { return t.ArtistID }),
 	str("daap.sortname", "assn", func(t *library.Track) string { return t.SortTitle }),
 	str("daap.sortalbumartist", "assl", func(t *library.Track) string { return t.SortAlbumArtist }),
 	str("daap.sortcomposer", "assc", func(t *library.Track) string { return t.SortComposer }),
@@ -173,8 +181,8 @@ func itemFields() *fieldTable {
 		ft.byName[f.name] = i
 		ft.all = append(ft.all, i)
 	}
-	ft.deflt = ft.parse("dmap.itemname,dmap.persistentid,daap.songalbum,daap.songartist,daap.songalbumartist," +
-		"daap.songgenre,daap.songtime,daap.songtracknumber,daap.songdiscnumber,daap.songyear,daap.songformat," +
+	ft.deflt = ft.parse("dmap.itemname,dmap.persistentid,daap.songalbum,daap.songartist,daap.songalbumartist,"+
+		"daap.songgenre,daap.songtime,daap.songtracknumber,daap.songdiscnumber,daap.songyear,daap.songformat,"+
 		"daap.songsize,com.apple.itunes.mediakind", false)
 	return ft
 }
@@ -201,6 +209,10 @@ func (ft *fieldTable) parse(meta string, classic bool) fieldSet {
 			if i, ok := ft.byName[name]; ok {
 				seen[i] = true
 			}
+		}
+		// iTunes asks for ased only; the artwork count goes with it.
+		if i, ok := ft.byName["daap.songextradata"]; ok && seen[i] {
+			seen[ft.byName["daap.songartworkcount"]] = true
 		}
 		for i, ok := range seen {
 			if ok {
