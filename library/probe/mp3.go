@@ -124,12 +124,13 @@ func frameAt(rd *reader, off int64) (mpegHeader, bool) {
 }
 
 // confirmed reports whether the frame at off is followed by n-1 more frames
-// of the same stream, or by the end of the audio.
+// of the same stream, or by the end of the audio. When more than two frames
+// are asked for, at least two must exist.
 func confirmed(rd *reader, off, end int64, h mpegHeader, n int) bool {
-	for range n - 1 {
+	for i := range n - 1 {
 		off += int64(h.size)
 		if off >= end-4 && off <= end {
-			return true
+			return i > 0 || n <= 2
 		}
 		next, ok := frameAt(rd, off)
 		if !ok || next.rawMatch != h.rawMatch {
