@@ -114,6 +114,7 @@ type scan struct {
 	started time.Time
 	added   time.Time // date added of new tracks: started, in whole seconds
 	roots   []rootState
+	tags    map[string]string  // root → identity tag (see keyHash)
 	prev    map[prevKey]*Track // read-only during the walk
 	seen    map[*Track]bool    // prev tracks found again; walker only
 
@@ -157,6 +158,10 @@ func (s *Scanner) Scan(ctx context.Context, prev []*Track) (Result, error) {
 			tag = abs
 		}
 		sc.roots = append(sc.roots, rootState{abs: abs, tag: tag})
+	}
+	sc.tags = make(map[string]string, len(sc.roots))
+	for _, r := range sc.roots {
+		sc.tags[r.abs] = r.tag
 	}
 	sc.prev = make(map[prevKey]*Track, len(prev))
 	sc.seen = make(map[*Track]bool, len(prev))
@@ -249,7 +254,7 @@ func (sc *scan) collect(ctx context.Context, results <-chan result) []*Track {
 				lastPartial = now
 				part := slices.Clone(tracks)
 				sortTracks(part)
-				assignIDs(sc.LibraryID, sc.rootTags(), part)
+				assignIDs(sc.LibraryID, sc.tags, part)
 				sc.partial(part)
 			}
 		}
@@ -297,10 +302,9 @@ func (sc *scan) finish(tracks, prev []*Track) Result {
 		sc.stats.Kept++
 	}
 	sortTracks(tracks)
-	tags := sc.rootTags()
-	assignIDs(sc.LibraryID, tags, tracks)
+	assignIDs(sc.LibraryID, sc.tags, tracks)
 	res.Tracks = tracks
-	res.Playlists = sc.readPlaylists(tracks, tags)
+	res.Playlists = sc.readPlaylists(tracks, sc.tags)
 	st := &sc.stats
 	st.Tracks, st.Playlists = len(tracks), len(res.Playlists)
 	st.Duration = time.Since(sc.started)
@@ -326,14 +330,6 @@ func under(dirs []string, path string) bool {
 		}
 	}
 	return false
-}
-
-func (sc *scan) rootTags() map[string]string {
-	m := make(map[string]string, len(sc.roots))
-	for _, r := range sc.roots {
-		m[r.abs] = r.tag
-	}
-	return m
 }
 
 func rate(n int, d time.Duration) float64 {
