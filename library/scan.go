@@ -43,10 +43,10 @@ type Scanner struct {
 	Log         *slog.Logger
 	Progress    io.Writer // a live progress line goes here if it is a terminal
 
-	open    func(name string) (readCloserAt, error)                            // os.Open; tests inject fakes
-	read    func(r io.ReaderAt, size int64) (probe.Info, tags.Tags, error)     // readFacts; tests inject fakes
-	partial func(tracks []*Track)                                              // gets the tracks found so far, every partialEvery
-	every   struct{ log, live, partial time.Duration }                         // test overrides
+	open    func(name string) (readCloserAt, error)                        // os.Open; tests inject fakes
+	read    func(r io.ReaderAt, size int64) (probe.Info, tags.Tags, error) // readFacts; tests inject fakes
+	partial func(tracks []*Track)                                          // gets the tracks found so far, every partialEvery
+	every   struct{ log, live, partial time.Duration }                     // test overrides
 }
 
 type readCloserAt interface {

@@ -186,7 +186,9 @@ func TestScanWalk(t *testing.T) {
 		{"sub/deeper/c.ogg", func(t *Track) bool { return t.Artwork == Artwork{ArtworkEmbedded, "", "image/png"} }, "embedded beats folder"},
 		{"sub/deeper/d.m4a", func(t *Track) bool { return t.Artwork == Artwork{ArtworkFile, "sub/deeper/front.jpeg", "image/jpeg"} }, "front.jpeg"},
 		{"Ünïcödé/Ça.opus", func(t *Track) bool { return t.Codec == "opus" && t.Format == "opus" }, "codec from the reader"},
-		{"a.mp3", func(t *Track) bool { return t.Root == dir && t.Size == 7 && !t.ModTime.IsZero() && t.ModTime.Location() == time.UTC }, "root, size, mtime"},
+		{"a.mp3", func(t *Track) bool {
+			return t.Root == dir && t.Size == 7 && !t.ModTime.IsZero() && t.ModTime.Location() == time.UTC
+		}, "root, size, mtime"},
 		{"a.mp3", func(t *Track) bool { return t.ID >= minItemID && t.PersistentID != 0 && t.ArtistID != 0 }, "ids"},
 	}
 	for _, tt := range tests {
@@ -252,7 +254,7 @@ func TestScanReuse(t *testing.T) {
 
 func TestScanUnavailableRoot(t *testing.T) {
 	tests := []struct {
-		name  string
+		name   string
 		break_ func(t *testing.T, root string)
 	}{
 		{"missing", func(t *testing.T, root string) { os.RemoveAll(root) }},
