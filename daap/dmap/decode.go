@@ -41,7 +41,12 @@ func decode(data []byte, parent string, depth, base int) ([]Element, error) {
 		if len(data)-off < 8 {
 			return nil, fmt.Errorf("%w: %d trailing bytes at offset %d", ErrMalformed, len(data)-off, base+off)
 		}
-		tag := string(data[off : off+4])
+		var tag string
+		if c, ok := byTag[string(data[off:off+4])]; ok {
+			tag = c.Tag // no allocation
+		} else {
+			tag = string(data[off : off+4])
+		}
 		n := binary.BigEndian.Uint32(data[off+4:])
 		off += 8
 		if uint64(n) > uint64(len(data)-off) {

@@ -331,8 +331,11 @@ func parseUint(s string) (uint64, bool) {
 
 // String returns the canonical form of q: ' quoted clauses, + for AND, ','
 // for OR, parentheses only around an OR inside an AND. Parse(q.String())
-// gives an equal query.
+// gives an equal query. A nil Query prints as "".
 func (q *Query) String() string {
+	if q == nil {
+		return ""
+	}
 	var sb strings.Builder
 	q.root.write(&sb)
 	return sb.String()
@@ -394,7 +397,11 @@ func escape(sb *strings.Builder, s string) {
 }
 
 // Fields returns the sorted, distinct field names q uses.
+// The caller can log the ones it does not know once per query.
 func (q *Query) Fields() []string {
+	if q == nil {
+		return nil
+	}
 	var out []string
 	var walk func(*node)
 	walk = func(n *node) {
@@ -421,8 +428,11 @@ const (
 
 // Match evaluates q against one item. get returns a field's value as text
 // (integers in decimal, "" when the item lacks it) and known=false for a
-// field the caller does not support.
+// field the caller does not support. A nil Query matches everything.
 func (q *Query) Match(get func(field string) (value string, known bool)) bool {
+	if q == nil {
+		return true
+	}
 	return q.root.eval(get) != no
 }
 

@@ -246,6 +246,13 @@ func TestFields(t *testing.T) {
 	}
 }
 
+func TestNilQuery(t *testing.T) {
+	var q *Query
+	if !q.Match(nil) || q.String() != "" || q.Fields() != nil {
+		t.Error("nil Query: want match-all, empty String and no Fields")
+	}
+}
+
 func FuzzQuery(f *testing.F) {
 	for _, s := range samples {
 		f.Add(s.query)
