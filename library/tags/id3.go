@@ -17,7 +17,7 @@ import (
 const (
 	maxID3Tag  = 64 << 20 // a whole unsynchronised tag held in memory
 	maxID3Text = 1 << 20  // one text frame
-	picHead    = 64       // bytes of a picture read to sniff its type
+	maxValues  = 64       // values kept from one multi-value frame
 )
 
 // id3Text maps the text frames we read to canonical keys. Frames whose key
@@ -456,7 +456,7 @@ func decodeText(b []byte) []string {
 	}
 	var vals []string
 	var bom []byte
-	for len(data) > 0 {
+	for len(data) > 0 && len(vals) < maxValues {
 		n := skipTerminated(enc, data)
 		piece := data
 		if n < 0 {

@@ -194,8 +194,12 @@ func flacPicture(r io.Reader, n int64, c *collector) error {
 		if size > MaxPicture {
 			return nil, fmt.Errorf("picture of %d bytes is larger than %d", size, MaxPicture)
 		}
-		b := make([]byte, size)
-		_, err := io.ReadFull(r, b)
+		// Grow with the data actually there: in Ogg, size is not yet
+		// checked against the packet.
+		b, err := io.ReadAll(io.LimitReader(r, size))
+		if err == nil && int64(len(b)) < size {
+			err = io.ErrUnexpectedEOF
+		}
 		return b, err
 	})
 	return nil
