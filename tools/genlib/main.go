@@ -11,7 +11,7 @@
 //
 // Usage:
 //
-//	go run ./tools/genlib -n 100000 -out /tmp/lib100k [-seed 1] [-force]
+//	go run ./tools/genlib -n 100000 -out /tmp/lib100k [-seed 1] [-force] [-templates DIR] [-j N]
 //
 // The same -n and -seed give the same tree, names and tags (audio bytes
 // depend only on the local ffmpeg). OUT/.genlib.json records the plan.
@@ -60,6 +60,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	out := fs.String("out", "", "library folder to create (required)")
 	seed := fs.Uint64("seed", 1, "random seed: same seed and -n, same library")
 	force := fs.Bool("force", false, "replace OUT if it holds an earlier genlib library")
+	cache := fs.String("templates", "", "keep the ffmpeg-encoded templates in this folder and reuse them")
 	jobs := fs.Int("j", runtime.GOMAXPROCS(0), "files written in parallel")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -78,11 +79,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err := prepareOut(*out, *force); err != nil {
 		return err
 	}
-	work, err := os.MkdirTemp("", "genlib-templates-")
-	if err != nil {
+	work := *cache
+	if work == "" {
+		tmp, err := os.MkdirTemp("", "genlib-templates-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(tmp)
+		work = tmp
+	} else if err := os.MkdirAll(work, 0o755); err != nil {
 		return err
 	}
-	defer os.RemoveAll(work)
 	tmpl, err := encodeTemplates(ctx, work)
 	if err != nil {
 		return err

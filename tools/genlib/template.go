@@ -53,26 +53,40 @@ type template struct {
 	mp4 *mp4Template
 }
 
-// encodeTemplates runs ffmpeg once per format and length, in dir.
+// encodeTemplates runs ffmpeg once per format and length, in dir, unless
+// dir already holds that template from an earlier run.
 func encodeTemplates(ctx context.Context, dir string) (map[string]*template, error) {
-	if _, err := exec.LookPath("ffmpeg"); err != nil {
-		return nil, fmt.Errorf("ffmpeg is needed to encode the templates (apt-get install ffmpeg): %w", err)
-	}
 	out := map[string]*template{}
 	for i, f := range Formats {
 		for j, secs := range Seconds {
 			path := filepath.Join(dir, fmt.Sprintf("%s-%d%s", f.Key, secs, f.Ext))
+			b, err := os.ReadFile(path)
+			if err == nil {
+				t, err := newTemplate(f, b)
+				if err != nil {
+					return nil, fmt.Errorf("cached template %s: %w", path, err)
+				}
+				out[templateKey(f.Key, secs)] = t
+				continue
+			}
+			if _, err := exec.LookPath("ffmpeg"); err != nil {
+				return nil, fmt.Errorf("ffmpeg is needed to encode the templates (apt-get install ffmpeg): %w", err)
+			}
 			args := []string{"-hide_banner", "-loglevel", "error", "-nostdin", "-y",
 				"-f", "lavfi", "-i", fmt.Sprintf("sine=frequency=%d:duration=%d:sample_rate=48000", 220+110*i+55*j, secs),
 				"-ac", "1", "-map_metadata", "-1", "-fflags", "+bitexact", "-flags:a", "+bitexact"}
 			args = append(append(args, f.Args...), path)
 			var stderr bytes.Buffer
-			cmd := exec.CommandContext(ctx, "ffmpeg", args...)
+			tmp := path + ".tmp" + f.Ext
+			cmd := exec.CommandContext(ctx, "ffmpeg", append(args[:len(args)-1], tmp)...)
 			cmd.Stderr = &stderr
 			if err := cmd.Run(); err != nil {
 				return nil, fmt.Errorf("ffmpeg %s: %w: %s", f.Key, err, stderr.Bytes())
 			}
-			b, err := os.ReadFile(path)
+			if err := os.Rename(tmp, path); err != nil {
+				return nil, err
+			}
+			b, err = os.ReadFile(path)
 			if err != nil {
 				return nil, err
 			}
