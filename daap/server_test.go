@@ -37,12 +37,12 @@ var epoch = time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC)
 func testTracks(t testing.TB, root string) []*library.Track {
 	t.Helper()
 	files := map[string][]byte{
-		"Alpha/One/01 Sunrise.mp3":     audioBytes("ID3", 10000),
-		"Alpha/One/02 Noon.mp3":        audioBytes("ID3", 20000),
-		"Alpha/One/cover.jpg":          jpeg,
-		"Beta/Two/01 Ünïcode.flac":     audioBytes("fLaC", 30000),
-		"Various/Mix/01 Guest.m4a":     audioBytes("\x00\x00\x00\x20ftypM4A ", 5000),
-		"Loose/untitled track.ogg":     audioBytes("OggS", 7000),
+		"Alpha/One/01 Sunrise.mp3": audioBytes("ID3", 10000),
+		"Alpha/One/02 Noon.mp3":    audioBytes("ID3", 20000),
+		"Alpha/One/cover.jpg":      jpeg,
+		"Beta/Two/01 Ünïcode.flac": audioBytes("fLaC", 30000),
+		"Various/Mix/01 Guest.m4a": audioBytes("\x00\x00\x00\x20ftypM4A ", 5000),
+		"Loose/untitled track.ogg": audioBytes("OggS", 7000),
 	}
 	for p, data := range files {
 		full := filepath.Join(root, filepath.FromSlash(p))
@@ -513,5 +513,30 @@ func TestParseIndex(t *testing.T) {
 		if lo, hi := sp.apply(tc.n); lo != tc.lo || hi != tc.hi {
 			t.Errorf("parseIndex(%q).apply(%d) = %d,%d want %d,%d", tc.in, tc.n, lo, hi, tc.lo, tc.hi)
 		}
+	}
+}
+
+func TestAuthorized(t *testing.T) {
+	s := New(Config{Password: "pa:ss"})
+	for cred, want := range map[string]bool{
+		"user:pa:ss": true,
+		":pa:ss":     true,
+		"iTunes_Music/1.4.5 (Macintosh; OS X 14.5) AppleWebKit/618 (dt:1):pa:ss": true,
+		"pa:ss":       false, // no user separator before the password
+		"user:pa:sS":  false,
+		"user:xpa:ss": false,
+		"user:":       false,
+		"":            false,
+	} {
+		r := httptest.NewRequest("GET", "/login", nil)
+		r.Header.Set("Authorization", "Basic "+base64Std(cred))
+		if got := s.authorized(r); got != want {
+			t.Errorf("authorized(%q) = %v, want %v", cred, got, want)
+		}
+	}
+	r := httptest.NewRequest("GET", "/login", nil)
+	r.Header.Set("Authorization", "Bearer x")
+	if s.authorized(r) {
+		t.Error("Bearer accepted")
 	}
 }

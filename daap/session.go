@@ -122,9 +122,11 @@ func (s *Server) requireSession(next http.Handler) http.Handler {
 }
 
 // authorized checks HTTP Basic credentials against the password. The user
-// name is ignored; it may contain colons (Music.app sends
+// name is ignored and may contain colons (Music.app sends
 // "iTunes_Music/1.4.5 (Macintosh; OS X 14.5) …"), so the credentials are
-// split at the last colon.
+// not split at the first colon: they match when they end with ":" and the
+// password. That is the split at the last colon, and it also admits
+// passwords that contain colons (curl and libsoup split at the first).
 func (s *Server) authorized(r *http.Request) bool {
 	if s.cfg.Password == "" {
 		return true
@@ -138,11 +140,12 @@ func (s *Server) authorized(r *http.Request) bool {
 	if err != nil {
 		return false
 	}
-	i := strings.LastIndexByte(string(raw), ':')
-	if i < 0 {
+	pw := s.cfg.Password
+	n := len(raw) - len(pw)
+	if n < 1 || raw[n-1] != ':' {
 		return false
 	}
-	got := sha256.Sum256(raw[i+1:])
-	want := sha256.Sum256([]byte(s.cfg.Password))
+	got := sha256.Sum256(raw[n:])
+	want := sha256.Sum256([]byte(pw))
 	return subtle.ConstantTimeCompare(got[:], want[:]) == 1
 }
