@@ -1,0 +1,84 @@
+package library
+
+import (
+	"bytes"
+	"encoding/binary"
+	"io"
+	"testing"
+)
+
+// checkBlockReader replays reads (pairs of offset, length) on a blockReader
+// and on a bytes.Reader over the same data and compares.
+func checkBlockReader(t *testing.T, data []byte, reads [][2]int) *blockReader {
+	t.Helper()
+	var b blockReader
+	b.reset(bytes.NewReader(data), int64(len(data)))
+	ref := bytes.NewReader(data)
+	for _, rd := range reads {
+		off, n := int64(rd[0]), rd[1]
+		got, want := make([]byte, n), make([]byte, n)
+		gn, gerr := b.ReadAt(got, off)
+		wn, werr := ref.ReadAt(want, off)
+		if gn != wn || !bytes.Equal(got[:gn], want[:wn]) || (gerr == nil) != (werr == nil) {
+			t.Fatalf("ReadAt(%d bytes at %d) on %d: got %d %v, want %d %v", n, off, len(data), gn, gerr, wn, werr)
+		}
+	}
+	return &b
+}
+
+func TestBlockReader(t *testing.T) {
+	data := make([]byte, 300_000)
+	for i := range data {
+		data[i] = byte(i * 7 / 3)
+	}
+	tests := []struct {
+		name  string
+		size  int
+		reads [][2]int
+		calls int
+	}{
+		{"tag parser: tiny reads at the head", 300_000, [][2]int{{0, 10}, {10, 4}, {14, 1}, {15, 1}, {16, 200}, {216, 4000}}, 1},
+		{"head then tail (ID3v1, APE footer)", 300_000, [][2]int{{0, 10}, {300_000 - 128, 128}, {300_000 - 160, 32}, {5, 5}}, 2},
+		{"backward search from the end", 300_000, [][2]int{{299_000, 100}, {298_000, 100}, {260_000, 100}}, 1},
+		{"big read goes straight through", 300_000, [][2]int{{1000, 100_000}, {0, 4}}, 2},
+		{"small file", 100, [][2]int{{0, 10}, {90, 20}, {100, 1}, {200, 1}}, 1},
+		{"empty", 0, [][2]int{{0, 1}}, 0},
+		{"crossing windows", 300_000, [][2]int{{0, 4}, {windowSize - 2, 4}, {windowSize - 2, 4}}, 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b := checkBlockReader(t, data[:tt.size], tt.reads)
+			if b.reads != tt.calls {
+				t.Errorf("%d reads on the file, want %d", b.reads, tt.calls)
+			}
+		})
+	}
+	var b blockReader
+	b.reset(bytes.NewReader(data), 10)
+	if _, err := b.ReadAt(make([]byte, 1), -1); err == nil {
+		t.Error("negative offset accepted")
+	}
+	if n, err := b.ReadAt(make([]byte, 20), 5); n != 5 || err != io.EOF {
+		t.Errorf("short read: %d %v", n, err)
+	}
+}
+
+func FuzzBlockReader(f *testing.F) {
+	f.Add(1000, []byte{0, 0, 0, 0, 10, 0, 0, 0})
+	f.Add(200_000, []byte{0, 0, 0, 0, 4, 0, 0, 0, 0xff, 0xff, 0x02, 0, 4, 0, 0, 0})
+	f.Fuzz(func(t *testing.T, size int, ops []byte) {
+		size = int(uint(size) % 300_000)
+		data := make([]byte, size)
+		for i := range data {
+			data[i] = byte(i>>8 ^ i)
+		}
+		var reads [][2]int
+		for len(ops) >= 8 {
+			off := int(binary.LittleEndian.Uint32(ops) % 310_000)
+			n := int(binary.LittleEndian.Uint32(ops[4:]) % 70_000)
+			reads = append(reads, [2]int{off, n})
+			ops = ops[8:]
+		}
+		checkBlockReader(t, data, reads)
+	})
+}
