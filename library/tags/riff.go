@@ -75,6 +75,7 @@ func readWAV(s *source, c *collector) error {
 	}
 	info := &collector{vals: map[string][]string{}}
 	var id3Err error
+	seen := false
 	err := chunks(s, 12, s.size, binary.LittleEndian, sizes, func(ch chunk) error {
 		switch ch.id {
 		case "ds64":
@@ -82,9 +83,7 @@ func readWAV(s *source, c *collector) error {
 				dataSize = int64(min(binary.LittleEndian.Uint64(b[8:16]), 1<<62))
 			}
 		case "id3 ", "ID3 ":
-			if _, err := readID3v2(s, ch.start, ch.end, c); err != nil && id3Err == nil {
-				id3Err = err
-			}
+			id3Err = readID3Chunk(s, ch, c, &seen, id3Err)
 		case "LIST":
 			if b, _ := s.peek(ch.start, 4); string(b) == "INFO" {
 				return readInfo(s, ch, info)
@@ -134,12 +133,11 @@ func readAIFF(s *source, c *collector) error {
 	}
 	text := &collector{vals: map[string][]string{}}
 	var id3Err error
+	seen := false
 	err := chunks(s, 12, s.size, binary.BigEndian, nil, func(ch chunk) error {
 		switch ch.id {
 		case "ID3 ", "id3 ":
-			if _, err := readID3v2(s, ch.start, ch.end, c); err != nil && id3Err == nil {
-				id3Err = err
-			}
+			id3Err = readID3Chunk(s, ch, c, &seen, id3Err)
 		default:
 			k, ok := aiffText[ch.id]
 			if !ok || ch.end-ch.start > maxID3Text {
@@ -160,6 +158,22 @@ func readAIFF(s *source, c *collector) error {
 	return err
 }
 
+// readID3Chunk reads the ID3v2 tag in ch. The first ID3 chunk is the tag;
+// later ones (taglib's duplicate_tags.wav has two) only fill its gaps. It
+// returns the first error seen.
+func readID3Chunk(s *source, ch chunk, c *collector, seen *bool, prev error) error {
+	dst := c
+	if *seen {
+		dst = &collector{vals: map[string][]string{}, wantPicture: c.wantPicture}
+		defer merge(c, dst)
+	}
+	*seen = true
+	if _, err := readID3v2(s, ch.start, ch.end, dst); err != nil && prev == nil {
+		return err
+	}
+	return prev
+}
+
 // chunkText decodes a RIFF or IFF text chunk: up to the first NUL, UTF-8
 // when valid, else ISO-8859-1.
 func chunkText(b []byte) string {
@@ -169,10 +183,14 @@ func chunkText(b []byte) string {
 	return legacyText(string(b))
 }
 
-// merge fills the gaps of c from a lower-priority collector.
+// merge fills the gaps of c from a lower-priority collector, picture
+// included.
 func merge(c, low *collector) {
 	for k, vs := range low.vals {
 		c.fill(k, vs...)
+	}
+	if pic := low.pic; low.hasPic && (!c.wantPicture || pic.data != nil) {
+		c.offerPicture(pic.front, pic.mime, func() ([]byte, error) { return pic.data, nil })
 	}
 }
 

@@ -216,13 +216,7 @@ func readFLAC(s *source, c *collector) error {
 	} else if !errors.Is(err, ErrNoTags) {
 		return err
 	}
-	defer func() {
-		merge(c, id3)
-		if id3.hasPic {
-			pic := id3.pic
-			c.offerPicture(pic.front, pic.mime, func() ([]byte, error) { return pic.data, nil })
-		}
-	}()
+	defer merge(c, id3)
 	if b, _ := s.peek(off, 4); string(b) != "fLaC" {
 		return errors.New("flac: no fLaC marker")
 	}
