@@ -306,7 +306,7 @@ func readCache(r io.ReaderAt, size int64, libID string) (*cacheData, error) {
 	}
 
 	// Pass 2: decode and validate.
-	dec := gob.NewDecoder(bufio.NewReaderSize(io.NewSectionReader(r, int64(len(cacheMagic)), body-int64(len(cacheMagic))), 64<<10))
+	dec := gob.NewDecoder(&gobFrames{r: bufio.NewReaderSize(io.NewSectionReader(r, int64(len(cacheMagic)), body-int64(len(cacheMagic))), 64<<10)})
 	var hd cacheHeader
 	if err := dec.Decode(&hd); err != nil {
 		return nil, corrupt("header: %v", err)
@@ -320,7 +320,8 @@ func readCache(r io.ReaderAt, size int64, libID string) (*cacheData, error) {
 		return nil, fmt.Errorf("%w: scanner %d, want %d", ErrCacheStale, hd.Scanner, ScannerVersion)
 	case hd.LibraryID != libID:
 		return nil, fmt.Errorf("%w: library id %q, want %q", ErrCacheForeign, hd.LibraryID, libID)
-	case hd.Tracks < 0 || hd.Tracks > maxCacheTracks || hd.Playlists < 0 || hd.Playlists > maxCacheTracks:
+	case hd.Tracks < 0 || hd.Tracks > maxCacheTracks || hd.Playlists < 0 || hd.Playlists > maxCacheTracks,
+		int64(hd.Tracks+hd.Playlists) > body/4: // a record takes more than 4 bytes
 		return nil, corrupt("header counts %d tracks, %d playlists", hd.Tracks, hd.Playlists)
 	}
 	for _, root := range hd.Roots {
@@ -330,8 +331,8 @@ func readCache(r io.ReaderAt, size int64, libID string) (*cacheData, error) {
 	}
 
 	in := newInterner()
-	d := &cacheData{LibraryID: hd.LibraryID, Saved: hd.Saved, Tracks: make([]*Track, 0, min(hd.Tracks, 1<<20))}
-	ids := make(map[uint32]bool, min(hd.Tracks, 1<<20))
+	d := &cacheData{LibraryID: hd.LibraryID, Saved: hd.Saved, Tracks: make([]*Track, 0, hd.Tracks)}
+	ids := make(map[uint32]bool, hd.Tracks)
 	for len(d.Tracks) < hd.Tracks {
 		var c cacheChunk
 		if err := dec.Decode(&c); err != nil {
@@ -378,6 +379,78 @@ func readCache(r io.ReaderAt, size int64, libID string) (*cacheData, error) {
 		}
 	}
 	return d, nil
+}
+
+// maxGobMessage bounds one gob message of the cache: a chunk of
+// cacheChunkLen tracks is far smaller. gob itself accepts up to 1 GiB and
+// allocates the whole message before reading it.
+const maxGobMessage = 64 << 20
+
+// gobFrames passes a gob stream through, refusing any message longer than
+// maxGobMessage before gob can allocate a buffer for it. It implements
+// io.ByteReader, so gob reads from it directly.
+type gobFrames struct {
+	r    *bufio.Reader
+	left int // bytes left in the current message; 0 at a length prefix
+	hdr  []byte
+}
+
+var errGobFrame = errors.New("gob message too long")
+
+func (g *gobFrames) next() error {
+	b, err := g.r.ReadByte()
+	if err != nil {
+		return err
+	}
+	g.hdr = append(g.hdr[:0], b)
+	n := uint64(b)
+	if b > 0x7f {
+		k := int(-int8(b))
+		if k > 8 {
+			return errGobFrame
+		}
+		n = 0
+		for range k {
+			c, err := g.r.ReadByte()
+			if err != nil {
+				return err
+			}
+			g.hdr = append(g.hdr, c)
+			n = n<<8 | uint64(c)
+		}
+	}
+	if n > maxGobMessage {
+		return errGobFrame
+	}
+	g.left = int(n)
+	return nil
+}
+
+func (g *gobFrames) ReadByte() (byte, error) {
+	var b [1]byte
+	if _, err := g.Read(b[:]); err != nil {
+		return 0, err
+	}
+	return b[0], nil
+}
+
+func (g *gobFrames) Read(p []byte) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
+	if len(g.hdr) == 0 && g.left == 0 {
+		if err := g.next(); err != nil {
+			return 0, err
+		}
+	}
+	if len(g.hdr) > 0 {
+		n := copy(p, g.hdr)
+		g.hdr = g.hdr[n:]
+		return n, nil
+	}
+	n, err := g.r.Read(p[:min(len(p), g.left)])
+	g.left -= n
+	return n, err
 }
 
 func checkCachedTrack(t *Track) error {
