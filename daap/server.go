@@ -52,8 +52,7 @@ type Server struct {
 	unknownMu sync.Mutex
 	unknown   map[string]bool // query fields already logged
 
-	groupIDs sync.Map // revision → map[uint32]uint64 (group miid → album/artist id)
-
+	parked    atomic.Int32  // /update requests waiting for a change
 	done      chan struct{} // closed by Close: releases parked /update requests
 	closeOnce sync.Once
 }

@@ -169,7 +169,9 @@ func (s *Server) update(w http.ResponseWriter, r *http.Request) {
 	snap := s.cfg.Catalog.Snapshot()
 	if uint64(snap.Revision) == rev {
 		ctx, cancel := s.closing(r.Context())
+		s.parked.Add(1)
 		snap, err = s.cfg.Catalog.Wait(ctx, uint32(rev))
+		s.parked.Add(-1)
 		cancel()
 		switch {
 		case r.Context().Err() != nil:
