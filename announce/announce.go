@@ -236,7 +236,7 @@ func (a *Announcer) startEmbedded(ctx context.Context) (publisher, error) {
 		return nil, fmt.Errorf("embedded: %w", err)
 	}
 	if sel.Note != "" {
-		a.log.Warn("announce: interfaces: " + sel.Note)
+		a.log.Info("announce: interfaces: " + sel.Note)
 	}
 	c := embeddedConfig{Host: hostLabel(a.opts.HostLabel, env.hostname()), Log: a.log}
 	if !sel.All {
