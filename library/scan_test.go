@@ -73,26 +73,26 @@ func write(t testing.TB, dir string, tree map[string]string) {
 	}
 }
 
-// logBuffer collects log output safely across goroutines.
-type logBuffer struct {
+// scanLog collects log output safely across goroutines.
+type scanLog struct {
 	mu sync.Mutex
 	b  bytes.Buffer
 }
 
-func (l *logBuffer) Write(p []byte) (int, error) {
+func (l *scanLog) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.Write(p)
 }
 
-func (l *logBuffer) String() string {
+func (l *scanLog) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()
 }
 
-func testScanner(roots ...string) (*Scanner, *logBuffer) {
-	var lb logBuffer
+func testScanner(roots ...string) (*Scanner, *scanLog) {
+	var lb scanLog
 	s := &Scanner{
 		Roots:     roots,
 		LibraryID: "0123456789abcdef",
