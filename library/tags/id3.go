@@ -561,10 +561,11 @@ func readID3v1(s *source, c *collector) {
 	if s.size < 128 {
 		return
 	}
-	if b, _ := s.peek(s.size-128, 3); string(b) != "TAG" {
+	b, _ := s.peek(s.size-128, 128)
+	if len(b) < 128 || string(b[:3]) != "TAG" {
 		return
 	}
-	m, err := safeID3v1(s.section(0, s.size))
+	m, err := safeID3v1(bytes.NewReader(b))
 	if err != nil {
 		return
 	}

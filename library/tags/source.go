@@ -3,6 +3,7 @@ package tags
 import (
 	"errors"
 	"io"
+	"sync"
 )
 
 // window is how much a source reads ahead: small header reads are served
@@ -22,6 +23,18 @@ type source struct {
 }
 
 func newSource(r io.ReaderAt, size int64) *source { return &source{r: r, size: size} }
+
+// windows recycles read-ahead buffers across files.
+var windows = sync.Pool{New: func() any { return new([window]byte) }}
+
+// release returns the read-ahead buffer; s must not be used afterwards.
+// Nothing handed out by read aliases it.
+func (s *source) release() {
+	if cap(s.buf) == window {
+		windows.Put((*[window]byte)(s.buf[:window]))
+	}
+	s.buf = nil
+}
 
 // peek returns the n bytes at off. The slice is valid until the next call;
 // it is shorter than n, with errTruncated, when the file ends first.
@@ -48,7 +61,7 @@ func (s *source) peek(off int64, n int) ([]byte, error) {
 		m = rest
 	}
 	if cap(s.buf) < window {
-		s.buf = make([]byte, window)
+		s.buf = windows.Get().(*[window]byte)[:]
 	}
 	s.buf = s.buf[:m]
 	got, rerr := s.r.ReadAt(s.buf, off)

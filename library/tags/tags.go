@@ -107,6 +107,7 @@ func run(r io.ReaderAt, size int64, container string, c *collector) (err error) 
 		return ErrNoTags
 	}
 	s := newSource(r, size)
+	defer s.release()
 	read, ok := readers[container]
 	if !ok {
 		name := sniff(s)
