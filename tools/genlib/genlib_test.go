@@ -297,3 +297,33 @@ func FuzzSplit(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkWrite measures building one tagged file per format (no disk).
+func BenchmarkWrite(b *testing.B) {
+	tm := templates(b)
+	tags := sampleTags(cover(0, "image/jpeg"), "image/jpeg")
+	for _, f := range Formats {
+		b.Run(f.Key, func(b *testing.B) {
+			tp := tm[templateKey(f.Key, 2)]
+			for b.Loop() {
+				tp.write(&tags)
+			}
+		})
+	}
+}
+
+func BenchmarkPlan100k(b *testing.B) {
+	for b.Loop() {
+		NewPlan(100_000, 1)
+	}
+}
+
+func TestSafeName(t *testing.T) {
+	for in, want := range map[string]string{
+		"AC/DC": "AC-DC", `a\b`: "a-b", ".hidden": "_.hidden", "": "_", "  Björk ": "Björk", "x\x00y": "xy",
+	} {
+		if got := safeName(in); got != want {
+			t.Errorf("safeName(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

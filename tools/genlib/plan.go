@@ -74,9 +74,11 @@ func name(r *rand.Rand, n int) string {
 	return strings.Join(w, " ")
 }
 
+var pathUnsafe = strings.NewReplacer("/", "-", "\\", "-", "\x00", "")
+
 // safeName makes s usable as one path element.
 func safeName(s string) string {
-	s = strings.NewReplacer("/", "-", "\\", "-", "\x00", "").Replace(strings.TrimSpace(s))
+	s = pathUnsafe.Replace(strings.TrimSpace(s))
 	if s == "" || s[0] == '.' {
 		s = "_" + s
 	}
