@@ -70,6 +70,13 @@ var id3TXXX = map[string]string{
 	"TOTALDISCS":        kDiscTotal,
 	"DATE":              kYear,
 	"YEAR":              kYear,
+	// ffmpeg writes these for its "comment" and "*-sort" metadata keys.
+	"COMMENT":           kComment,
+	"ARTIST-SORT":       kSortArtist,
+	"ALBUM-SORT":        kSortAlbum,
+	"TITLE-SORT":        kSortTitle,
+	"ALBUM_ARTIST-SORT": kSortAlbumArtist,
+	"COMPOSER-SORT":     kSortComposer,
 }
 
 // id3v22 maps the ID3v2.2 frame names we read to their v2.3 names.

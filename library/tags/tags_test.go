@@ -279,6 +279,11 @@ var mp4Cases = []readCase{
 		want: Tags{Album: "Implicit", Artist: "UTF"},
 	},
 	{
+		name: "title holding a JPEG", container: "mp4",
+		file: m4a(box("\xa9nam", data(classJPEG, jpegData)), box("\xa9ART", str("Artist"))),
+		want: Tags{Artist: "Artist"},
+	},
+	{
 		name: "cover art", container: "mp4",
 		file: m4a(box("covr", data(classPNG, pngData), data(classJPEG, jpegData))),
 		want: Tags{HasPicture: true, PictureMIME: "image/png"},
@@ -308,7 +313,7 @@ var vorbisFields = []string{
 	"TRACKNUMBER=3/25", "DISCNUMBER=1/2", "DATE=2019-05-03T10:11", "GENRE=Rock", "GENRE=Pop",
 	"COMPILATION=1", "ARTISTSORT=Artist, The", "ALBUMSORT=Album, The", "ALBUMARTISTSORT=Band, The",
 	"TITLESORT=Song, A", "COMPOSERSORT=Bach", "BPM=120.4", "GROUPING=Group", "COMMENT=Nice",
-	"PERFORMER=Not the composer", "no equals sign",
+	"PERFORMER=Not the composer",
 }
 
 var vorbisWant = Tags{
@@ -326,6 +331,11 @@ var flacCases = []readCase{
 		name: "vorbis comment", container: "flac",
 		file: flac(block(4, vorbisComment(vorbisFields...))),
 		want: vorbisWant,
+	},
+	{
+		name: "field without =", container: "flac",
+		file: flac(block(4, vorbisComment("TITLE=Kept", "no equals sign", "ARTIST=Also kept"))),
+		want: Tags{Title: "Kept", Artist: "Also kept"},
 	},
 	{
 		name: "separate totals", container: "flac",

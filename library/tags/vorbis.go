@@ -44,6 +44,12 @@ var vorbisKeys = map[string]string{
 	"BPM":             kBPM,
 	"TEMPO":           "+" + kBPM,
 	"COMPILATION":     kCompilation,
+	// ffmpeg's names for the sort keys.
+	"ARTIST-SORT":       "+" + kSortArtist,
+	"ALBUM-SORT":        "+" + kSortAlbum,
+	"TITLE-SORT":        "+" + kSortTitle,
+	"ALBUM_ARTIST-SORT": "+" + kSortAlbumArtist,
+	"COMPOSER-SORT":     "+" + kSortComposer,
 }
 
 // maxField bounds one Vorbis comment field held in memory; longer fields
