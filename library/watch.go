@@ -42,7 +42,7 @@ type Watcher struct {
 	resync chan struct{}
 
 	complete  atomic.Bool
-	exhausted bool            // the watch limit was hit (logged once)
+	exhausted atomic.Bool     // the watch limit was hit (logged once)
 	remote    map[string]bool // remote mount points found (each logged once)
 	watched   map[string]bool
 	fsn       *fsnotify.Watcher
@@ -219,7 +219,7 @@ func (w *Watcher) handle(ev fsnotify.Event) bool {
 // what the scanner skips (hidden folders, NAS housekeeping, symlinked
 // folders) and folders on remote filesystems.
 func (w *Watcher) addTree(dir string) {
-	if w.exhausted {
+	if w.exhausted.Load() {
 		return
 	}
 	if !w.watched[dir] {
@@ -235,7 +235,7 @@ func (w *Watcher) addTree(dir string) {
 		if err := w.add(dir); err != nil {
 			switch {
 			case errors.Is(err, syscall.ENOSPC), errors.Is(err, syscall.EMFILE):
-				w.exhausted = true
+				w.exhausted.Store(true)
 				w.complete.Store(false)
 				w.log.Warn("out of inotify watches (raise fs.inotify.max_user_watches); the periodic rescan finds changes in unwatched folders",
 					"watched", len(w.watched), "err", err)
@@ -255,7 +255,7 @@ func (w *Watcher) addTree(dir string) {
 		name := e.Name()
 		if e.IsDir() && name[0] != '.' && !skipDirs[name] {
 			w.addTree(filepath.Join(dir, name))
-			if w.exhausted {
+			if w.exhausted.Load() {
 				return
 			}
 		}
