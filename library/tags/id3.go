@@ -1,6 +1,7 @@
 package tags
 
 import (
+	"bufio"
 	"bytes"
 	"compress/zlib"
 	"encoding/binary"
@@ -360,6 +361,18 @@ func (t *id3Tag) payload(f id3Frame, limit int) ([]byte, error) {
 	n := f.size - int64(skip)
 	if n <= 0 {
 		return nil, nil
+	}
+	if compressed && !unsync && t.mem == nil {
+		// Inflate straight from the file: only what limit asks is read.
+		zr, err := zlib.NewReader(bufio.NewReaderSize(t.s.section(t.base+f.off+int64(skip), n), 4096))
+		if err != nil {
+			return nil, err
+		}
+		b, err := io.ReadAll(io.LimitReader(zr, int64(limit)))
+		if err != nil && len(b) == 0 {
+			return nil, err
+		}
+		return b, nil
 	}
 	read := n
 	if !compressed {

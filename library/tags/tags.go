@@ -59,7 +59,7 @@ const MaxPicture = 16 << 20
 // before the damage, with a nil error.
 func Read(r io.ReaderAt, size int64, container string) (t Tags, err error) {
 	c := &collector{vals: map[string][]string{}}
-	if err := run(r, size, container, c); err != nil && c.empty() {
+	if err := run(r, size, container, c); err != nil && (c.empty() || errors.As(err, new(panicError))) {
 		return Tags{}, err
 	}
 	if c.empty() {
@@ -74,6 +74,9 @@ func Read(r io.ReaderAt, size int64, container string) (t Tags, err error) {
 func Picture(r io.ReaderAt, size int64, container string) ([]byte, string, error) {
 	c := &collector{vals: map[string][]string{}, wantPicture: true}
 	err := run(r, size, container, c)
+	if errors.As(err, new(panicError)) {
+		return nil, "", err
+	}
 	if c.pic.data != nil {
 		return c.pic.data, c.pic.mime, nil
 	}
@@ -100,7 +103,7 @@ var readers = map[string]func(*source, *collector) error{
 func run(r io.ReaderAt, size int64, container string, c *collector) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
-			err = fmt.Errorf("tags: panic reading %s: %v", container, p)
+			err = panicError{container, p}
 		}
 	}()
 	if size <= 0 {
@@ -123,6 +126,17 @@ func run(r io.ReaderAt, size int64, container string, c *collector) (err error) 
 		return fmt.Errorf("tags: %s: %w", container, err)
 	}
 	return nil
+}
+
+// panicError is a panic recovered while reading one file: a bug here,
+// reported as that file's error.
+type panicError struct {
+	container string
+	value     any
+}
+
+func (e panicError) Error() string {
+	return fmt.Sprintf("tags: panic reading %s: %v", e.container, e.value)
 }
 
 // sniff names the container from the first bytes of s, or returns "".

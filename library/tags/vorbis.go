@@ -159,7 +159,7 @@ func legacyCover(r *bufio.Reader, n int64, c *collector) {
 
 // flacPicture reads a FLAC PICTURE block of at most n bytes from r,
 // checking every inner length against what remains.
-func flacPicture(r io.Reader, n int64, c *collector) error {
+func flacPicture(r *bufio.Reader, n int64, c *collector) error {
 	var h [8]byte
 	if _, err := io.ReadFull(r, h[:]); err != nil {
 		return err
@@ -196,7 +196,11 @@ func flacPicture(r io.Reader, n int64, c *collector) error {
 	if size == 0 || string(mime) == "-->" {
 		return nil
 	}
-	c.offerPicture(typ == 3, string(mime), func() ([]byte, error) {
+	m := string(mime)
+	if head, _ := r.Peek(int(min(size, 16))); sniffImage(head) != "" {
+		m = sniffImage(head) // the bytes win over a wrong declaration
+	}
+	c.offerPicture(typ == 3, m, func() ([]byte, error) {
 		if size > MaxPicture {
 			return nil, fmt.Errorf("picture of %d bytes is larger than %d", size, MaxPicture)
 		}
