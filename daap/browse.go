@@ -52,7 +52,7 @@ func (s *Server) browse(r *http.Request, c client) (body, error) {
 	}
 	snap := s.cfg.Catalog.Snapshot()
 	key := fmt.Sprintf("browse|%d|%s|%s", snap.Revision, kind, p.key())
-	return s.cached(key, func() []byte {
+	return s.cached(snap.Revision, key, func() []byte {
 		seen := make(map[string]bool)
 		var names []string
 		for _, t := range s.matching(snap, p) {
@@ -117,7 +117,7 @@ func (s *Server) groups(r *http.Request, c client) (body, error) {
 	}
 	snap := s.cfg.Catalog.Snapshot()
 	key := fmt.Sprintf("groups|%d|%s|%s", snap.Revision, gt, p.key())
-	return s.cached(key, func() []byte {
+	return s.cached(snap.Revision, key, func() []byte {
 		list := s.groupList(snap, p, gt == "albums")
 		lo, hi := p.index.apply(len(list))
 		top := "agal"

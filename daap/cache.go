@@ -13,11 +13,13 @@ type lru struct {
 	size  int
 	order *list.List // front = most recently used; values are *cacheEntry
 	byKey map[string]*list.Element
+	rev   uint32 // newest revision seen; older entries are dropped
 }
 
 // cacheEntry is one cached reply.
 type cacheEntry struct {
 	key   string
+	rev   uint32
 	ready chan struct{} // closed when data (or err) is set
 	data  []byte
 	mime  string // artwork only
@@ -33,9 +35,23 @@ func newLRU(max int) *lru {
 }
 
 // get returns the entry for key, building it with build if needed. Errors
-// are not cached.
-func (c *lru) get(key string, build func() ([]byte, string, error)) (*cacheEntry, error) {
+// are not cached. rev is the catalog revision the entry belongs to: the
+// first entry of a newer revision drops the finished entries of older
+// ones, which no request will ask for again.
+func (c *lru) get(key string, rev uint32, build func() ([]byte, string, error)) (*cacheEntry, error) {
 	c.mu.Lock()
+	if rev > c.rev {
+		c.rev = rev
+		for el := c.order.Front(); el != nil; {
+			next := el.Next()
+			if e := el.Value.(*cacheEntry); e.rev < rev && e.size > 0 {
+				c.order.Remove(el)
+				delete(c.byKey, e.key)
+				c.size -= e.size
+			}
+			el = next
+		}
+	}
 	if el, ok := c.byKey[key]; ok {
 		c.order.MoveToFront(el)
 		e := el.Value.(*cacheEntry)
@@ -43,7 +59,7 @@ func (c *lru) get(key string, build func() ([]byte, string, error)) (*cacheEntry
 		<-e.ready
 		return e, e.err
 	}
-	e := &cacheEntry{key: key, ready: make(chan struct{})}
+	e := &cacheEntry{key: key, rev: rev, ready: make(chan struct{})}
 	el := c.order.PushFront(e)
 	c.byKey[key] = el
 	c.mu.Unlock()

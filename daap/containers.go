@@ -35,7 +35,7 @@ func (s *Server) containers(r *http.Request, c client) (body, error) {
 	}
 	snap := s.cfg.Catalog.Snapshot()
 	key := fmt.Sprintf("containers|%d|%s", snap.Revision, p.key())
-	return s.cached(key, func() []byte {
+	return s.cached(snap.Revision, key, func() []byte {
 		list := []container{{id: basePlaylistID, pid: s.basePID(), name: basePlaylistName, count: len(snap.Tracks), base: true}}
 		for _, pl := range snap.Playlists {
 			if pl.ID == basePlaylistID {

@@ -2,6 +2,7 @@ package daap
 
 import (
 	"cmp"
+	"encoding/binary"
 	"fmt"
 	"net/http"
 	"slices"
@@ -121,8 +122,9 @@ func (p listParams) key() string {
 }
 
 // cached returns the reply stored under key, building it once.
-func (s *Server) cached(key string, build func() []byte) (body, error) {
-	e, err := s.cache.get(key, func() ([]byte, string, error) { return build(), "", nil })
+// Replies of older revisions are dropped once a newer one is built.
+func (s *Server) cached(rev uint32, key string, build func() []byte) (body, error) {
+	e, err := s.cache.get(key, rev, func() ([]byte, string, error) { return build(), "", nil })
 	if err != nil {
 		return body{}, err
 	}
@@ -137,7 +139,7 @@ func (s *Server) items(r *http.Request, c client) (body, error) {
 	}
 	snap := s.cfg.Catalog.Snapshot()
 	key := fmt.Sprintf("items|%d|%s", snap.Revision, p.key())
-	return s.cached(key, func() []byte {
+	return s.cached(snap.Revision, key, func() []byte {
 		tracks, muty := snap.Tracks, 0
 		var deleted []uint32
 		if p.delta != 0 {
@@ -162,6 +164,12 @@ type entry struct {
 
 // trackListing encodes adbs/apso{mstt, muty, mtco, mrco, mlcl{mlit…}}, then
 // mudl for deleted ids and mshl for sort headers.
+//
+// A 100,000-track listing is tens of megabytes, and on a busy machine
+// touching fresh memory costs more than encoding. So each item is encoded
+// into a small reused Builder and copied into one buffer allocated once,
+// sized from a sample of items; the two envelope lengths are patched in
+// place, as Builder.Container does.
 func (s *Server) trackListing(top string, entries []entry, p listParams, muty int, deleted []uint32, container bool) []byte {
 	if p.query != nil {
 		entries = slices.DeleteFunc(slices.Clone(entries), func(e entry) bool { return !p.query.Match(s.trackGetter(e.t)) })
@@ -172,43 +180,68 @@ func (s *Server) trackListing(top string, entries []entry, p listParams, muty in
 	}
 	lo, hi := p.index.apply(len(entries))
 	list := entries[lo:hi]
-	e := newEnc(p.client)
-	e.grow(64 + len(list)*averageItemBytes(len(p.meta)))
-	ft := s.fields
-	rest := p.meta[2:] // mikd and miid are written first
-	e.Container(top, func(b *dmap.Builder) {
-		b.Int("mstt", http.StatusOK)
-		b.Int("muty", int64(muty))
-		b.Int("mtco", int64(len(entries)))
-		b.Int("mrco", int64(len(list)))
-		b.Container("mlcl", func(b *dmap.Builder) {
-			for _, en := range list {
-				b.Container("mlit", func(b *dmap.Builder) {
-					b.Int("mikd", 2)
-					b.Int("miid", int64(en.t.ID))
-					if container {
-						b.Int("mcti", int64(en.cti))
-					}
-					ft.encode(b, rest, en.t)
-				})
+
+	head := newEnc(p.client)
+	head.Int("mstt", http.StatusOK)
+	head.Int("muty", int64(muty))
+	head.Int("mtco", int64(len(entries)))
+	head.Int("mrco", int64(len(list)))
+	tail := newEnc(p.client)
+	if muty == 1 {
+		tail.Container("mudl", func(b *dmap.Builder) {
+			for _, id := range deleted {
+				b.Int("miid", int64(id))
 			}
 		})
-		if muty == 1 {
-			b.Container("mudl", func(b *dmap.Builder) {
-				for _, id := range deleted {
-					b.Int("miid", int64(id))
-				}
-			})
-		}
-		if p.headers && keys != nil {
-			sortHeaders(b, keys[lo:hi])
-		}
-	})
-	return e.Bytes()
+	}
+	if p.headers && keys != nil {
+		sortHeaders(tail.Builder, keys[lo:hi])
+	}
+
+	ft, rest := s.fields, p.meta[2:] // mikd and miid are written first
+	item := newEnc(p.client)
+	encode := func(en entry) []byte {
+		item.Reset()
+		item.Container("mlit", func(b *dmap.Builder) {
+			b.Int("mikd", 2)
+			b.Int("miid", int64(en.t.ID))
+			if container {
+				b.Int("mcti", int64(en.cti))
+			}
+			ft.encode(b, rest, en.t)
+		})
+		return item.Bytes()
+	}
+	sample := 0
+	for _, en := range list[:min(len(list), 256)] {
+		sample += len(encode(en))
+	}
+	size := 16 + head.Len() + tail.Len()
+	if n := min(len(list), 256); n > 0 {
+		size += sample/n*len(list) + sample/n*len(list)/16 + 4096
+	}
+	out := make([]byte, 0, size)
+	out = appendHeader(out, top)
+	out = append(out, head.Bytes()...)
+	listAt := len(out)
+	out = appendHeader(out, "mlcl")
+	for _, en := range list {
+		out = append(out, encode(en)...)
+	}
+	patchLength(out, listAt)
+	out = append(out, tail.Bytes()...)
+	patchLength(out, 0)
+	return out
 }
 
-// averageItemBytes guesses an encoded item's size to presize the buffer.
-func averageItemBytes(fields int) int { return 16 + fields*18 }
+// appendHeader appends a container tag with a length to be patched.
+func appendHeader(b []byte, tag string) []byte { return append(b, tag[0], tag[1], tag[2], tag[3], 0, 0, 0, 0) }
+
+// patchLength sets the length of the element at off to everything after
+// its header.
+func patchLength(b []byte, off int) {
+	binary.BigEndian.PutUint32(b[off+4:], uint32(len(b)-off-8))
+}
 
 // trackSorts are the sort= orders for tracks; each gives the sort key
 // whose first letter heads the sort headers.
@@ -294,7 +327,7 @@ func (s *Server) containerItems(r *http.Request, c client) (body, error) {
 	}
 	p.delta = 0 // playlists are always sent whole
 	key := fmt.Sprintf("citems|%d|%d|%s", snap.Revision, id, p.key())
-	return s.cached(key, func() []byte {
+	return s.cached(snap.Revision, key, func() []byte {
 		var entries []entry
 		if pl == nil {
 			entries = make([]entry, len(snap.Tracks))

@@ -30,7 +30,7 @@ type Config struct {
 
 // cacheBytes bounds the encoded-listing cache; artBytes the artwork cache.
 const (
-	cacheBytes = 512 << 20
+	cacheBytes = 256 << 20
 	artBytes   = 64 << 20
 	// artWorkers bounds concurrent artwork extraction (Music.app asks for
 	// every track at once on first connect).

@@ -194,7 +194,7 @@ func (s *Server) serveArt(w http.ResponseWriter, r *http.Request, t *library.Tra
 		return
 	}
 	key := s.artKey(t)
-	e, err := s.art.get(key, func() ([]byte, string, error) {
+	e, err := s.art.get(key, 0, func() ([]byte, string, error) {
 		select {
 		case s.artSem <- struct{}{}:
 			defer func() { <-s.artSem }()

@@ -1,0 +1,124 @@
+package daap
+
+import (
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/daapd/daapd/library"
+)
+
+// syntheticTracks makes n tracks with realistic tag lengths: 10 tracks an
+// album, 10 albums an artist.
+func syntheticTracks(n int) []*library.Track {
+	genres := []string{"Rock", "Jazz", "Electronic", "Classical", "Hip-Hop", "Folk"}
+	ts := make([]*library.Track, n)
+	for i := range ts {
+		album, artist := i/10, i/100
+		ts[i] = &library.Track{
+			ID: uint32(i + 1), PersistentID: 0x8000000000000000 | uint64(i+1)*2654435761,
+			AlbumID: uint64(album+1) * 11400714819323198485, ArtistID: uint64(artist+1) * 14029467366897019727,
+			Root: "/music", Path: fmt.Sprintf("Artist %d/Album %d/%02d Track title number %d.mp3", artist, album, i%10+1, i),
+			Title: fmt.Sprintf("Track title number %d", i), Artist: fmt.Sprintf("Artist Name %d", artist),
+			AlbumArtist: fmt.Sprintf("Artist Name %d", artist), Album: fmt.Sprintf("The Album Called %d", album),
+			Genre: genres[i%len(genres)], Composer: fmt.Sprintf("Composer %d", artist),
+			Year: 1960 + i%60, TrackNumber: i%10 + 1, TrackCount: 10, DiscNumber: 1, DiscCount: 1,
+			DurationMS: uint32(120000 + i%240000), Bitrate: 256, SampleRate: 44100, Channels: 2,
+			Codec: "mp3", Format: "mp3", Size: int64(4000000 + i), ModTime: epoch, Added: epoch,
+			Artwork: library.Artwork{Source: library.ArtworkEmbedded},
+		}
+	}
+	return ts
+}
+
+// discard is a ResponseWriter that drops the body, so benchmarks measure
+// the server's own time.
+type discard struct {
+	h http.Header
+	n int
+}
+
+func (d *discard) Header() http.Header         { return d.h }
+func (d *discard) WriteHeader(int)             {}
+func (d *discard) Write(p []byte) (int, error) { d.n += len(p); return len(p), nil }
+
+// BenchmarkItems measures /databases/1/items over 100,000 tracks with
+// iTunes' meta list: built (empty cache) and served from the cache, plain
+// and gzipped.
+func BenchmarkItems(b *testing.B) {
+	strictEncoding = false
+	defer func() { strictEncoding = true }()
+	cat := library.NewCatalog()
+	cat.Publish(syntheticTracks(100_000), nil)
+	s := New(Config{Name: "bench", Catalog: cat})
+	h := s.Handler()
+	target := "/databases/1/items?session-id=1&revision-number=3&delta=0&type=music&meta=" + url.QueryEscape(itunesMeta)
+	serve := func(b *testing.B, gzip bool) int {
+		r := httptest.NewRequest("GET", target, nil)
+		r.Header.Set("User-Agent", uaITunes)
+		if gzip {
+			r.Header.Set("Accept-Encoding", "gzip")
+		}
+		w := &discard{h: http.Header{}}
+		h.ServeHTTP(w, r)
+		if w.n == 0 || (gzip && w.h.Get("Content-Encoding") != "gzip") {
+			b.Fatalf("bad reply: %d bytes, %v", w.n, w.h)
+		}
+		return w.n
+	}
+	b.Run("build", func(b *testing.B) {
+		var n int
+		for b.Loop() {
+			s.cache = newLRU(cacheBytes)
+			n = serve(b, false)
+		}
+		b.ReportMetric(float64(n), "bytes/reply")
+	})
+	b.Run("build+gzip", func(b *testing.B) {
+		var n int
+		for b.Loop() {
+			s.cache = newLRU(cacheBytes)
+			n = serve(b, true)
+		}
+		b.ReportMetric(float64(n), "bytes/reply")
+	})
+	b.Run("cached", func(b *testing.B) {
+		serve(b, false)
+		var n int
+		for b.Loop() {
+			n = serve(b, false)
+		}
+		b.ReportMetric(float64(n), "bytes/reply")
+	})
+	b.Run("cached-gzip", func(b *testing.B) {
+		serve(b, true)
+		var n int
+		for b.Loop() {
+			n = serve(b, true)
+		}
+		b.ReportMetric(float64(n), "bytes/reply")
+	})
+}
+
+// TestItemsScale checks the 100,000-track listing end to end once: every
+// item is present and the body decodes (timing is for BenchmarkItems).
+func TestItemsScale(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a 100,000-track listing")
+	}
+	cat := library.NewCatalog()
+	cat.Publish(syntheticTracks(100_000), nil)
+	s := New(Config{Name: "scale", Catalog: cat})
+	r := httptest.NewRequest("GET", "/databases/1/items?meta="+url.QueryEscape(itunesMeta), nil)
+	w := httptest.NewRecorder()
+	start := time.Now()
+	s.Handler().ServeHTTP(w, r)
+	t.Logf("built %d bytes in %v", w.Body.Len(), time.Since(start))
+	if w.Code != 200 || strings.Count(w.Body.String(), "mikd") != 100_000 {
+		t.Fatalf("status %d, %d items", w.Code, strings.Count(w.Body.String(), "mikd"))
+	}
+}
