@@ -235,7 +235,9 @@ func (s *Server) trackListing(top string, entries []entry, p listParams, muty in
 }
 
 // appendHeader appends a container tag with a length to be patched.
-func appendHeader(b []byte, tag string) []byte { return append(b, tag[0], tag[1], tag[2], tag[3], 0, 0, 0, 0) }
+func appendHeader(b []byte, tag string) []byte {
+	return append(b, tag[0], tag[1], tag[2], tag[3], 0, 0, 0, 0)
+}
 
 // patchLength sets the length of the element at off to everything after
 // its header.
