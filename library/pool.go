@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -40,7 +42,30 @@ type worker struct {
 	br blockReader // owned by the worker goroutine
 }
 
-var errTimeout = errors.New("timed out")
+var (
+	errTimeout = errors.New("timed out")
+	errEmpty   = errors.New("empty file")
+)
+
+// statFile returns the size and modification time (UTC) of an open file.
+func statFile(f readCloserAt, name string) (int64, time.Time, error) {
+	var fi fs.FileInfo
+	var err error
+	switch f := f.(type) {
+	case interface {
+		stat() (int64, time.Time, error)
+	}:
+		return f.stat()
+	case interface{ Stat() (fs.FileInfo, error) }:
+		fi, err = f.Stat()
+	default:
+		fi, err = os.Stat(name)
+	}
+	if err != nil {
+		return 0, time.Time{}, err
+	}
+	return fi.Size(), fi.ModTime().UTC(), nil
+}
 
 func (p *pool) start(ctx context.Context, n int) {
 	p.workers = make(map[*worker]bool, n)
@@ -87,8 +112,8 @@ func (p *pool) do(ctx context.Context, w *worker, j job) (r result, ok bool) {
 	if r.err = ctx.Err(); r.err != nil {
 		return r, true
 	}
-	if j.size == 0 {
-		r.err = errors.New("empty file")
+	if j.statted && j.size == 0 {
+		r.err = errEmpty
 		return r, true
 	}
 	w.mu.Lock()
@@ -111,10 +136,20 @@ func (p *pool) do(ctx context.Context, w *worker, j job) (r result, ok bool) {
 	}
 	w.f = f
 	w.mu.Unlock()
+	if !j.statted {
+		j.size, j.mtime, err = statFile(f, j.abs)
+		if err == nil && j.size == 0 {
+			err = errEmpty
+		}
+	}
 
-	reads, bytes := w.br.reads, w.br.bytes
-	r.t, r.err = p.sc.readTrack(&w.br, f, j)
-	r.reads, r.bytes = w.br.reads-reads, w.br.bytes-bytes
+	if err != nil {
+		r.err = err
+	} else {
+		reads, bytes := w.br.reads, w.br.bytes
+		r.t, r.err = p.sc.readTrack(&w.br, f, j)
+		r.reads, r.bytes = w.br.reads-reads, w.br.bytes-bytes
+	}
 
 	w.mu.Lock()
 	abandoned := w.abandoned

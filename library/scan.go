@@ -8,7 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"maps"
-	"os"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -43,7 +42,7 @@ type Scanner struct {
 	Log         *slog.Logger
 	Progress    io.Writer // a live progress line goes here if it is a terminal
 
-	open    func(name string) (readCloserAt, error)                        // os.Open; tests inject fakes
+	open    func(name string) (readCloserAt, error)                        // openRaw; tests inject fakes
 	read    func(r io.ReaderAt, size int64) (probe.Info, tags.Tags, error) // readFacts; tests inject fakes
 	partial func(tracks []*Track)                                          // gets the tracks found so far, every partialEvery
 	every   struct{ log, live, partial time.Duration }                     // test overrides
@@ -138,7 +137,7 @@ func (s *Scanner) Scan(ctx context.Context, prev []*Track) (Result, error) {
 		sc.log = slog.New(slog.DiscardHandler)
 	}
 	if sc.open == nil {
-		sc.open = func(name string) (readCloserAt, error) { return os.Open(name) }
+		sc.open = openRaw
 	}
 	if sc.read == nil {
 		sc.read = readFacts

@@ -28,6 +28,7 @@ type job struct {
 	rel     string // relative to the root, NFC
 	diskRel string // relative to the root as on disk, "" when equal to rel
 	abs     string
+	statted bool // size and mtime are known; else the worker fstats
 	size    int64
 	mtime   time.Time
 	added   time.Time // from the previous track of the same path, if any
@@ -137,20 +138,28 @@ func (sc *scan) walkDir(ctx context.Context, ri int, d *dirInfo, jobs chan<- job
 			sc.ignored(x, abs)
 			continue
 		}
+		st.files++
+		n := nfc(name)
+		j := job{root: ri, dir: d, abs: abs, added: sc.added}
+		j.rel = joinRel(d.rel, n)
+		if n != name || d.diskRel != d.rel {
+			j.diskRel = joinRel(d.diskRel, name)
+		}
+		// A file seen before is stat'ed here to decide on reuse; a new one
+		// is stat'ed by its worker once open (fstat is cheaper).
+		p := sc.prev[prevKey{ri, j.rel}]
+		if p == nil && info == nil {
+			jobs <- j
+			continue
+		}
 		if info == nil {
 			if info, err = e.Info(); err != nil {
 				results <- result{abs: abs, err: err}
 				continue
 			}
 		}
-		st.files++
-		j := job{root: ri, dir: d, abs: abs, size: info.Size(), mtime: info.ModTime().UTC(), added: sc.added}
-		n := nfc(name)
-		j.rel = joinRel(d.rel, n)
-		if n != name || d.diskRel != d.rel {
-			j.diskRel = joinRel(d.diskRel, name)
-		}
-		if t := sc.reuse(&j); t != nil {
+		j.statted, j.size, j.mtime = true, info.Size(), info.ModTime().UTC()
+		if t := sc.reuse(&j, p); t != nil {
 			results <- result{t: t, reused: true}
 			continue
 		}
@@ -174,8 +183,7 @@ func (sc *scan) ignored(x, abs string) {
 // reuse returns the previous track for j when its file is unchanged, fixing
 // up (on a copy) what the folder may have changed around it. A changed file
 // keeps the previous track's date added.
-func (sc *scan) reuse(j *job) *Track {
-	p := sc.prev[prevKey{j.root, j.rel}]
+func (sc *scan) reuse(j *job, p *Track) *Track {
 	if p == nil {
 		return nil
 	}

@@ -1,0 +1,7 @@
+//go:build !linux
+
+package library
+
+import "os"
+
+func openRaw(name string) (readCloserAt, error) { return os.Open(name) }
