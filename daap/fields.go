@@ -1,6 +1,7 @@
 package daap
 
 import (
+	"cmp"
 	"slices"
 	"strconv"
 	"strings"
@@ -79,7 +80,7 @@ var itemFieldRows = []field{
 	id64("dmap.persistentid", "mper", func(t *library.Track) uint64 { return t.PersistentID }),
 	str("daap.songalbum", "asal", func(t *library.Track) string { return t.Album }),
 	str("daap.songartist", "asar", func(t *library.Track) string { return t.Artist }),
-	str("daap.songalbumartist", "asaa", func(t *library.Track) string { return t.AlbumArtist }),
+	str("daap.songalbumartist", "asaa", albumArtist),
 	str("daap.songgenre", "asgn", func(t *library.Track) string { return t.Genre }),
 	str("daap.songcomposer", "ascp", func(t *library.Track) string { return t.Composer }),
 	str("daap.songcomment", "ascm", func(t *library.Track) string { return t.Comment }),
@@ -108,13 +109,18 @@ var itemFieldRows = []field{
 	constant("daap.songdisabled", "asdb", 0),
 	constant("com.apple.itunes.mediakind", "aeMK", 1), // music
 	constant("com.apple.itunes.has-video", "aeHV", 0),
-	str("daap.sortartist", "assa", func(t *library.Track) string { return t.SortArtist }),
-	str("daap.sortalbum", "assu", func(t *library.Track) string { return t.SortAlbum }),
+	str("daap.sortartist", "assa", func(t *library.Track) string { return cmp.Or(t.SortArtist, t.Artist) }),
+	str("daap.sortalbum", "assu", func(t *library.Track) string { return cmp.Or(t.SortAlbum, t.Album) }),
 	id64("daap.songalbumid", "asai", func(t *library.Track) uint64 { return t.AlbumID }),
 	id64("daap.songartistid", "asri", func(t *library.Track) uint64 { return t.ArtistID }),
-	str("daap.sortname", "assn", func(t *library.Track) string { return t.SortTitle }),
-	str("daap.sortalbumartist", "assl", func(t *library.Track) string { return t.SortAlbumArtist }),
-	str("daap.sortcomposer", "assc", func(t *library.Track) string { return t.SortComposer }),
+	str("daap.sortname", "assn", func(t *library.Track) string { return cmp.Or(t.SortTitle, t.Title) }),
+	str("daap.sortalbumartist", "assl", func(t *library.Track) string {
+		if t.AlbumArtist == "" && !t.Compilation {
+			return cmp.Or(t.SortArtist, t.Artist)
+		}
+		return cmp.Or(t.SortAlbumArtist, albumArtist(t))
+	}),
+	str("daap.sortcomposer", "assc", func(t *library.Track) string { return cmp.Or(t.SortComposer, t.Composer) }),
 	constant("com.apple.itunes.extended-media-kind", "aeMk", 1), // music
 	num("daap.songextradata", "ased", false, hasArt),
 	num("daap.songartworkcount", "asac", false, hasArt),
@@ -233,6 +239,25 @@ func (ft *fieldTable) encode(b *dmap.Builder, set fieldSet, t *library.Track) {
 		f.emit(b, f.tag, t)
 	}
 }
+
+// compilationArtist is the album artist of compilations without one.
+const compilationArtist = "Various Artists"
+
+// albumArtist is the album artist clients group by: the tag, else
+// "Various Artists" for compilations, else the artist (as the catalog
+// groups albums).
+func albumArtist(t *library.Track) string {
+	switch {
+	case t.AlbumArtist != "":
+		return t.AlbumArtist
+	case t.Compilation:
+		return compilationArtist
+	}
+	return t.Artist
+}
+
+// Sort names fall back to the names they sort, so that clients sorting by
+// them see every item.
 
 // songFormat is the file extension clients use for the stream URL.
 func songFormat(t *library.Track) string {

@@ -116,7 +116,7 @@ func NewHTTPServer(h http.Handler) *http.Server {
 // (http://host:3689/…, daap://…) are routed by their path.
 func (s *Server) Handler() http.Handler {
 	r := chi.NewRouter()
-	r.Use(middleware.Recoverer, s.logRequests, absoluteForm)
+	r.Use(middleware.Recoverer, s.logRequests, absoluteForm, middleware.GetHead)
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) { s.fail(w, r, errNotFound) })
 	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, &httpError{status: http.StatusMethodNotAllowed, msg: "method not allowed"})

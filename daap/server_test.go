@@ -473,6 +473,21 @@ func TestGzip(t *testing.T) {
 	}
 }
 
+func TestHead(t *testing.T) {
+	env := newEnv(t, "")
+	for _, p := range []string{"/server-info", "/databases/1/items?meta=all", "/databases/1/items/13.flac"} {
+		req, _ := http.NewRequest("HEAD", env.http.URL+p, nil)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != 200 || res.ContentLength <= 0 {
+			t.Errorf("HEAD %s: %d, Content-Length %d", p, res.StatusCode, res.ContentLength)
+		}
+	}
+}
+
 func TestAcceptsGzip(t *testing.T) {
 	for ae, want := range map[string]bool{
 		"": false, "gzip": true, "gzip, deflate": true, "deflate, gzip;q=0.5": true, "gzip;q=0": false,
