@@ -3,8 +3,12 @@ package library
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"io"
+	"os"
+	"sync"
 	"testing"
+	"time"
 )
 
 // checkBlockReader replays reads (pairs of offset, length) on a blockReader
@@ -81,4 +85,48 @@ func FuzzBlockReader(f *testing.F) {
 		}
 		checkBlockReader(t, data, reads)
 	})
+}
+
+func TestRawFile(t *testing.T) {
+	name := t.TempDir() + "/f"
+	data := bytes.Repeat([]byte("0123456789"), 1000)
+	if err := os.WriteFile(name, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f, err := openRaw(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	size, mtime, err := statFile(f, name)
+	if err != nil || size != int64(len(data)) || mtime.IsZero() || mtime.Location() != time.UTC {
+		t.Fatalf("stat: %d %v %v", size, mtime, err)
+	}
+	p := make([]byte, 20)
+	if n, err := f.ReadAt(p, 9990); n != 10 || err != io.EOF || string(p[:n]) != "0123456789" {
+		t.Errorf("read at the end: %d %v %q", n, err, p[:n])
+	}
+	var wg sync.WaitGroup
+	for range 4 { // reads racing a close never touch a reused descriptor
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 100 {
+				if _, err := f.ReadAt(p, 0); err != nil && !errors.Is(err, os.ErrClosed) {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	f.Close()
+	wg.Wait()
+	if _, err := f.ReadAt(p, 0); !errors.Is(err, os.ErrClosed) {
+		t.Errorf("read after close: %v", err)
+	}
+	if err := f.Close(); err != nil {
+		t.Errorf("second close: %v", err)
+	}
+	if _, err := openRaw(name + ".missing"); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("open missing: %v", err)
+	}
 }
