@@ -36,6 +36,22 @@ type embeddedConfig struct {
 	Log    *slog.Logger
 }
 
+// browseWait is how long startEmbedded listens for names already in use.
+const browseWait = time.Second
+
+// browseIfaces is the interfaces to browse on: the selected ones, or every
+// multicast interface when dnssd tracks them itself.
+func browseIfaces(ifaces []string) []string {
+	if ifaces != nil {
+		return ifaces
+	}
+	var names []string
+	for _, ifi := range dnssd.MulticastInterfaces() {
+		names = append(names, ifi.Name)
+	}
+	return names
+}
+
 // startEmbedded probes for a unique name, then starts the responder. ctx
 // bounds the probing only.
 func startEmbedded(ctx context.Context, s Service, c embeddedConfig) (*embedded, error) {
@@ -55,7 +71,13 @@ func startEmbedded(ctx context.Context, s Service, c embeddedConfig) (*embedded,
 	defer pcancel()
 	defer context.AfterFunc(ctx, pcancel)()
 
-	base := instanceName(s.Name)
+	want := instanceName(s.Name)
+	base := want
+	if taken, err := takenNames(pctx, browseIfaces(c.Ifaces), c.Host, browseWait); err != nil {
+		c.Log.Debug("announce: browsing for names in use failed; relying on dnssd's probe", "err", err)
+	} else if base, err = freeName(want, taken); err != nil {
+		return nil, fmt.Errorf("embedded: %w", err)
+	}
 	var svc dnssd.Service
 	for try := 0; ; try++ {
 		cfg.Name = base
@@ -63,6 +85,7 @@ func startEmbedded(ctx context.Context, s Service, c embeddedConfig) (*embedded,
 		if svc, err = dnssd.NewService(cfg); err != nil {
 			return nil, fmt.Errorf("embedded: %w", err)
 		}
+		svc.Name = base // NewService would strip a " (N)" suffix
 		if svc, err = dnssd.ProbeService(pctx, svc); err != nil {
 			if ctx.Err() != nil {
 				return nil, fmt.Errorf("embedded: probing %q: %w", base, ctx.Err())
@@ -80,6 +103,9 @@ func startEmbedded(ctx context.Context, s Service, c embeddedConfig) (*embedded,
 		base = truncate(base, len(base)-(len(svc.Name)-maxLabel))
 	}
 
+	if svc.Name != want {
+		c.Log.Info("announce: name taken on the network, renamed", "taken", want, "name", svc.Name)
+	}
 	rp, err := dnssd.NewResponder()
 	if err != nil {
 		return nil, fmt.Errorf("embedded: port 5353 unusable: %w", err)
