@@ -557,10 +557,7 @@ func expandGenre(g string) string {
 	case g == "CR" || g == "(CR)":
 		return "Cover"
 	case g != "" && strings.Trim(g, "0123456789") == "":
-		if name := genreName(leadingInt(g)); name != "" {
-			return name
-		}
-		return g
+		return genreName(leadingInt(g)) // "" for 255, "unknown"
 	case strings.HasPrefix(g, "(") && !strings.HasPrefix(g, "(("):
 		end := strings.IndexByte(g, ')')
 		if end < 0 {

@@ -145,6 +145,11 @@ var id3Cases = []readCase{
 		want: Tags{Genre: "Hard Rock (live)"},
 	},
 	{
+		name: "genre index out of range", container: "mp3",
+		file: mp3(id3(3, 0, frame(3, "TCON", latin1("(255)")), frame(3, "TIT2", latin1("x")))),
+		want: Tags{Title: "x"},
+	},
+	{
 		name: "v24 numeric genre", container: "mp3",
 		file: mp3(id3(4, 0, frame(4, "TCON", latin1("0", "Jazz")))),
 		want: Tags{Genre: "Blues"},
