@@ -165,6 +165,8 @@ func sniff(s *source) string {
 			return "flac"
 		}
 		return "mp3"
+	case b[0] == 0xFF && b[1]&0xE0 == 0xE0: // an MPEG frame: maybe ID3v1 at the end
+		return "mp3"
 	}
 	return ""
 }

@@ -221,6 +221,11 @@ var id3Cases = []readCase{
 		want: Tags{Title: "Two", Artist: "Café", Album: "Album", Year: 1987, Track: 5, Genre: "Rock"},
 	},
 	{
+		name: "ID3v1 only", container: "mp3",
+		file: cat(mp3(nil), []byte("TAG"), pad("One", 30), pad("", 30), pad("", 30), []byte("1987"), pad("", 30), []byte{255}),
+		want: Tags{Title: "One", Year: 1987},
+	},
+	{
 		name: "no ID3", container: "mp3",
 		file: mp3(nil), err: true,
 	},
