@@ -197,8 +197,12 @@ func (l *Library) keepPlaylists(res Result) []*Playlist {
 	if len(res.UnavailableRoots) == 0 {
 		return pls
 	}
+	found := make(map[[2]string]bool, len(pls))
+	for _, p := range pls {
+		found[[2]string{p.Root, p.Path}] = true
+	}
 	for _, p := range l.cat.Snapshot().Playlists {
-		if slices.Contains(res.UnavailableRoots, p.Root) {
+		if slices.Contains(res.UnavailableRoots, p.Root) && !found[[2]string{p.Root, p.Path}] {
 			pls = append(pls, p)
 		}
 	}

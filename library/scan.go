@@ -142,18 +142,26 @@ func (s *Scanner) Scan(ctx context.Context, prev []*Track) (Result, error) {
 	if sc.read == nil {
 		sc.read = readFacts
 	}
-	rootIdx := make(map[string]int)
-	for i, r := range s.Roots {
+	var abss []string
+	for _, r := range s.Roots {
 		abs, err := filepath.Abs(r)
 		if err != nil {
 			return Result{}, fmt.Errorf("scan: root %s: %w", r, err)
 		}
+		abss = append(abss, abs)
+	}
+	rootIdx := make(map[string]int)
+	for _, abs := range abss {
 		if _, dup := rootIdx[abs]; dup {
+			continue
+		}
+		if outer := enclosing(abss, abs); outer != "" {
+			sc.log.Warn("music folder is inside another one; scanning it once, as part of the outer one", "folder", abs, "inside", outer)
 			continue
 		}
 		rootIdx[abs] = len(sc.roots)
 		tag := ""
-		if i > 0 {
+		if len(sc.roots) > 0 {
 			tag = abs
 		}
 		sc.roots = append(sc.roots, rootState{abs: abs, tag: tag})
@@ -319,6 +327,16 @@ func (sc *scan) finish(tracks, prev []*Track) Result {
 		"skipped", st.Skipped, "reused", st.Reused, "kept", st.Kept,
 		"duration", st.Duration.Round(time.Millisecond), "files_per_s", rate(st.Files, st.Duration))
 	return res
+}
+
+// enclosing returns the root of roots that strictly contains dir, or "".
+func enclosing(roots []string, dir string) string {
+	for _, r := range roots {
+		if r != dir && strings.HasPrefix(dir, strings.TrimSuffix(r, string(filepath.Separator))+string(filepath.Separator)) {
+			return r
+		}
+	}
+	return ""
 }
 
 // under reports whether path lies in one of dirs.

@@ -461,3 +461,32 @@ func TestScanNoRoots(t *testing.T) {
 		t.Error("no error without roots")
 	}
 }
+
+func TestScanNormalisationEdges(t *testing.T) {
+	dir := t.TempDir()
+	nfdDir := "Bjo\u0308rk"
+	write(t, dir, map[string]string{
+		"Cafe\u0301.mp3":      "title=nfd",
+		"Café.mp3":            "title=nfc",
+		nfdDir + "/x.mp3":     "title=x",
+		nfdDir + "/cover.jpg": "jpeg",
+		"inner/y.mp3":         "title=y",
+		"inner/deeper/z.mp3":  "title=z",
+	})
+	s, logs := testScanner(dir, filepath.Join(dir, "inner"), dir)
+	res := scanOK(t, s, nil)
+	want := []string{"Björk/x.mp3", "Cafe\u0301.mp3", "Café.mp3", "inner/deeper/z.mp3", "inner/y.mp3"}
+	if diff := cmp.Diff(want, paths(res.Tracks)); diff != "" {
+		t.Errorf("paths (-want +got):\n%s", diff)
+	}
+	x := byPath(res.Tracks, "Björk/x.mp3")
+	if x == nil || x.Artwork.Path != nfdDir+"/cover.jpg" {
+		t.Fatalf("artwork path must be the on-disk one: %+v", x)
+	}
+	if _, err := os.Stat(filepath.Join(x.Root, x.Artwork.Path)); err != nil {
+		t.Error(err)
+	}
+	if !strings.Contains(logs.String(), "inside another one") {
+		t.Errorf("nested root not reported:\n%s", logs)
+	}
+}

@@ -83,7 +83,7 @@ const (
 // Artwork locates a track's cover image.
 type Artwork struct {
 	Source ArtworkSource
-	Path   string // ArtworkFile: relative to the track's Root, slash-separated
+	Path   string // ArtworkFile: relative to the track's Root, slash-separated, as on disk
 	MIME   string // image/jpeg or image/png when known
 }
 

@@ -6,6 +6,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -92,7 +94,7 @@ func (sc *scan) walkDir(ctx context.Context, ri int, d *dirInfo, jobs chan<- job
 	for _, e := range entries {
 		if r := artRank(e.Name()); r > best && e.Type().IsRegular() {
 			best = r
-			d.art = Artwork{Source: ArtworkFile, Path: joinRel(d.rel, nfc(e.Name())), MIME: artMIME(e.Name())}
+			d.art = Artwork{Source: ArtworkFile, Path: joinRel(d.diskRel, e.Name()), MIME: artMIME(e.Name())}
 		}
 	}
 	for _, e := range entries {
@@ -122,6 +124,9 @@ func (sc *scan) walkDir(ctx context.Context, ri int, d *dirInfo, jobs chan<- job
 				continue
 			}
 			n := nfc(name)
+			if n != name && hasName(entries, n) {
+				n = name
+			}
 			sub := &dirInfo{rel: joinRel(d.rel, n), diskRel: joinRel(d.diskRel, name), abs: abs}
 			sc.walkDir(ctx, ri, sub, jobs, results)
 			continue
@@ -140,6 +145,9 @@ func (sc *scan) walkDir(ctx context.Context, ri int, d *dirInfo, jobs chan<- job
 		}
 		st.files++
 		n := nfc(name)
+		if n != name && hasName(entries, n) {
+			n = name // both spellings exist: keep them apart
+		}
 		j := job{root: ri, dir: d, abs: abs, added: sc.added}
 		j.rel = joinRel(d.rel, n)
 		if n != name || d.diskRel != d.rel {
@@ -202,6 +210,12 @@ func (sc *scan) reuse(j *job, p *Track) *Track {
 		return &c
 	}
 	return p
+}
+
+// hasName reports whether entries, sorted by name, hold name.
+func hasName(entries []os.DirEntry, name string) bool {
+	_, ok := slices.BinarySearchFunc(entries, name, func(e os.DirEntry, n string) int { return strings.Compare(e.Name(), n) })
+	return ok
 }
 
 func joinRel(dir, name string) string {
