@@ -199,6 +199,9 @@ func xingOffset(h mpegHeader) int64 {
 	}
 }
 
+// scanRead is the read size of the frame scan.
+const scanRead = 1 << 20
+
 // maxScan bounds the frame scan fallback; past it the duration is
 // extrapolated from the bytes per frame seen so far.
 const maxScan = 64 << 20
@@ -312,10 +315,11 @@ func vbrHeader(rd *reader, off int64, h mpegHeader) (frames, nbytes uint32, foun
 const cbrFrames = 64
 
 // cbr reports whether the frames from off all have h's bitrate, checking up
-// to cbrFrames of them.
+// to cbrFrames of them, but only those already buffered once 8 agree: a
+// second read for the sample is not worth it.
 func cbr(rd *reader, off, end int64, h mpegHeader) bool {
-	for range cbrFrames {
-		if off >= end-4 {
+	for i := range cbrFrames {
+		if off >= end-4 || (i >= 8 && !rd.has(off, 4)) {
 			return true
 		}
 		f, ok := frameAt(rd, off)
@@ -338,6 +342,9 @@ func scanFrames(rd *reader, off, end int64) (frames uint64, scanned int64, cappe
 	limit := min(end, start+maxScan)
 	var ref uint32
 	for off < limit-4 {
+		if !rd.has(off, 4) {
+			rd.upTo(off, scanRead) // read ahead in big steps
+		}
 		h, ok := frameAt(rd, off)
 		if ok && (ref == 0 || h.rawMatch == ref) {
 			ref = h.rawMatch

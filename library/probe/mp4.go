@@ -184,9 +184,11 @@ func probeMP4(rd *reader) (Info, error) {
 			info.DurationMS = msec(d, uint64(t.timescale))
 		}
 	}
+	// With one track, all media data is its audio: a truer average than
+	// esds or alac fields, which some encoders fill with a nominal or
+	// maximum rate.
 	info.Bitrate = t.bitrate
-	if info.Bitrate == 0 && len(tracks) == 1 {
-		// The only track: all media data is its audio.
+	if len(tracks) == 1 && mdatBytes > 0 {
 		info.Bitrate = kbps(mdatBytes, info.DurationMS)
 	}
 	if info.Codec == "pcm" || info.Codec == "pcm_float" {

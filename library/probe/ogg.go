@@ -102,12 +102,14 @@ func probeOgg(rd *reader) (Info, error) {
 	var s oggStream
 	found := false
 	var off int64
+	streams := 0
 	for range 64 {
 		h := rd.upTo(off, 27+255)
 		pg, ok := parseOggPage(h)
 		if !ok || pg.flags&2 == 0 {
 			break
 		}
+		streams++
 		if !found {
 			if pkt := rd.upTo(off+int64(pg.hdrLen), pg.first); len(pkt) == pg.first {
 				s, found = oggIdent(pkt, pg.serial)
@@ -128,9 +130,14 @@ func probeOgg(rd *reader) (Info, error) {
 			info.DurationMS = msec(uint64(g), uint64(s.rate))
 		}
 	}
-	info.Bitrate = s.bitrate
-	if info.Bitrate == 0 {
+	// For a single stream the average over the file beats the Vorbis/Speex
+	// nominal rate, which encoders set loosely (tags and pictures count in
+	// it too). Multiplexed files share their size with video.
+	if streams == 1 {
 		info.Bitrate = kbps(rd.size, info.DurationMS)
+	}
+	if info.Bitrate == 0 {
+		info.Bitrate = s.bitrate
 	}
 	return info, nil
 }

@@ -117,16 +117,27 @@ var magics = []magic{
 	{0, []byte("MThd"), "midi", nil},
 }
 
-// reader serves small header reads from a read-ahead window over an
-// io.ReaderAt, and counts the underlying calls.
+// reader serves small header reads from read-ahead windows over an
+// io.ReaderAt, and counts the underlying calls. It keeps the two most
+// recent windows, so alternating between a file's head and its tail (MP3
+// tags, Ogg and FLAC tails, moov after mdat) does not re-read either.
 type reader struct {
 	r     io.ReaderAt
 	size  int64
-	win   []byte // bytes [off, off+len(win)) of the file
-	off   int64
-	calls int   // ReadAt calls made
-	bytes int64 // bytes requested from r
-	err   error // first non-EOF read error
+	win   [2]span // win[0] is the most recently filled
+	calls int     // ReadAt calls made
+	bytes int64   // bytes requested from r
+	err   error   // first non-EOF read error
+}
+
+// span is bytes [off, off+len(b)) of the file.
+type span struct {
+	off int64
+	b   []byte
+}
+
+func (s span) covers(off int64, n int) bool {
+	return off >= s.off && off+int64(n) <= s.off+int64(len(s.b))
 }
 
 // window is the read-ahead size: big enough for nearly every header set
@@ -153,8 +164,10 @@ func (rd *reader) upTo(off int64, n int) []byte {
 	if rem := rd.size - off; int64(n) > rem {
 		n = int(rem)
 	}
-	if off >= rd.off && off+int64(n) <= rd.off+int64(len(rd.win)) {
-		return rd.win[off-rd.off : off-rd.off+int64(n)]
+	for _, s := range rd.win {
+		if s.covers(off, n) {
+			return s.b[off-s.off : off-s.off+int64(n)]
+		}
 	}
 	if rd.err != nil {
 		return nil
@@ -170,8 +183,13 @@ func (rd *reader) upTo(off int64, n int) []byte {
 	if err != nil && err != io.EOF {
 		rd.err = err
 	}
-	rd.win, rd.off = buf[:got], off
+	rd.win[1], rd.win[0] = rd.win[0], span{off, buf[:got]}
 	return buf[:min(got, n)]
+}
+
+// has reports whether [off, off+n) is already buffered.
+func (rd *reader) has(off int64, n int) bool {
+	return rd.win[0].covers(off, n) || rd.win[1].covers(off, n)
 }
 
 // at returns exactly n bytes at off, or nil if the file is too short.

@@ -29,7 +29,7 @@ var (
 	aacEntry = audioEntry("mp4a", 2, 16, 44100, esds(128000, 2))
 	aacMoov  = mp4Box("moov", mvhd(1000, 2500), trak("soun", mdhd(0, 44100, 110250), aacEntry))
 	aacInfo  = Info{Container: "mp4", Codec: "aac", DurationMS: 2500, Bitrate: 128, SampleRate: 44100, Channels: 2}
-	mdat1k   = mp4Box("mdat", make([]byte, 1000))
+	mdat40k  = mp4Box("mdat", make([]byte, 40000)) // 128 kbit/s over 2.5 s
 	alacBox  = mp4Box("alac", be32(0), be32(4096), []byte{0, 24, 40, 10, 14, 2}, be16(255), be32(0), be32(0), be32(48000))
 	videoTrk = trak("vide", mdhd(0, 600, 6000), mp4Box("avc1", make([]byte, 78)))
 	flacSI   = flacBlock(0, false, streamInfoBody(44100, 2, 16, 441000))
@@ -79,24 +79,24 @@ var probeCases = []probeCase{
 	{name: "single frame is not mp3", data: mp3Frame(9, false, nil), wantErr: ErrUnknownFormat},
 
 	// MP4.
-	{name: "m4a ftyp moov mdat", data: cat(ftyp(), aacMoov, mdat1k), want: aacInfo},
-	{name: "m4a moov first", data: cat(aacMoov, mdat1k), want: aacInfo},
-	{name: "m4a free first", data: cat(mp4Box("free", make([]byte, 10)), aacMoov, mdat1k), want: aacInfo},
-	{name: "m4a mdat first 64-bit", data: cat(ftyp(), mp4Box64("mdat", make([]byte, 1000)), aacMoov), want: aacInfo},
-	{name: "m4a size-0 last box", data: cat(ftyp(), mp4Box("free", nil), aacMoov, be32(0), []byte("mdat"), make([]byte, 1000)), want: aacInfo},
+	{name: "m4a ftyp moov mdat", data: cat(ftyp(), aacMoov, mdat40k), want: aacInfo},
+	{name: "m4a moov first", data: cat(aacMoov, mdat40k), want: aacInfo},
+	{name: "m4a free first", data: cat(mp4Box("free", make([]byte, 10)), aacMoov, mdat40k), want: aacInfo},
+	{name: "m4a mdat first 64-bit", data: cat(ftyp(), mp4Box64("mdat", make([]byte, 40000)), aacMoov), want: aacInfo},
+	{name: "m4a size-0 last box", data: cat(ftyp(), mp4Box("free", nil), aacMoov, be32(0), []byte("mdat"), make([]byte, 40000)), want: aacInfo},
 	{name: "m4a size-0 moov", data: cat(ftyp(), be32(0), aacMoov[4:]), want: aacInfo},
 	{name: "m4a alac mdhd v1", data: cat(ftyp(), mp4Box("moov", trak("soun", mdhd(1, 48000, 480000), audioEntry("alac", 2, 16, 48000, alacBox))), mp4Box("mdat", make([]byte, 40000))),
 		want: Info{Container: "mp4", Codec: "alac", DurationMS: 10000, Bitrate: 32, SampleRate: 48000, Channels: 2, BitsPerSample: 24}},
 	{name: "m4a mvhd fallback", data: cat(ftyp(), mp4Box("moov", mvhd(600, 1200), trak("soun", mdhd(0, 44100, 0), aacEntry))),
 		want: Info{Container: "mp4", Codec: "aac", DurationMS: 2000, Bitrate: 128, SampleRate: 44100, Channels: 2}},
-	{name: "m4v picks the sound track", data: cat(ftyp(), mp4Box("moov", mvhd(1000, 10000), videoTrk, trak("soun", mdhd(0, 44100, 110250), aacEntry)), mdat1k), want: aacInfo},
-	{name: "mp4 ac-3", data: cat(ftyp(), mp4Box("moov", trak("soun", mdhd(0, 48000, 48000), audioEntry("ac-3", 2, 16, 48000, mp4Box("dac3", []byte{0x10, 0x3d, 0xc0})))), mdat1k),
-		want: Info{Container: "mp4", Codec: "ac3", DurationMS: 1000, Bitrate: 8, SampleRate: 48000, Channels: 2}},
-	{name: "mp4 opus", data: cat(ftyp(), mp4Box("moov", trak("soun", mdhd(0, 48000, 96000), audioEntry("Opus", 2, 16, 48000, mp4Box("dOps", []byte{0, 2}, be16(312), be32(48000), be16(0), []byte{0})))), mdat1k),
-		want: Info{Container: "mp4", Codec: "opus", DurationMS: 2000, Bitrate: 4, SampleRate: 48000, Channels: 2}},
-	{name: "mp4 video only", data: cat(ftyp(), mp4Box("moov", videoTrk), mdat1k), wantErr: ErrNoAudio},
+	{name: "m4v picks the sound track", data: cat(ftyp(), mp4Box("moov", mvhd(1000, 10000), videoTrk, trak("soun", mdhd(0, 44100, 110250), aacEntry)), mdat40k), want: aacInfo},
+	{name: "mp4 ac-3", data: cat(ftyp(), mp4Box("moov", trak("soun", mdhd(0, 48000, 48000), audioEntry("ac-3", 2, 16, 48000, mp4Box("dac3", []byte{0x10, 0x3d, 0xc0})))), mdat40k),
+		want: Info{Container: "mp4", Codec: "ac3", DurationMS: 1000, Bitrate: 320, SampleRate: 48000, Channels: 2}},
+	{name: "mp4 opus", data: cat(ftyp(), mp4Box("moov", trak("soun", mdhd(0, 48000, 96000), audioEntry("Opus", 2, 16, 48000, mp4Box("dOps", []byte{0, 2}, be16(312), be32(48000), be16(0), []byte{0})))), mdat40k),
+		want: Info{Container: "mp4", Codec: "opus", DurationMS: 2000, Bitrate: 160, SampleRate: 48000, Channels: 2}},
+	{name: "mp4 video only", data: cat(ftyp(), mp4Box("moov", videoTrk), mdat40k), wantErr: ErrNoAudio},
 	{name: "mp4 truncated moov", data: cat(ftyp(), aacMoov[:40]), wantErr: ErrNoAudio},
-	{name: "mp4 no moov", data: cat(ftyp(), mdat1k), wantErr: errTruncated},
+	{name: "mp4 no moov", data: cat(ftyp(), mdat40k), wantErr: errTruncated},
 	{name: "mp4 box smaller than header", data: cat(ftyp(), be32(4), []byte("moov"), make([]byte, 40)), wantErr: errTruncated},
 
 	// FLAC.
@@ -131,7 +131,7 @@ var probeCases = []probeCase{
 		vorbis[:len(vorbis)-len(oggPageBytes(4, 441000, 1, 3, make([]byte, 300)))],
 		oggPageBytes(0, 441000, 1, 3, make([]byte, 300)),
 		repeat(oggPageBytes(0, 1<<40, 9, 1, make([]byte, 60000)), 3)),
-		want: Info{Container: "ogg", Codec: "vorbis", DurationMS: 10000, Bitrate: 128, SampleRate: 44100, Channels: 2}},
+		want: Info{Container: "ogg", Codec: "vorbis", DurationMS: 10000, Bitrate: 145, SampleRate: 44100, Channels: 2}},
 	{name: "ogg theora only", data: cat(theoraBOS, oggPageBytes(0, 100, 9, 1, make([]byte, 100))), wantErr: ErrNoAudio},
 	{name: "ogg truncated page", data: []byte("OggS\x00\x02\x00\x00"), wantErr: errTruncated},
 	{name: "ogg no granule", data: vorbis[:len(oggPageBytes(2, 0, 1, 0, vorbisID(44100, 2, 128000)))],
