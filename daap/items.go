@@ -311,7 +311,7 @@ func sortHeaders(b *dmap.Builder, keys []string) {
 // miid is the song; mcti is unique within the playlist (its position), so
 // a track listed twice stays two entries.
 func (s *Server) containerItems(r *http.Request, c client) (body, error) {
-	id, err := strconv.ParseUint(chi.URLParam(r, "id"), 10, 32)
+	id, err := parseID32(chi.URLParam(r, "id"))
 	if err != nil {
 		return body{}, badRequest("container id %q", chi.URLParam(r, "id"))
 	}
@@ -323,7 +323,7 @@ func (s *Server) containerItems(r *http.Request, c client) (body, error) {
 	var pl *library.Playlist
 	if id != basePlaylistID {
 		var ok bool
-		if pl, ok = snap.Playlist(uint32(id)); !ok {
+		if pl, ok = snap.Playlist(id); !ok {
 			return body{}, errNotFound
 		}
 	}

@@ -112,6 +112,7 @@ func newEnv(t testing.TB, password string) *testEnv {
 	cat.Publish(testTracks(t, root), []*library.Playlist{
 		{ID: 501, PersistentID: 0xC501, Name: "Favourites", Path: "fav.m3u", Items: []uint32{13, 11, 13, 99}},
 		{ID: 502, PersistentID: 0xC502, Name: "Empty", Path: "empty.m3u"},
+		{ID: 0xF0000001, PersistentID: 0xC503, Name: "High id", Path: "high.m3u", Items: []uint32{12}},
 	})
 	srv := New(Config{Name: "Test Share", Password: password, Version: "test", Catalog: cat,
 		Log: slog.New(slog.DiscardHandler)})
@@ -229,6 +230,7 @@ var endpointCases = []struct {
 	{"container-items-base", "/databases/1/containers/1/items?meta=dmap.itemkind,dmap.itemid,dmap.containeritemid", uaITunes, "3.0"},
 	{"container-items-playlist", "/databases/1/containers/501/items?meta=dmap.itemkind,dmap.itemid,dmap.containeritemid", uaITunes, "3.0"},
 	{"container-items-rhythmbox", "/databases/1/containers/501/items?meta=dmap.itemid", uaRB, "3.0"},
+	{"container-items-signed-id", "/databases/1/containers/-268435455/items?meta=dmap.itemid", uaRB, "3.0"},
 	{"container-items-remote", "/databases/1/containers/501/items?meta=dmap.itemname,daap.songartist,daap.songalbum", uaRemote, ""},
 	{"container-items-empty", "/databases/1/containers/502/items", uaITunes, "3.0"},
 	{"browse-artists", "/databases/1/browse/artists", uaITunes, "3.0"},
@@ -319,6 +321,11 @@ func TestStatuses(t *testing.T) {
 		{"/databases/1/items/13/extra_data/artwork", 204},
 		{"/databases/1/items/11/extra_data/artwork", 200},
 		{"/logout?session-id=5", 204},
+		{"/databases/1/containers/-3/items", 404},
+		{"/databases/1/containers/-4294966795/items", 400},
+		{"/databases/1/containers/4026531841/items", 200},
+		{"/databases/1/items/12.mp3?session-id=-1", 200},
+		{"/databases/1/items/-4294967285.mp3", 400},
 		{"/activity?session-id=5", 204},
 	}
 	for _, tc := range cases {

@@ -132,11 +132,11 @@ func (s *Server) login(r *http.Request, c client) (body, error) {
 	}
 	var want uint32
 	if v := r.URL.Query().Get("request-session-id"); v != "" {
-		n, err := strconv.ParseUint(v, 10, 32)
+		n, err := parseID32(v)
 		if err != nil {
 			return body{}, badRequest("request-session-id %q: not a 32-bit number", v)
 		}
-		want = uint32(n)
+		want = n
 	}
 	id := s.sessions.create(want)
 	e := newEnc(c)

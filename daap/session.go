@@ -95,16 +95,31 @@ func sessionID(r *http.Request) (uint32, bool) {
 	if v == "" {
 		return 0, false
 	}
-	id, err := strconv.ParseUint(v, 10, 32)
-	if err != nil {
-		// Some clients send the id as a signed 32-bit number.
-		n, err2 := strconv.ParseInt(v, 10, 32)
-		if err2 != nil {
-			return 0, false
-		}
-		id = uint64(uint32(n))
+	id, err := parseID32(v)
+	return id, err == nil
+}
+
+// parseID32 parses a 32-bit id. libdmapsharing reads ids as signed, so an
+// id above 2^31 comes back negative (e.g. containers/-862614040/items);
+// both spellings are accepted.
+func parseID32(v string) (uint32, error) {
+	if n, err := strconv.ParseUint(v, 10, 32); err == nil {
+		return uint32(n), nil
 	}
-	return uint32(id), true
+	n, err := strconv.ParseInt(v, 10, 32)
+	if err != nil {
+		return 0, err
+	}
+	return uint32(n), nil
+}
+
+// parseID64 parses a 64-bit id, unsigned or as its signed spelling.
+func parseID64(v string) (uint64, error) {
+	if n, err := strconv.ParseUint(v, 10, 64); err == nil {
+		return n, nil
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	return uint64(n), err
 }
 
 // requireSession lets a request through when no password is set, or when

@@ -44,11 +44,11 @@ var audioTypes = map[string]string{
 // trackParam looks up the {item} route parameter in the current snapshot.
 func (s *Server) trackParam(r *http.Request) (*library.Track, error) {
 	v := chi.URLParam(r, "item")
-	id, err := strconv.ParseUint(v, 10, 32)
+	id, err := parseID32(v)
 	if err != nil {
 		return nil, badRequest("item id %q", v)
 	}
-	t, ok := s.cfg.Catalog.Snapshot().Track(uint32(id))
+	t, ok := s.cfg.Catalog.Snapshot().Track(id)
 	if !ok {
 		return nil, errNotFound
 	}
@@ -109,7 +109,7 @@ func (s *Server) itemArtwork(w http.ResponseWriter, r *http.Request) {
 // group's mper or its 32-bit miid.
 func (s *Server) groupArtwork(w http.ResponseWriter, r *http.Request) {
 	v := chi.URLParam(r, "id")
-	id, err := strconv.ParseUint(v, 10, 64)
+	id, err := parseID64(v)
 	if err != nil {
 		s.fail(w, r, badRequest("group id %q", v))
 		return
