@@ -39,7 +39,7 @@ func probeAIFF(rd *reader) (Info, error) {
 	info := Info{Container: "aiff"}
 	h := rd.at(0, 12)
 	if h == nil {
-		return info, rd.fail(ErrUnknownFormat)
+		return info, ErrUnknownFormat
 	}
 	form := string(h[8:12])
 	if form != "AIFF" && form != "AIFC" {
@@ -57,11 +57,11 @@ func probeAIFF(rd *reader) (Info, error) {
 		return !(haveComm && haveSSND)
 	})
 	if !haveComm {
-		return info, rd.fail(fmt.Errorf("aiff: %w: no COMM chunk", errTruncated))
+		return info, fmt.Errorf("aiff: %w: no COMM chunk", errTruncated)
 	}
 	b := rd.at(comm.Offset, int(min(comm.Size, 24)))
 	if len(b) < 18 {
-		return info, rd.fail(fmt.Errorf("aiff: %w: short COMM chunk", errTruncated))
+		return info, fmt.Errorf("aiff: %w: short COMM chunk", errTruncated)
 	}
 	info.Channels = int(binary.BigEndian.Uint16(b))
 	frames := uint64(binary.BigEndian.Uint32(b[2:]))

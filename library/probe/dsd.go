@@ -11,7 +11,7 @@ func probeDSF(rd *reader) (Info, error) {
 	info := Info{Container: "dsf", Codec: "dsd"}
 	b := rd.at(0, 80)
 	if b == nil || string(b[28:32]) != "fmt " {
-		return info, rd.fail(fmt.Errorf("dsf: %w", errTruncated))
+		return info, fmt.Errorf("dsf: %w", errTruncated)
 	}
 	info.Channels = int(binary.LittleEndian.Uint32(b[52:]))
 	info.SampleRate = int(binary.LittleEndian.Uint32(b[56:]))
@@ -28,7 +28,7 @@ func probeDSF(rd *reader) (Info, error) {
 func probeDFF(rd *reader) (Info, error) {
 	info := Info{Container: "dff", Codec: "dsd", BitsPerSample: 1}
 	if h := rd.at(0, 16); h == nil || string(h[12:16]) != "DSD " {
-		return info, rd.fail(fmt.Errorf("%w: FRM8 form is not DSD", ErrUnknownFormat))
+		return info, fmt.Errorf("%w: FRM8 form is not DSD", ErrUnknownFormat)
 	}
 	var dataBytes int64
 	var dstFrames, dstRate int
@@ -65,7 +65,7 @@ func probeDFF(rd *reader) (Info, error) {
 		return true
 	})
 	if info.SampleRate == 0 {
-		return info, rd.fail(fmt.Errorf("dff: %w: no sample rate", errTruncated))
+		return info, fmt.Errorf("dff: %w: no sample rate", errTruncated)
 	}
 	switch {
 	case dataBytes > 0 && info.Channels > 0:

@@ -217,9 +217,9 @@ func probeMP3(rd *reader, start int64, tagged bool) (Info, error) {
 	off, h, ok := findFrame(rd, start, end, need)
 	if !ok {
 		if tagged {
-			return Info{}, rd.fail(fmt.Errorf("%w: no MPEG audio frame after ID3v2 tag", ErrUnknownFormat))
+			return Info{}, fmt.Errorf("%w: no MPEG audio frame after ID3v2 tag", ErrUnknownFormat)
 		}
-		return Info{}, rd.fail(ErrUnknownFormat)
+		return Info{}, ErrUnknownFormat
 	}
 	info := Info{
 		Container:  "mp3",

@@ -2,6 +2,7 @@ package probe
 
 import (
 	"encoding/binary"
+	"fmt"
 	"math"
 	"strings"
 )
@@ -150,7 +151,7 @@ func probeMP4(rd *reader) (Info, error) {
 	})
 	info := Info{Container: "mp4"}
 	if !haveMoov {
-		return info, rd.fail(errTruncated)
+		return info, fmt.Errorf("mp4: %w: no moov box", errTruncated)
 	}
 	var tracks []mp4Track
 	var mvScale uint32
@@ -169,7 +170,7 @@ func probeMP4(rd *reader) (Info, error) {
 	})
 	t, ok := audioTrack(tracks)
 	if !ok {
-		return info, rd.fail(ErrNoAudio)
+		return info, ErrNoAudio
 	}
 	info.Codec, info.SampleRate, info.Channels, info.BitsPerSample = t.codec, t.rate, t.channels, t.bits
 	switch {

@@ -119,9 +119,9 @@ func probeOgg(rd *reader) (Info, error) {
 	}
 	if !found {
 		if off == 0 {
-			return info, rd.fail(fmt.Errorf("ogg: %w", errTruncated))
+			return info, fmt.Errorf("ogg: %w", errTruncated)
 		}
-		return info, rd.fail(ErrNoAudio)
+		return info, ErrNoAudio
 	}
 	info.Codec, info.SampleRate, info.Channels, info.BitsPerSample = s.codec, s.outRate, s.channels, s.bits
 	if g := lastGranule(rd, s.serial); g > 0 {

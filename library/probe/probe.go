@@ -40,8 +40,18 @@ var errTruncated = errors.New("truncated header")
 
 // Probe identifies the container and codec of the size bytes in r and reads
 // the stream's facts from its headers.
+//
+// Errors: ErrUnknownFormat (possibly naming a recognised but unsupported
+// format), ErrNoAudio, a parse error for a truncated or corrupt header, or
+// the first read error of r other than io.EOF. A size larger than the data
+// behind r is trimmed to what can be read.
 func Probe(r io.ReaderAt, size int64) (Info, error) {
-	return probe(newReader(r, size))
+	rd := newReader(r, size)
+	info, err := probe(rd)
+	if rd.err != nil {
+		return Info{}, fmt.Errorf("read: %w", rd.err)
+	}
+	return info, err
 }
 
 func probe(rd *reader) (Info, error) {
@@ -180,8 +190,15 @@ func (rd *reader) upTo(off int64, n int) []byte {
 	rd.calls++
 	rd.bytes += int64(ln)
 	got, err := rd.r.ReadAt(buf, off)
-	if err != nil && err != io.EOF {
+	switch {
+	case err == nil:
+	case err == io.EOF || errors.Is(err, io.ErrUnexpectedEOF):
+		if got < ln {
+			rd.size = off + int64(got) // the file is shorter than claimed
+		}
+	default:
 		rd.err = err
+		got = 0
 	}
 	rd.win[1], rd.win[0] = rd.win[0], span{off, buf[:got]}
 	return buf[:min(got, n)]

@@ -213,3 +213,31 @@ func TestTruncations(t *testing.T) {
 		}
 	}
 }
+
+// failingReader returns an I/O error for reads past a limit.
+type failingReader struct {
+	data  []byte
+	limit int64
+}
+
+var errDisk = errors.New("disk on fire")
+
+func (f failingReader) ReadAt(p []byte, off int64) (int, error) {
+	if off+int64(len(p)) > f.limit {
+		return 0, errDisk
+	}
+	return copy(p, f.data[off:]), nil
+}
+
+func TestReadErrors(t *testing.T) {
+	// An MP3 whose tail (ID3v1 check) cannot be read: the error surfaces.
+	big := cat(id3v2(70000, false), cbr128)
+	if _, err := Probe(failingReader{big, 80000}, int64(len(big))); !errors.Is(err, errDisk) {
+		t.Errorf("Probe error %v, want %v", err, errDisk)
+	}
+	// A size larger than the data is trimmed, not an error.
+	got, err := Probe(bytes.NewReader(cbr128), int64(len(cbr128))+1_000_000)
+	if err != nil || got != mp3CBR {
+		t.Errorf("Probe with an overstated size = %+v, %v; want %+v", got, err, mp3CBR)
+	}
+}

@@ -15,7 +15,7 @@ var wavCodecs = map[uint16]string{
 func probeWAV(rd *reader) (Info, error) {
 	info := Info{Container: "wav"}
 	if h := rd.at(0, 12); h == nil || string(h[8:12]) != "WAVE" {
-		return info, rd.fail(ErrUnknownFormat)
+		return info, ErrUnknownFormat
 	}
 	var fmtc, data Chunk
 	var haveFmt, haveData bool
@@ -34,11 +34,11 @@ func probeWAV(rd *reader) (Info, error) {
 		return !(haveFmt && haveData)
 	})
 	if !haveFmt {
-		return info, rd.fail(fmt.Errorf("wav: %w: no fmt chunk", errTruncated))
+		return info, fmt.Errorf("wav: %w: no fmt chunk", errTruncated)
 	}
 	b := rd.at(fmtc.Offset, int(min(fmtc.Size, 40)))
 	if len(b) < 16 {
-		return info, rd.fail(fmt.Errorf("wav: %w: short fmt chunk", errTruncated))
+		return info, fmt.Errorf("wav: %w: short fmt chunk", errTruncated)
 	}
 	tag := binary.LittleEndian.Uint16(b)
 	if tag == 0xfffe && len(b) >= 26 {
