@@ -1,8 +1,10 @@
 package tags
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -75,4 +77,32 @@ func TestTestdata(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestConcurrentReads reads the testdata files from several goroutines at
+// once; run with -race it checks the shared read-ahead pool.
+func TestConcurrentReads(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("testdata", "*.*"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]Tags{}
+	for _, name := range files {
+		b, _ := os.ReadFile(name)
+		want[name], _ = Read(bytes.NewReader(b), int64(len(b)), "")
+	}
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			for range 20 {
+				for _, name := range files {
+					b, _ := os.ReadFile(name)
+					if got, _ := Read(bytes.NewReader(b), int64(len(b)), ""); got != want[name] {
+						t.Errorf("%s: concurrent Read = %+v, want %+v", name, got, want[name])
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
 }
