@@ -74,7 +74,11 @@ func connectSystemBus(ctx context.Context) (*dbus.Conn, error) {
 	defer t.Stop()
 	select {
 	case r := <-ch:
-		if r.err != nil {
+		var op *net.OpError
+		switch {
+		case errors.As(r.err, &op):
+			return nil, fmt.Errorf("unreachable: %w", r.err)
+		case r.err != nil:
 			return nil, fmt.Errorf("D-Bus refused the connection: %w", r.err)
 		}
 		return r.conn, nil

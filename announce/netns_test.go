@@ -51,11 +51,18 @@ func inNetns(t *testing.T) bool {
 	}
 	// The system bus socket is a path, and paths cross network namespaces:
 	// hide it so no host avahi-daemon can publish for us on the real network.
-	for _, dir := range []string{"/run/dbus", "/run/avahi-daemon"} {
+	// Empty /run (system bus, avahi socket) and /etc/avahi/services, in this
+	// process's private mount namespace only.
+	for _, dir := range []string{"/run", "/etc/avahi/services"} {
 		if _, err := os.Stat(dir); err == nil {
-			if out, err := exec.Command("mount", "-t", "tmpfs", "announce-test-empty", dir).CombinedOutput(); err != nil {
+			if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "mode=0755", "announce-test-empty", dir).CombinedOutput(); err != nil {
 				t.Fatalf("hide %s: %v: %s", dir, err, out)
 			}
+		}
+	}
+	for _, dir := range []string{"/run/dbus", "/run/avahi-daemon"} {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
 		}
 	}
 	t.Setenv("DBUS_SYSTEM_BUS_ADDRESS", "unix:path=/run/dbus/no-system-bus-in-test")
