@@ -114,6 +114,7 @@ type mp4Track struct {
 	channels  int
 	bits      int
 	bitrate   int // kbit/s from esds or alac, 0 if unknown
+	protected bool
 }
 
 // mp4Codecs maps stsd sample entry types to codec names.
@@ -173,6 +174,7 @@ func probeMP4(rd *reader) (Info, error) {
 		return info, ErrNoAudio
 	}
 	info.Codec, info.SampleRate, info.Channels, info.BitsPerSample = t.codec, t.rate, t.channels, t.bits
+	info.Protected = t.protected
 	switch {
 	case t.timescale > 0 && t.duration > 0:
 		info.DurationMS = msec(t.duration, uint64(t.timescale))
@@ -303,8 +305,33 @@ func readSampleEntry(rd *reader, e box, t *mp4Track) {
 	if t.rate == 0 {
 		t.rate = int(t.timescale)
 	}
-	boxes(rd, children, e.end, func(c box) bool {
+	readCodecBoxes(rd, children, e.end, t, 0)
+	switch t.codec {
+	case "aac", "mp3", "ac3", "eac3", "opus", "vorbis", "amr", "amr-wb", "dts", "ac4":
+		t.bits = 0 // the 16 in the sample entry is a placeholder for lossy codecs
+	}
+}
+
+// readCodecBoxes reads the codec configuration boxes among a sample
+// entry's children, descending into QuickTime "wave" and DRM "sinf" boxes.
+func readCodecBoxes(rd *reader, off, end int64, t *mp4Track, depth int) {
+	if depth > 2 {
+		return
+	}
+	boxes(rd, off, end, func(c box) bool {
 		switch c.typ {
+		case "wave":
+			readCodecBoxes(rd, c.start, c.end, t, depth+1)
+		case "sinf":
+			// Protected (iTunes .m4p "drms"/"enca"): frma names the real format.
+			t.protected = true
+			if f, ok := find(rd, c.start, c.end, "frma"); ok {
+				if q := rd.at(f.start, 4); q != nil {
+					if codec, ok := mp4Codecs[string(q)]; ok && (t.codec == "" || t.codec == "drms" || t.codec == "enca") {
+						t.codec = codec
+					}
+				}
+			}
 		case "esds":
 			readESDS(rd, c, t)
 		case "alac":
@@ -334,10 +361,6 @@ func readSampleEntry(rd *reader, e box, t *mp4Track) {
 		}
 		return true
 	})
-	switch t.codec {
-	case "aac", "mp3", "ac3", "eac3", "opus", "vorbis", "amr", "amr-wb", "dts", "ac4":
-		t.bits = 0 // the 16 in the sample entry is a placeholder for lossy codecs
-	}
 }
 
 func printable(r rune) rune {

@@ -23,7 +23,8 @@ type Info struct {
 	Bitrate       int    // kbit/s, 0 when unknown
 	SampleRate    int    // Hz (the 1-bit rate for DSD)
 	Channels      int
-	BitsPerSample int // 0 for lossy codecs
+	BitsPerSample int  // 0 for lossy codecs
+	Protected     bool // DRM-encrypted (iTunes .m4p); no client can play it from us
 }
 
 // ErrUnknownFormat means the bytes are not a container Probe understands.
