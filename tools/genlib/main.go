@@ -231,7 +231,7 @@ feed:
 		}
 		total += int64(len(b))
 	}
-	b, err := json.MarshalIndent(p, "", " ")
+	b, err := json.Marshal(p)
 	if err != nil {
 		return total, err
 	}
