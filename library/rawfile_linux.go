@@ -6,9 +6,13 @@ import (
 	"errors"
 	"io"
 	"os"
+	"slices"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // rawFile is a read-only file descriptor read with pread(2). os.Open costs
@@ -109,4 +113,35 @@ func (f *rawFile) Close() error {
 	err := syscall.Close(f.fd)
 	f.fd = -1
 	return err
+}
+
+// dirStater stats the entries of one open folder with fstatat(2) relative
+// to it, which spares the kernel resolving the whole path for each file.
+type dirStater struct{ fd int }
+
+// lstat returns the size and modification time of the entry name.
+func (d dirStater) lstat(name string) (int64, time.Time, error) {
+	var st unix.Stat_t
+	for {
+		err := unix.Fstatat(d.fd, name, &st, unix.AT_SYMLINK_NOFOLLOW)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return 0, time.Time{}, &os.PathError{Op: "lstat", Path: name, Err: err}
+		}
+		return st.Size, time.Unix(st.Mtim.Sec, st.Mtim.Nsec).UTC(), nil
+	}
+}
+
+// readDir lists a folder sorted by name and returns a stater for it; close
+// releases the folder.
+func readDir(name string) (entries []os.DirEntry, st dirStater, close func(), err error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, dirStater{}, nil, err
+	}
+	entries, err = f.ReadDir(-1)
+	slices.SortFunc(entries, func(a, b os.DirEntry) int { return strings.Compare(a.Name(), b.Name()) })
+	return entries, dirStater{int(f.Fd())}, func() { f.Close() }, err
 }

@@ -79,7 +79,10 @@ func (sc *scan) walkDir(ctx context.Context, ri int, d *dirInfo, jobs chan<- job
 		return nil
 	}
 	st := &sc.roots[ri]
-	entries, err := os.ReadDir(d.abs)
+	entries, dst, done, err := readDir(d.abs)
+	if done != nil {
+		defer done()
+	}
 	if err != nil {
 		if d.rel == "" {
 			return err
@@ -160,13 +163,13 @@ func (sc *scan) walkDir(ctx context.Context, ri int, d *dirInfo, jobs chan<- job
 			jobs <- j
 			continue
 		}
-		if info == nil {
-			if info, err = e.Info(); err != nil {
-				results <- result{abs: abs, err: err}
-				continue
-			}
+		j.statted = true
+		if info != nil {
+			j.size, j.mtime = info.Size(), info.ModTime().UTC()
+		} else if j.size, j.mtime, err = dst.lstat(name); err != nil {
+			results <- result{abs: abs, err: err}
+			continue
 		}
-		j.statted, j.size, j.mtime = true, info.Size(), info.ModTime().UTC()
 		if t := sc.reuse(&j, p); t != nil {
 			results <- result{t: t, reused: true}
 			continue
