@@ -35,6 +35,7 @@ type worker struct {
 	mu        sync.Mutex
 	f         readCloserAt // the open file, nil between files
 	abs       string
+	prev      *Track
 	start     time.Time
 	busy      bool
 	abandoned bool
@@ -108,7 +109,7 @@ func (p *pool) run(ctx context.Context, w *worker) {
 // do reads one file. ok is false when the watchdog abandoned the worker
 // meanwhile; the watchdog has then reported the file.
 func (p *pool) do(ctx context.Context, w *worker, j job) (r result, ok bool) {
-	r.abs = j.abs
+	r.abs, r.prev = j.abs, j.prev
 	if r.err = ctx.Err(); r.err != nil {
 		return r, true
 	}
@@ -117,7 +118,7 @@ func (p *pool) do(ctx context.Context, w *worker, j job) (r result, ok bool) {
 		return r, true
 	}
 	w.mu.Lock()
-	w.busy, w.start, w.abs, w.f = true, time.Now(), j.abs, nil
+	w.busy, w.start, w.abs, w.prev, w.f = true, time.Now(), j.abs, j.prev, nil
 	w.mu.Unlock()
 	f, err := p.sc.open(j.abs)
 	w.mu.Lock()
@@ -193,7 +194,7 @@ func (p *pool) watch(ctx context.Context, done <-chan struct{}) {
 		p.mu.Unlock()
 		for _, w := range stuck {
 			w.mu.Lock()
-			f, abs := w.f, w.abs
+			f, abs, prev := w.f, w.abs, w.prev
 			w.mu.Unlock()
 			if f != nil {
 				f.Close() // fails the stuck read, so the goroutine ends too
@@ -202,7 +203,7 @@ func (p *pool) watch(ctx context.Context, done <-chan struct{}) {
 			if err == nil {
 				err = fmt.Errorf("%w after %v; abandoned", errTimeout, p.timeout)
 			}
-			p.results <- result{abs: abs, err: err}
+			p.results <- result{abs: abs, err: err, prev: prev}
 			p.spawn(ctx)
 		}
 	}

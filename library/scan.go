@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"maps"
 	"path/filepath"
@@ -102,6 +103,7 @@ type result struct {
 	reused bool
 	abs    string // for the skip warning
 	err    error  // skip reason when t is nil; a tag problem when t is not
+	prev   *Track // the file's previous track, kept if it cannot be read now
 	reads  int
 	bytes  int64
 }
@@ -230,6 +232,15 @@ func (sc *scan) collect(ctx context.Context, results <-chan result) []*Track {
 			switch {
 			case r.reused:
 				st.Reused++
+			case r.t == nil && r.prev != nil && transient(r.err):
+				// A file that was read before and now fails to open or
+				// read (a flaky share) keeps its previous track.
+				st.Skipped++
+				st.Kept++
+				if ctx.Err() == nil {
+					sc.log.Warn("cannot read file; keeping its previous track", "path", r.abs, "reason", r.err)
+				}
+				r.t = r.prev
 			case r.t == nil:
 				st.Skipped++
 				if ctx.Err() == nil {
@@ -327,6 +338,13 @@ func (sc *scan) finish(tracks, prev []*Track) Result {
 		"skipped", st.Skipped, "reused", st.Reused, "kept", st.Kept,
 		"duration", st.Duration.Round(time.Millisecond), "files_per_s", rate(st.Files, st.Duration))
 	return res
+}
+
+// transient reports whether err is an I/O failure or a timeout rather than
+// a verdict on the file's content.
+func transient(err error) bool {
+	var pe *fs.PathError
+	return errors.As(err, &pe) || errors.Is(err, errTimeout)
 }
 
 // enclosing returns the root of roots that strictly contains dir, or "".

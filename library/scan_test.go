@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -488,5 +489,33 @@ func TestScanNormalisationEdges(t *testing.T) {
 	}
 	if !strings.Contains(logs.String(), "inside another one") {
 		t.Errorf("nested root not reported:\n%s", logs)
+	}
+}
+
+func TestScanFlakyFileKeepsPreviousTrack(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, map[string]string{"flaky.mp3": "title=flaky", "gone-bad.mp3": "title=was fine", "ok.mp3": "title=ok"})
+	s, logs := testScanner(dir)
+	first := scanOK(t, s, nil)
+	later := time.Now().Add(time.Hour)
+	for _, n := range []string{"flaky.mp3", "gone-bad.mp3"} {
+		os.Chtimes(filepath.Join(dir, n), later, later)
+	}
+	write(t, dir, map[string]string{"gone-bad.mp3": "bad"})
+	s.open = func(name string) (readCloserAt, error) {
+		if filepath.Base(name) == "flaky.mp3" {
+			return nil, &os.PathError{Op: "open", Path: name, Err: syscall.EIO}
+		}
+		return os.Open(name)
+	}
+	res := scanOK(t, s, first.Tracks)
+	if got := byPath(res.Tracks, "flaky.mp3"); got != byPath(first.Tracks, "flaky.mp3") {
+		t.Errorf("an I/O error dropped or changed the track: %+v", got)
+	}
+	if byPath(res.Tracks, "gone-bad.mp3") != nil {
+		t.Error("a file that is now not audio kept its track")
+	}
+	if res.Stats.Kept != 1 || res.Stats.Skipped != 2 || !strings.Contains(logs.String(), "keeping its previous track") {
+		t.Errorf("stats %+v\n%s", res.Stats, logs)
 	}
 }

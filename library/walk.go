@@ -34,6 +34,7 @@ type job struct {
 	size    int64
 	mtime   time.Time
 	added   time.Time // from the previous track of the same path, if any
+	prev    *Track    // the previous track of the same path, if any
 }
 
 // playlistFile is a playlist found by the walk, read after the tracks.
@@ -199,7 +200,7 @@ func (sc *scan) reuse(j *job, p *Track) *Track {
 		return nil
 	}
 	sc.seen[p] = true
-	j.added = p.Added
+	j.added, j.prev = p.Added, p
 	if p.Size != j.size || !p.ModTime.Equal(j.mtime) {
 		return nil
 	}
