@@ -213,3 +213,11 @@ func form(typ string, chunks ...[]byte) []byte {
 func comm(channels uint16, frames uint32, bits uint16, rate float64, extra ...[]byte) []byte {
 	return iffChunk("COMM", cat(be16(channels), be32(frames), be16(bits), ext80(rate), cat(extra...)))
 }
+
+// adtsFrame returns an AAC-LC ADTS frame of n bytes (header included),
+// 44.1 kHz, with the given channel configuration.
+func adtsFrame(n int, ch byte) []byte {
+	f := make([]byte, n)
+	copy(f, []byte{0xff, 0xf1, 1<<6 | 4<<2 | ch>>2, (ch&3)<<6 | byte(n>>11&3), byte(n >> 3), byte(n&7)<<5 | 0x1f, 0xfc})
+	return f
+}

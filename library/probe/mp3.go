@@ -346,6 +346,9 @@ func scanFrames(rd *reader, off, end int64) (frames uint64, scanned int64, cappe
 			rd.upTo(off, scanRead) // read ahead in big steps
 		}
 		h, ok := frameAt(rd, off)
+		if ok && off+int64(h.size) > end {
+			break // cut short: not a playable frame
+		}
 		if ok && (ref == 0 || h.rawMatch == ref) {
 			ref = h.rawMatch
 			frames++

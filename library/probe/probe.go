@@ -17,7 +17,7 @@ import (
 
 // Info describes an audio file's stream, read from its headers.
 type Info struct {
-	Container     string // mp3, mp4, flac, ogg, wav, aiff, dsf, dff
+	Container     string // mp3, mp4, flac, ogg, wav, aiff, dsf, dff, aac (raw ADTS)
 	Codec         string // mp3, mp2, mp1, aac, alac, flac, vorbis, opus, speex, pcm, pcm_float, ac3, eac3, alaw, ulaw, dsd, ...
 	DurationMS    uint32 // 0 when unknown
 	Bitrate       int    // kbit/s, 0 when unknown
@@ -80,7 +80,13 @@ func probe(rd *reader) (Info, error) {
 		if m, ok := match(next); ok {
 			return Info{}, fmt.Errorf("%w: %s after ID3v2 tag", ErrUnknownFormat, m.name)
 		}
+		if isADTS(rd, start) {
+			return probeADTS(rd, start)
+		}
 		return probeMP3(rd, start, true)
+	}
+	if isADTS(rd, 0) {
+		return probeADTS(rd, 0)
 	}
 	return probeMP3(rd, 0, false)
 }

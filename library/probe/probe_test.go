@@ -78,6 +78,14 @@ var probeCases = []probeCase{
 	{name: "id3v2 size past eof", data: cat(id3v2(100, false)[:10], cbr128[:500]), wantErr: ErrUnknownFormat},
 	{name: "single frame is not mp3", data: mp3Frame(9, false, nil), wantErr: ErrUnknownFormat},
 
+	// Raw AAC (ADTS).
+	{name: "adts", data: repeat(cat(adtsFrame(300, 2), adtsFrame(400, 2)), 50),
+		want: Info{Container: "aac", Codec: "aac", DurationMS: 2321, Bitrate: 120, SampleRate: 44100, Channels: 2}},
+	{name: "adts after id3v2", data: cat(id3v2(100, false), repeat(adtsFrame(300, 1), 100), id3v1),
+		want: Info{Container: "aac", Codec: "aac", DurationMS: 2321, Bitrate: 103, SampleRate: 44100, Channels: 1}},
+	{name: "adts truncated", data: cat(repeat(adtsFrame(300, 1), 10), adtsFrame(300, 1)[:100]),
+		want: Info{Container: "aac", Codec: "aac", DurationMS: 232, Bitrate: 103, SampleRate: 44100, Channels: 1}},
+
 	// MP4.
 	{name: "m4a ftyp moov mdat", data: cat(ftyp(), aacMoov, mdat40k), want: aacInfo},
 	{name: "m4a moov first", data: cat(aacMoov, mdat40k), want: aacInfo},
