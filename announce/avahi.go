@@ -108,12 +108,14 @@ type avahiPub struct {
 	cancel context.CancelFunc
 	done   chan struct{} // closed when loop has returned
 
-	svc     Service
-	eg      *avahi.EntryGroup // nil while avahi-daemon is away
-	gen     int               // generation of eg, to ignore stale events
-	events  chan groupEvent
-	sigs    chan *dbus.Signal
-	updates chan update
+	svc       Service
+	eg        *avahi.EntryGroup   // nil while avahi-daemon is away
+	gen       int                 // generation of eg, to ignore stale events
+	stale     []*avahi.EntryGroup // groups of a daemon that left the bus
+	srvClosed bool                // srv closed after the bus connection was lost
+	events    chan groupEvent
+	sigs      chan *dbus.Signal
+	updates   chan update
 
 	mu   sync.Mutex
 	name string // final instance name
@@ -321,6 +323,9 @@ func (p *avahiPub) loop() {
 				p.sigs = nil
 				p.eg = nil
 				p.log.Error("announce: lost the system D-Bus connection; the share is no longer announced")
+				// go-avahi's dispatcher spins on the closed channel until Close.
+				p.srv.Close()
+				p.srvClosed = true
 				continue
 			}
 			if owner, ok := avahiOwnerChange(sig); ok {
@@ -346,13 +351,19 @@ func avahiOwnerChange(sig *dbus.Signal) (newOwner string, ok bool) {
 // restarted daemon knows nothing of our group, so register again.
 func (p *avahiPub) ownerChanged(owner string) {
 	if p.eg != nil {
-		p.srv.EntryGroupFree(p.eg) // the old daemon's object is gone
+		// Freed once a daemon owns the name again: a call now could
+		// D-Bus-activate the avahi-daemon an administrator just stopped.
+		p.stale = append(p.stale, p.eg)
 		p.eg = nil
 	}
 	if owner == "" {
 		p.log.Warn("announce: avahi-daemon left the system bus; the share is unpublished until it returns")
 		return
 	}
+	for _, eg := range p.stale {
+		p.srv.EntryGroupFree(eg) // unknown to the new daemon; drops go-avahi's entry
+	}
+	p.stale = nil
 	err := p.waitRunning()
 	if err == nil {
 		p.setName(instanceName(p.svc.Name))
@@ -452,10 +463,13 @@ func (p *avahiPub) Close() error {
 // shutdown releases everything; the loop must not be running.
 func (p *avahiPub) shutdown() {
 	p.cancel()
+	if p.srvClosed {
+		return
+	}
 	if p.eg != nil {
 		p.eg.Reset()
 		p.srv.EntryGroupFree(p.eg)
 		p.eg = nil
 	}
-	p.srv.Close() // also closes conn
+	p.srv.Close() // frees the other groups, closes conn
 }
