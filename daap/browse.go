@@ -50,6 +50,7 @@ func (s *Server) browse(r *http.Request, c client) (body, error) {
 	if err != nil {
 		return body{}, err
 	}
+	p.meta, p.delta = nil, 0
 	snap := s.cfg.Catalog.Snapshot()
 	key := fmt.Sprintf("browse|%d|%s|%s", snap.Revision, kind, p.key())
 	return s.cached(snap.Revision, key, func() []byte {
@@ -115,6 +116,7 @@ func (s *Server) groups(r *http.Request, c client) (body, error) {
 	if err != nil {
 		return body{}, err
 	}
+	p.meta, p.delta = nil, 0 // group fields are fixed
 	snap := s.cfg.Catalog.Snapshot()
 	key := fmt.Sprintf("groups|%d|%s|%s", snap.Revision, gt, p.key())
 	return s.cached(snap.Revision, key, func() []byte {

@@ -2,6 +2,8 @@ package daap
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"errors"
 	"log/slog"
 	"net"
@@ -98,19 +100,64 @@ func TestRealClients(t *testing.T) {
 		}
 		t.Run(name, func(t *testing.T) {
 			addr := fixtureServer(t, pw)
-			args := []string{"--strict"}
+			out := t.TempDir()
+			args := []string{"--strict", "--out", out}
 			if pw != "" {
 				args = append(args, "--password", pw)
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 			defer cancel()
 			cmd := exec.CommandContext(ctx, script, append(args, addr)...)
-			out, err := cmd.CombinedOutput()
+			log, err := cmd.CombinedOutput()
 			if err != nil {
-				t.Fatalf("run-all.sh %s %s: %v\n%s", strings.Join(args, " "), addr, err, out)
+				t.Fatalf("run-all.sh %s %s: %v\n%s", strings.Join(args, " "), addr, err, log)
 			}
-			t.Logf("run-all.sh: %s", lastLine(out))
+			t.Logf("run-all.sh: %s", lastLine(log))
+			checkRhythmboxView(t, filepath.Join(out, "dmap-client.json"))
 		})
+	}
+}
+
+// checkRhythmboxView compares what libdmapsharing loaded (dmap_client.py's
+// JSON) with music-fixtures/expected.json: every song, every playlist with
+// its resolvable entries.
+func checkRhythmboxView(t *testing.T, path string) {
+	t.Helper()
+	exp, err := fixtures.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("libdmapsharing result: %v", err)
+	}
+	var got struct {
+		Songs     int
+		Playlists []struct {
+			Name    string
+			Entries int
+		}
+	}
+	if err := json.Unmarshal(data, &got); err != nil {
+		t.Fatal(err)
+	}
+	if got.Songs != len(exp.Tracks) {
+		t.Errorf("libdmapsharing loaded %d songs, want %d", got.Songs, len(exp.Tracks))
+	}
+	want := map[string]int{}
+	for _, pl := range exp.Playlists {
+		for _, p := range pl.Resolves {
+			if p != nil {
+				want[pl.Name]++
+			}
+		}
+	}
+	have := map[string]int{}
+	for _, pl := range got.Playlists {
+		have[pl.Name] = pl.Entries
+	}
+	if fmt.Sprint(have) != fmt.Sprint(want) {
+		t.Errorf("libdmapsharing playlists %v, want %v", have, want)
 	}
 }
 

@@ -33,6 +33,7 @@ func (s *Server) containers(r *http.Request, c client) (body, error) {
 	if err != nil {
 		return body{}, err
 	}
+	p.meta, p.delta = nil, 0 // the fields of playlists are fixed; they are always sent whole
 	snap := s.cfg.Catalog.Snapshot()
 	key := fmt.Sprintf("containers|%d|%s", snap.Revision, p.key())
 	return s.cached(snap.Revision, key, func() []byte {

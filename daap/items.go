@@ -108,6 +108,9 @@ func (s *Server) listParams(r *http.Request, c client, defaultMeta string) (list
 	if err != nil {
 		return p, err
 	}
+	if _, err := uintParam(r, "revision-number", 0); err != nil {
+		return p, err
+	}
 	p.delta = uint32(delta)
 	return p, nil
 }
