@@ -221,3 +221,33 @@ func adtsFrame(n int, ch byte) []byte {
 	copy(f, []byte{0xff, 0xf1, 1<<6 | 4<<2 | ch>>2, (ch&3)<<6 | byte(n>>11&3), byte(n >> 3), byte(n&7)<<5 | 0x1f, 0xfc})
 	return f
 }
+
+// ebml returns an element with the given ID bytes and an 8-byte size.
+func ebml(id uint32, parts ...[]byte) []byte {
+	body := cat(parts...)
+	idb := be32(id)
+	for len(idb) > 1 && idb[0] == 0 {
+		idb = idb[1:]
+	}
+	size := be64(uint64(len(body)))
+	size[0] = 0x01
+	return cat(idb, size, body)
+}
+
+// mkv returns a Matroska file with one Info and the given track entries.
+func mkv(docType string, durationMS float64, entries ...[]byte) []byte {
+	f := make([]byte, 8)
+	binary.BigEndian.PutUint64(f, math.Float64bits(durationMS))
+	return cat(
+		ebml(ebmlHeader, ebml(ebmlDocType, []byte(docType))),
+		ebml(mkvSegment,
+			ebml(mkvInfo, ebml(mkvTimecode, []byte{0x0f, 0x42, 0x40}), ebml(mkvDuration, f)),
+			ebml(mkvTracks, cat(entries...)),
+			ebml(mkvCluster, make([]byte, 1000))))
+}
+
+func mkvTrack(typ byte, codec string, audio ...[]byte) []byte {
+	return ebml(mkvTrackEntry, ebml(mkvTrackType, []byte{typ}), ebml(mkvCodecID, []byte(codec)), ebml(mkvAudio, audio...))
+}
+
+func f64(v float64) []byte { return be64(math.Float64bits(v)) }

@@ -46,7 +46,7 @@ var exceptions = map[string]string{
 }
 
 // supportedFormats are ffprobe format names of containers Probe reads.
-var supportedFormats = []string{"mp3", "mov,mp4,m4a,3gp,3g2,mj2", "flac", "ogg", "wav", "aiff", "dsf", "iff", "aac"}
+var supportedFormats = []string{"mp3", "mov,mp4,m4a,3gp,3g2,mj2", "flac", "ogg", "wav", "aiff", "dsf", "iff", "aac", "matroska,webm"}
 
 // codecNames maps ffprobe codec names to Probe's where they differ.
 func codecName(ff string) string {

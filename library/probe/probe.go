@@ -17,7 +17,7 @@ import (
 
 // Info describes an audio file's stream, read from its headers.
 type Info struct {
-	Container     string // mp3, mp4, flac, ogg, wav, aiff, dsf, dff, aac (raw ADTS)
+	Container     string // mp3, mp4, flac, ogg, wav, aiff, dsf, dff, aac (raw ADTS), matroska, webm
 	Codec         string // mp3, mp2, mp1, aac, alac, flac, vorbis, opus, speex, pcm, pcm_float, ac3, eac3, alaw, ulaw, dsd, ...
 	DurationMS    uint32 // 0 when unknown
 	Bitrate       int    // kbit/s, 0 when unknown
@@ -125,7 +125,7 @@ var magics = []magic{
 	{0, []byte("MP+"), "musepack", nil},
 	{0, []byte("TTA1"), "tta", nil},
 	{0, []byte("ajkg"), "shorten", nil},
-	{0, []byte("\x1aE\xdf\xa3"), "matroska", nil},
+	{0, []byte("\x1aE\xdf\xa3"), "matroska", probeMKV},
 	{0, []byte("\x30\x26\xb2\x75\x8e\x66\xcf\x11"), "asf", nil},
 	{0, []byte("Extended Module:"), "xm", nil},
 	{0, []byte("IMPM"), "it", nil},

@@ -86,6 +86,14 @@ var probeCases = []probeCase{
 	{name: "adts truncated", data: cat(repeat(adtsFrame(300, 1), 10), adtsFrame(300, 1)[:100]),
 		want: Info{Container: "aac", Codec: "aac", DurationMS: 232, Bitrate: 103, SampleRate: 44100, Channels: 1}},
 
+	// Matroska and WebM.
+	{name: "webm opus", data: mkv("webm", 2500, mkvTrack(2, "A_OPUS", ebml(mkvSampleRate, f64(48000)), ebml(mkvChannels, []byte{2}))),
+		want: Info{Container: "webm", Codec: "opus", DurationMS: 2500, Bitrate: 3, SampleRate: 48000, Channels: 2}},
+	{name: "mka flac after a video track", data: mkv("matroska", 1000, mkvTrack(1, "V_VP9"), mkvTrack(2, "A_FLAC", ebml(mkvSampleRate, f64(96000)), ebml(mkvChannels, []byte{2}), ebml(mkvBitDepth, []byte{24}))),
+		want: Info{Container: "matroska", Codec: "flac", DurationMS: 1000, SampleRate: 96000, Channels: 2, BitsPerSample: 24}},
+	{name: "mkv video only", data: mkv("matroska", 1000, mkvTrack(1, "V_VP9")), wantErr: ErrNoAudio},
+	{name: "mkv header only", data: ebml(ebmlHeader, ebml(ebmlDocType, []byte("matroska"))), wantErr: errTruncated},
+
 	// MP4.
 	{name: "m4a ftyp moov mdat", data: cat(ftyp(), aacMoov, mdat40k), want: aacInfo},
 	{name: "m4a moov first", data: cat(aacMoov, mdat40k), want: aacInfo},
