@@ -47,7 +47,8 @@ type Options struct {
 	// queries are still answered over IPv6 multicast too); with several
 	// interfaces each one answers with the IPv4 addresses of all selected
 	// interfaces, a dnssd v1.2.14 limitation (Config.IPs is global).
-	// Avahi: the service is published on IPv4 only.
+	// The addresses are read at Start and Update. Avahi: the service is
+	// published on IPv4 only.
 	IPv4Only bool
 	// HostLabel is the embedded responder's host label; default
 	// "<hostname>-daapd", sanitised. Never the machine's own host name.
@@ -65,7 +66,6 @@ type publisher interface {
 type Announcer struct {
 	log     *slog.Logger
 	opts    Options
-	embCfg  embeddedConfig
 	backend string
 
 	env probes
@@ -245,7 +245,6 @@ func (a *Announcer) startEmbedded(ctx context.Context) (publisher, error) {
 	if a.opts.IPv4Only {
 		c.IPv4 = ipv4Addrs(links, sel.Names)
 	}
-	a.embCfg = c
 	a.log.Debug("announce: embedded responder", "host", c.Host+".local", "interfaces", sel.Names)
 	return env.startEmbedded(ctx, a.svc, c)
 }
@@ -289,7 +288,7 @@ func (a *Announcer) Update(s Service) error {
 		}
 		a.pub = nil
 	}
-	p, err := a.env.startEmbedded(context.Background(), s, a.embCfg)
+	p, err := a.startEmbedded(context.Background()) // interfaces and addresses afresh
 	if err != nil {
 		return fmt.Errorf("announce: re-register: %w", err)
 	}
