@@ -416,6 +416,7 @@ func TestScanPartial(t *testing.T) {
 	dir := t.TempDir()
 	write(t, dir, map[string]string{"a.mp3": "title=a", "b.mp3": "title=b"})
 	s, _ := testScanner(dir)
+	var logs scanLog
 	s.Workers = 1
 	s.every.partial = time.Millisecond
 	release := make(chan struct{})
@@ -425,6 +426,7 @@ func TestScanPartial(t *testing.T) {
 		}
 		return os.Open(name)
 	}
+	s.every.log = time.Millisecond
 	var parts [][]*Track
 	s.partial = func(ts []*Track) {
 		parts = append(parts, ts)
@@ -432,7 +434,11 @@ func TestScanPartial(t *testing.T) {
 			close(release)
 		}
 	}
+	s.Log = slog.New(slog.NewTextHandler(&logs, nil))
 	res := scanOK(t, s, nil)
+	if !strings.Contains(logs.String(), `msg=scanning files=`) {
+		t.Errorf("no progress line while blocked:\n%s", logs.String())
+	}
 	if len(parts) == 0 || len(parts[0]) != 1 || parts[0][0].Path != "a.mp3" {
 		t.Fatalf("partial results %v", parts)
 	}

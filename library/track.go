@@ -1,5 +1,23 @@
 // Package library scans music folders into an in-memory catalog of tracks,
 // playlists, albums and artists, published as immutable snapshots.
+//
+// Scanning (Scanner.Scan) walks each root, skipping names starting with "."
+// (hidden files and folders, macOS ._ files) and NAS housekeeping folders.
+// Symlinked files are followed, symlinked folders are not, so link loops
+// cannot trap the walk. Paths are kept relative to their root in Unicode
+// NFC; DiskPath remembers a differently spelled on-disk name. Files are
+// opened read-only, once, and only their headers are read.
+//
+// Identities are a pure function of the library id and the set of paths
+// (see ids.go): item and persistent ids survive restarts and rescans while a
+// file keeps its path. Album ids come from album artist and album (the album
+// alone for compilations), artist ids from the album artist.
+//
+// Safety: a root that is missing, not a folder, unreadable, or suddenly
+// without audio files (an unmounted share) keeps its previous tracks,
+// copied with Missing set, and is reported in Result.RootErrors; so do the
+// tracks of an unreadable subfolder, and a known file that now fails with an
+// I/O error keeps its previous track as it was.
 package library
 
 import (
