@@ -193,8 +193,8 @@ func (s *Server) serveArt(w http.ResponseWriter, r *http.Request, t *library.Tra
 		s.noArt(w)
 		return
 	}
-	key := s.artKey(t)
-	e, err := s.art.get(key, 0, func() ([]byte, string, error) {
+	rev := s.cfg.Catalog.Revision()
+	e, err := s.art.get(artKey(t, rev), rev, func() ([]byte, string, error) {
 		select {
 		case s.artSem <- struct{}{}:
 			defer func() { <-s.artSem }()
@@ -224,16 +224,17 @@ func (s *Server) serveArt(w http.ResponseWriter, r *http.Request, t *library.Tra
 }
 
 // artKey is the artwork cache key: the folder image's path, or the album
-// for embedded pictures (falling back to the file for tracks without one),
-// tied to the file's modification time so that edits show.
-func (s *Server) artKey(t *library.Track) string {
+// for embedded pictures (one file read per album, however many tracks
+// Music.app asks for), or the file for tracks without an album. Keys carry
+// the catalog revision, so a rescan that changed files drops stale images.
+func artKey(t *library.Track, rev uint32) string {
 	switch {
 	case t.Artwork.Source == library.ArtworkFile:
-		return fmt.Sprintf("file|%s|%s", t.Root, t.Artwork.Path)
+		return fmt.Sprintf("%d|file|%s|%s", rev, t.Root, t.Artwork.Path)
 	case t.Album != "":
-		return fmt.Sprintf("album|%d|%d", t.AlbumID, t.ModTime.UnixNano())
+		return fmt.Sprintf("%d|album|%d", rev, t.AlbumID)
 	default:
-		return fmt.Sprintf("track|%s|%s|%d", t.Root, t.Path, t.ModTime.UnixNano())
+		return fmt.Sprintf("%d|track|%s|%s", rev, t.Root, t.Path)
 	}
 }
 
