@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 
 	"github.com/daapd/daapd/library"
+	"golang.org/x/term"
 )
 
 // scanTrack is one line of `daapd scan --json`: what clients will see.
@@ -89,7 +90,11 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if *verbose {
 		level = slog.LevelDebug
 	}
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	logOut := stderr
+	if f, ok := stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		logOut = clearLine{stderr} // log lines replace the live progress line
+	}
+	log := slog.New(slog.NewTextHandler(logOut, &slog.HandlerOptions{Level: level}))
 	libID, err := library.ReadLibraryID(*stateDir)
 	if err != nil {
 		if !errors.Is(err, fs.ErrNotExist) {
@@ -141,4 +146,14 @@ func jsonTrack(t *library.Track) scanTrack {
 		DurationMS: t.DurationMS, Codec: t.Codec, Bitrate: t.Bitrate, SampleRate: t.SampleRate,
 		ItemID: t.ID, PersistentID: t.PersistentID, Artwork: art,
 	}
+}
+
+// clearLine erases the terminal's current line before each write.
+type clearLine struct{ w io.Writer }
+
+func (c clearLine) Write(p []byte) (int, error) {
+	if _, err := io.WriteString(c.w, "\r\033[K"); err != nil {
+		return 0, err
+	}
+	return c.w.Write(p)
 }
