@@ -129,9 +129,12 @@ func (l *Library) Status() Status {
 // returns nil after a clean shutdown.
 func (l *Library) Run(ctx context.Context) error {
 	defer l.cat.Close()
-	prev := l.load(ctx)
+	prev, pls := l.load(ctx)
 	if len(prev) > 0 {
-		l.cat.Publish(slices.Clone(prev), nil)
+		l.cat.Publish(slices.Clone(prev), pls)
+		l.mu.Lock()
+		l.status.Tracks, l.status.Playlists = len(prev), len(pls)
+		l.mu.Unlock()
 	}
 	l.scan(ctx, prev, len(prev) == 0)
 	var tick <-chan time.Time
@@ -151,10 +154,11 @@ func (l *Library) Run(ctx context.Context) error {
 	}
 }
 
-// load returns the tracks known before scanning. It is the seam for the
+// load returns the tracks and playlists known before scanning, published
+// at once and used as the first scan's prev. It is the seam for the
 // persistent scan cache (cache.go); without one it knows nothing.
-func (l *Library) load(ctx context.Context) []*Track {
-	return nil
+func (l *Library) load(ctx context.Context) ([]*Track, []*Playlist) {
+	return nil, nil
 }
 
 // scan runs one scan against prev and publishes the result. With
@@ -165,7 +169,12 @@ func (l *Library) scan(ctx context.Context, prev []*Track, progressive bool) {
 	l.mu.Unlock()
 	sc := *l.scanner
 	if progressive {
-		sc.partial = func(tracks []*Track) { l.cat.Publish(tracks, nil) }
+		sc.partial = func(tracks []*Track) {
+			l.cat.Publish(tracks, nil)
+			l.mu.Lock()
+			l.status.Tracks = len(tracks)
+			l.mu.Unlock()
+		}
 	}
 	res, err := sc.Scan(ctx, prev)
 	l.mu.Lock()
