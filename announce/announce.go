@@ -6,6 +6,19 @@
 // through avahi-daemon when it runs, and the embedded responder is the
 // fallback for containers and minimal systems. shared/docs/mdns.md holds the
 // measurements behind every choice here.
+//
+// Embedded (brutella/dnssd v1.2.14) specifics:
+//   - The host label is "<hostname>-daapd", never the machine's own name.
+//   - Before dnssd probes, a second of plain multicast browsing finds names
+//     already in use: dnssd's own QU probes never receive unicast answers.
+//   - Close waits for the goodbyes, 250 ms per interface, at most 2 s.
+//   - A crash (SIGKILL) sends no goodbye: browsers keep the share for the
+//     PTR TTL (450 s; python-zeroconf 1125 s). Through avahi-daemon the
+//     service is withdrawn even then.
+//
+// Avahi specifics: the entry group is re-registered when avahi-daemon
+// returns to the bus; while it is away nothing is announced. Closing while
+// it is away may D-Bus-activate it (go-avahi frees its groups on Close).
 package announce
 
 import (
