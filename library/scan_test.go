@@ -223,6 +223,13 @@ func TestScanReuse(t *testing.T) {
 	if second.Stats.Reused != 3 || second.Stats.Read != 0 {
 		t.Errorf("stats %+v", second.Stats)
 	}
+	s2, _ := testScanner(dir) // a restart: a new scanner and no prev
+	restarted := scanOK(t, s2, nil)
+	for i, tr := range restarted.Tracks {
+		if o := first.Tracks[i]; tr.ID != o.ID || tr.PersistentID != o.PersistentID || tr.AlbumID != o.AlbumID || tr.ArtistID != o.ArtistID {
+			t.Errorf("%s: ids changed across a restart", tr.Path)
+		}
+	}
 	cat := NewCatalog()
 	cat.Publish(first.Tracks, first.Playlists)
 	if _, changed := cat.Publish(second.Tracks, second.Playlists); changed {
