@@ -18,7 +18,9 @@ import (
 // stuck on one file past the timeout is abandoned: the watchdog closes its
 // file (which fails any read in progress), reports the file as skipped and
 // starts a replacement that inherits the worker's place in wg, so the scan
-// neither waits for it nor loses a worker.
+// neither waits for it nor loses a worker. The abandoned goroutine ends when
+// its read fails; only a parser spinning without reading would outlive the
+// scan, and the parsers bound their loops by the file size.
 type pool struct {
 	sc      *scan
 	jobs    <-chan job
