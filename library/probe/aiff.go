@@ -57,11 +57,11 @@ func probeAIFF(rd *reader) (Info, error) {
 		return !(haveComm && haveSSND)
 	})
 	if !haveComm {
-		return info, fmt.Errorf("aiff: %w: no COMM chunk", errTruncated)
+		return info, fmt.Errorf("aiff: %w: no COMM chunk", ErrTruncated)
 	}
 	b := rd.at(comm.Offset, int(min(comm.Size, 24)))
 	if len(b) < 18 {
-		return info, fmt.Errorf("aiff: %w: short COMM chunk", errTruncated)
+		return info, fmt.Errorf("aiff: %w: short COMM chunk", ErrTruncated)
 	}
 	info.Channels = int(binary.BigEndian.Uint16(b))
 	frames := uint64(binary.BigEndian.Uint32(b[2:]))

@@ -42,7 +42,7 @@ func Chunks(r io.ReaderAt, size int64) ([]Chunk, error) {
 	case "DSD ":
 		b := rd.at(0, 28)
 		if b == nil {
-			return nil, rd.fail(errTruncated)
+			return nil, rd.fail(ErrTruncated)
 		}
 		if p := int64(binary.LittleEndian.Uint64(b[20:])); p > 0 && p < size {
 			out = append(out, Chunk{ID: "ID3 ", Offset: p, Size: size - p})

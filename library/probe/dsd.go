@@ -11,7 +11,7 @@ func probeDSF(rd *reader) (Info, error) {
 	info := Info{Container: "dsf", Codec: "dsd"}
 	b := rd.at(0, 80)
 	if b == nil || string(b[28:32]) != "fmt " {
-		return info, fmt.Errorf("dsf: %w", errTruncated)
+		return info, fmt.Errorf("dsf: %w", ErrTruncated)
 	}
 	info.Channels = int(binary.LittleEndian.Uint32(b[52:]))
 	info.SampleRate = int(binary.LittleEndian.Uint32(b[56:]))
@@ -65,7 +65,7 @@ func probeDFF(rd *reader) (Info, error) {
 		return true
 	})
 	if info.SampleRate == 0 {
-		return info, fmt.Errorf("dff: %w: no sample rate", errTruncated)
+		return info, fmt.Errorf("dff: %w: no sample rate", ErrTruncated)
 	}
 	switch {
 	case dataBytes > 0 && info.Channels > 0:

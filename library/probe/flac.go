@@ -68,11 +68,11 @@ func probeFLAC(rd *reader, start int64) (Info, error) {
 	info := Info{Container: "flac", Codec: "flac"}
 	blocks, audio, _ := flacBlocks(rd, start)
 	if len(blocks) == 0 || blocks[0].Type != 0 || blocks[0].Size < 34 {
-		return info, fmt.Errorf("flac: %w: no STREAMINFO", errTruncated)
+		return info, fmt.Errorf("flac: %w: no STREAMINFO", ErrTruncated)
 	}
 	si, ok := parseStreamInfo(rd.at(blocks[0].Offset, 34))
 	if !ok {
-		return info, fmt.Errorf("flac: %w: bad STREAMINFO", errTruncated)
+		return info, fmt.Errorf("flac: %w: bad STREAMINFO", ErrTruncated)
 	}
 	info.SampleRate, info.Channels, info.BitsPerSample = si.rate, si.channels, si.bits
 	total := si.total

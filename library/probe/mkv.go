@@ -141,7 +141,7 @@ func probeMKV(rd *reader) (Info, error) {
 		return true
 	})
 	if !found {
-		return info, fmt.Errorf("matroska: %w: no segment", errTruncated)
+		return info, fmt.Errorf("matroska: %w: no segment", ErrTruncated)
 	}
 	scale := uint64(1_000_000) // ns per timecode unit
 	var duration float64

@@ -152,7 +152,7 @@ func probeMP4(rd *reader) (Info, error) {
 	})
 	info := Info{Container: "mp4"}
 	if !haveMoov {
-		return info, fmt.Errorf("mp4: %w: no moov box", errTruncated)
+		return info, fmt.Errorf("mp4: %w: no moov box", ErrTruncated)
 	}
 	var tracks []mp4Track
 	var mvScale uint32

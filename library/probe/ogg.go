@@ -119,7 +119,7 @@ func probeOgg(rd *reader) (Info, error) {
 	}
 	if !found {
 		if off == 0 {
-			return info, fmt.Errorf("ogg: %w", errTruncated)
+			return info, fmt.Errorf("ogg: %w", ErrTruncated)
 		}
 		return info, ErrNoAudio
 	}

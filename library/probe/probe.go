@@ -1,11 +1,17 @@
 // Package probe reads audio facts (codec, duration, bitrate, sample rate)
 // from file headers without decoding audio.
 //
-// The container is identified from the bytes, never from the file name.
-// Every length read from a file is treated as untrusted: a truncated or
-// lying file gives an error or a best-effort Info, never a panic or a large
-// allocation. Reads go through a small read-ahead window, so a typical file
-// costs one to three ReadAt calls.
+// The container is identified from the bytes, never from the file name:
+// MP3 (and MPEG layers I/II), MP4/M4A/MOV (also fragmented), FLAC, Ogg
+// (Vorbis, Opus, FLAC, Speex), WAV/RF64/BW64, AIFF/AIFC, DSF, DSDIFF, raw
+// AAC (ADTS) and Matroska/WebM. Every length read from a file is treated as
+// untrusted: a truncated or lying file gives an error or a best-effort Info,
+// never a panic or a large allocation. Reads go through two 64 KiB
+// read-ahead windows, so a typical file costs one to three ReadAt calls;
+// only a VBR MP3 without a Xing/VBRI header and a raw AAC stream are
+// scanned frame by frame (in 1 MiB reads, extrapolated past 64 MiB).
+//
+// Chunks and FLACBlocks locate tag blocks for tag readers.
 package probe
 
 import (
@@ -28,24 +34,26 @@ type Info struct {
 }
 
 // ErrUnknownFormat means the bytes are not a container Probe understands.
-// Errors for recognised but unsupported formats (APE, WavPack, Matroska...)
-// wrap it and name the format.
+// Errors for recognised but unsupported formats (APE, WavPack, Musepack,
+// TTA, WMA, tracker modules...) wrap it and name the format.
 var ErrUnknownFormat = errors.New("unknown audio format")
 
 // ErrNoAudio means the container holds no audio stream Probe can describe
 // (a video-only MP4, an Ogg file with only Theora).
 var ErrNoAudio = errors.New("no audio stream")
 
-// errTruncated reports a header cut short by the end of the file.
-var errTruncated = errors.New("truncated header")
+// ErrTruncated means the container was recognised but a header it needs
+// is missing, cut short by the end of the file, or corrupt.
+var ErrTruncated = errors.New("truncated header")
 
 // Probe identifies the container and codec of the size bytes in r and reads
 // the stream's facts from its headers.
 //
 // Errors: ErrUnknownFormat (possibly naming a recognised but unsupported
 // format), ErrNoAudio, a parse error for a truncated or corrupt header, or
-// the first read error of r other than io.EOF. A size larger than the data
-// behind r is trimmed to what can be read.
+// the first read error of r other than io.EOF. With ErrNoAudio and
+// ErrTruncated the returned Info still names the Container. A size larger
+// than the data behind r is trimmed to what can be read.
 func Probe(r io.ReaderAt, size int64) (Info, error) {
 	rd := newReader(r, size)
 	info, err := probe(rd)

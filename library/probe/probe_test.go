@@ -92,7 +92,7 @@ var probeCases = []probeCase{
 	{name: "mka flac after a video track", data: mkv("matroska", 1000, mkvTrack(1, "V_VP9"), mkvTrack(2, "A_FLAC", ebml(mkvSampleRate, f64(96000)), ebml(mkvChannels, []byte{2}), ebml(mkvBitDepth, []byte{24}))),
 		want: Info{Container: "matroska", Codec: "flac", DurationMS: 1000, SampleRate: 96000, Channels: 2, BitsPerSample: 24}},
 	{name: "mkv video only", data: mkv("matroska", 1000, mkvTrack(1, "V_VP9")), wantErr: ErrNoAudio},
-	{name: "mkv header only", data: ebml(ebmlHeader, ebml(ebmlDocType, []byte("matroska"))), wantErr: errTruncated},
+	{name: "mkv header only", data: ebml(ebmlHeader, ebml(ebmlDocType, []byte("matroska"))), wantErr: ErrTruncated},
 
 	// MP4.
 	{name: "m4a ftyp moov mdat", data: cat(ftyp(), aacMoov, mdat40k), want: aacInfo},
@@ -116,8 +116,8 @@ var probeCases = []probeCase{
 		want: Info{Container: "mp4", Codec: "aac", DurationMS: 2500, Bitrate: 128, SampleRate: 44100, Channels: 1}},
 	{name: "mp4 video only", data: cat(ftyp(), mp4Box("moov", videoTrk), mdat40k), wantErr: ErrNoAudio},
 	{name: "mp4 truncated moov", data: cat(ftyp(), aacMoov[:40]), wantErr: ErrNoAudio},
-	{name: "mp4 no moov", data: cat(ftyp(), mdat40k), wantErr: errTruncated},
-	{name: "mp4 box smaller than header", data: cat(ftyp(), be32(4), []byte("moov"), make([]byte, 40)), wantErr: errTruncated},
+	{name: "mp4 no moov", data: cat(ftyp(), mdat40k), wantErr: ErrTruncated},
+	{name: "mp4 box smaller than header", data: cat(ftyp(), be32(4), []byte("moov"), make([]byte, 40)), wantErr: ErrTruncated},
 
 	// FLAC.
 	{name: "flac", data: cat([]byte("fLaC"), flacSI, flacBlock(4, true, make([]byte, 40)), make([]byte, 10000)), want: flacInfo},
@@ -126,8 +126,8 @@ var probeCases = []probeCase{
 		want: Info{Container: "flac", Codec: "flac", DurationMS: 278, Bitrate: 1, SampleRate: 44100, Channels: 2, BitsPerSample: 16}},
 	{name: "flac lying block length", data: cat([]byte("fLaC"), flacSI, []byte{0x81, 0xff, 0xff, 0xff}, make([]byte, 100)),
 		want: Info{Container: "flac", Codec: "flac", DurationMS: 10000, SampleRate: 44100, Channels: 2, BitsPerSample: 16}},
-	{name: "flac truncated streaminfo", data: cat([]byte("fLaC"), []byte{0, 0, 0, 34}, make([]byte, 10)), wantErr: errTruncated},
-	{name: "flac first block not streaminfo", data: cat([]byte("fLaC"), flacBlock(4, true, make([]byte, 40))), wantErr: errTruncated},
+	{name: "flac truncated streaminfo", data: cat([]byte("fLaC"), []byte{0, 0, 0, 34}, make([]byte, 10)), wantErr: ErrTruncated},
+	{name: "flac first block not streaminfo", data: cat([]byte("fLaC"), flacBlock(4, true, make([]byte, 40))), wantErr: ErrTruncated},
 
 	// Ogg.
 	{name: "ogg vorbis", data: vorbis, want: Info{Container: "ogg", Codec: "vorbis", DurationMS: 10000, Bitrate: 128, SampleRate: 44100, Channels: 2}},
@@ -153,7 +153,7 @@ var probeCases = []probeCase{
 		repeat(oggPageBytes(0, 1<<40, 9, 1, make([]byte, 60000)), 3)),
 		want: Info{Container: "ogg", Codec: "vorbis", DurationMS: 10000, Bitrate: 145, SampleRate: 44100, Channels: 2}},
 	{name: "ogg theora only", data: cat(theoraBOS, oggPageBytes(0, 100, 9, 1, make([]byte, 100))), wantErr: ErrNoAudio},
-	{name: "ogg truncated page", data: []byte("OggS\x00\x02\x00\x00"), wantErr: errTruncated},
+	{name: "ogg truncated page", data: []byte("OggS\x00\x02\x00\x00"), wantErr: ErrTruncated},
 	{name: "ogg no granule", data: vorbis[:len(oggPageBytes(2, 0, 1, 0, vorbisID(44100, 2, 128000)))],
 		want: Info{Container: "ogg", Codec: "vorbis", Bitrate: 128, SampleRate: 44100, Channels: 2}},
 
@@ -168,8 +168,8 @@ var probeCases = []probeCase{
 		wavFmt(1, 1, 8000, 16), []byte("data"), le32(0xffffffff), pcmData, riffChunk("id3 ", make([]byte, 20))), want: pcm8k},
 	{name: "wav extensible float", data: riff(riffChunk("fmt ", cat(le16(0xfffe), le16(2), le32(48000), le32(384000), le16(8), le16(32), le16(22), le16(32), le32(3), []byte{3, 0, 0, 0, 0, 0, 0x10, 0, 0x80, 0, 0, 0xaa, 0, 0x38, 0x9b, 0x71})), riffChunk("data", make([]byte, 38400))),
 		want: Info{Container: "wav", Codec: "pcm_float", DurationMS: 100, Bitrate: 3072, SampleRate: 48000, Channels: 2, BitsPerSample: 32}},
-	{name: "wav without fmt", data: riff(riffChunk("data", pcmData)), wantErr: errTruncated},
-	{name: "wav short fmt", data: riff(riffChunk("fmt ", make([]byte, 8))), wantErr: errTruncated},
+	{name: "wav without fmt", data: riff(riffChunk("data", pcmData)), wantErr: ErrTruncated},
+	{name: "wav short fmt", data: riff(riffChunk("fmt ", make([]byte, 8))), wantErr: ErrTruncated},
 	{name: "riff not wave", data: cat([]byte("RIFF"), le32(4), []byte("AVI ")), wantErr: ErrUnknownFormat},
 
 	// AIFF.
@@ -178,7 +178,7 @@ var probeCases = []probeCase{
 	{name: "aifc alaw", data: form("AIFC", iffChunk("FVER", be32(0xa2805140)), comm(1, 8000, 16, 8000, []byte("alaw"), []byte("\x04alaw\x00")), iffChunk("SSND", cat(be32(0), be32(0), make([]byte, 8000)))),
 		want: Info{Container: "aiff", Codec: "alaw", DurationMS: 1000, Bitrate: 64, SampleRate: 8000, Channels: 1, BitsPerSample: 8}},
 	{name: "aiff bad rate", data: form("AIFF", iffChunk("COMM", cat(be16(2), be32(100), be16(16), []byte{0x7f, 0xff}, make([]byte, 8)))), errText: "sample rate"},
-	{name: "aiff without comm", data: form("AIFF", iffChunk("SSND", make([]byte, 20))), wantErr: errTruncated},
+	{name: "aiff without comm", data: form("AIFF", iffChunk("SSND", make([]byte, 20))), wantErr: ErrTruncated},
 
 	// DSD.
 	{name: "dsf", data: cat([]byte("DSD "), le64(28), le64(0), le64(0),

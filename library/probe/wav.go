@@ -34,11 +34,11 @@ func probeWAV(rd *reader) (Info, error) {
 		return !(haveFmt && haveData)
 	})
 	if !haveFmt {
-		return info, fmt.Errorf("wav: %w: no fmt chunk", errTruncated)
+		return info, fmt.Errorf("wav: %w: no fmt chunk", ErrTruncated)
 	}
 	b := rd.at(fmtc.Offset, int(min(fmtc.Size, 40)))
 	if len(b) < 16 {
-		return info, fmt.Errorf("wav: %w: short fmt chunk", errTruncated)
+		return info, fmt.Errorf("wav: %w: short fmt chunk", ErrTruncated)
 	}
 	tag := binary.LittleEndian.Uint16(b)
 	if tag == 0xfffe && len(b) >= 26 {
