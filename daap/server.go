@@ -1,5 +1,18 @@
 // Package daap serves a library.Catalog over DAAP: DMAP-tagged HTTP as
 // spoken by iTunes, Music.app, Rhythmbox (libdmapsharing) and Remote.
+//
+// Routes: /server-info, /content-codes, /login, /logout, /activity,
+// /update (long-poll), /databases, and under /databases/1: items,
+// items/{id}.{ext} (streams with Range), items/{id}/extra_data/artwork,
+// containers, containers/{id}/items, browse/{artists,albums,genres,composers},
+// groups and groups/{id}/extra_data/artwork.
+//
+// Replies differ by client only where clients need it: libdmapsharing
+// 2.9.41 (User-Agent "iTunes/4.x (Windows; N)" with Client-DAAP-Version
+// 3.0) gets only the content codes its table knows, iTunes and Music.app
+// are never offered groups, and Client-DAAP-Version 1.0/2.0 get older
+// protocol versions. Listings are encoded once per revision and request
+// shape and kept, with a gzip copy, in a byte-bounded cache.
 package daap
 
 import (
