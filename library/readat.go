@@ -9,6 +9,9 @@ import (
 // tags and stream headers of nearly every file in one read.
 const windowSize = 64 << 10
 
+// tailSize is the least a window near the end of a file holds.
+const tailSize = 16 << 10
+
 // windows is how many windows a blockReader keeps: typically the head, the
 // tail (ID3v1, APE, last Ogg page) and one more (an MP4 moov at the end).
 const windows = 3
@@ -85,7 +88,9 @@ func (b *blockReader) ReadAt(p []byte, off int64) (int, error) {
 	}
 	start := off
 	if start+windowSize > b.size {
-		start = max(0, b.size-windowSize)
+		// Near the end: read from off, or the last tailSize bytes if that
+		// starts earlier (ID3v1, APE footers and Ogg's last page sit there).
+		start = max(0, min(off, b.size-tailSize))
 	}
 	n, err := b.r.ReadAt(w.buf[:min(windowSize, b.size-start)], start)
 	b.reads++

@@ -43,7 +43,8 @@ func TestBlockReader(t *testing.T) {
 	}{
 		{"tag parser: tiny reads at the head", 300_000, [][2]int{{0, 10}, {10, 4}, {14, 1}, {15, 1}, {16, 200}, {216, 4000}}, 1},
 		{"head then tail (ID3v1, APE footer)", 300_000, [][2]int{{0, 10}, {300_000 - 128, 128}, {300_000 - 160, 32}, {5, 5}}, 2},
-		{"backward search from the end", 300_000, [][2]int{{299_000, 100}, {298_000, 100}, {260_000, 100}}, 1},
+		{"backward search from the end", 300_000, [][2]int{{299_000, 100}, {298_000, 100}, {290_000, 100}}, 1},
+		{"tail window is 16 KiB", 300_000, [][2]int{{299_000, 100}, {260_000, 100}, {290_000, 100}}, 2},
 		{"big read goes straight through", 300_000, [][2]int{{1000, 100_000}, {0, 4}}, 2},
 		{"small file", 100, [][2]int{{0, 10}, {90, 20}, {100, 1}, {200, 1}}, 1},
 		{"empty", 0, [][2]int{{0, 1}}, 0},
