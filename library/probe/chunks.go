@@ -20,6 +20,7 @@ type Chunk struct {
 // give ErrUnknownFormat. At most 4096 chunks are listed.
 func Chunks(r io.ReaderAt, size int64) ([]Chunk, error) {
 	rd := newReader(r, size)
+	defer rd.release()
 	head := rd.at(0, 12)
 	if head == nil {
 		return nil, rd.fail(ErrUnknownFormat)
@@ -58,6 +59,7 @@ func Chunks(r io.ReaderAt, size int64) ([]Chunk, error) {
 // end is the last one listed, and tag readers should treat it as corrupt.
 func FLACBlocks(r io.ReaderAt, size int64) ([]FLACBlock, error) {
 	rd := newReader(r, size)
+	defer rd.release()
 	start := skipID3v2(rd, 0)
 	if string(rd.at(start, 4)) != "fLaC" {
 		return nil, rd.fail(ErrUnknownFormat)

@@ -19,6 +19,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 )
 
 // Info describes an audio file's stream, read from its headers.
@@ -56,6 +57,7 @@ var ErrTruncated = errors.New("truncated header")
 // than the data behind r is trimmed to what can be read.
 func Probe(r io.ReaderAt, size int64) (Info, error) {
 	rd := newReader(r, size)
+	defer rd.release()
 	info, err := probe(rd)
 	if rd.err != nil {
 		return Info{}, fmt.Errorf("read: %w", rd.err)
@@ -153,6 +155,30 @@ type reader struct {
 	calls int     // ReadAt calls made
 	bytes int64   // bytes requested from r
 	err   error   // first non-EOF read error
+	lent  []*[]byte
+}
+
+// windows recycles read-ahead buffers between probes: allocating 64 KiB per
+// file costs more than reading it from the page cache.
+var windows = sync.Pool{New: func() any { b := make([]byte, window); return &b }}
+
+// alloc returns an n-byte buffer, pooled when it fits a window. Nothing
+// derived from the reader may keep referring to it after release.
+func (rd *reader) alloc(n int) []byte {
+	if n > window {
+		return make([]byte, n)
+	}
+	p := windows.Get().(*[]byte)
+	rd.lent = append(rd.lent, p)
+	return (*p)[:n]
+}
+
+// release returns the pooled buffers; the reader must not be used after.
+func (rd *reader) release() {
+	for _, p := range rd.lent {
+		windows.Put(p)
+	}
+	rd.lent, rd.win = nil, [2]span{}
 }
 
 // span is bytes [off, off+len(b)) of the file.
@@ -201,7 +227,7 @@ func (rd *reader) upTo(off int64, n int) []byte {
 	if rem := rd.size - off; int64(ln) > rem {
 		ln = int(rem)
 	}
-	buf := make([]byte, ln)
+	buf := rd.alloc(ln)
 	rd.calls++
 	rd.bytes += int64(ln)
 	got, err := rd.r.ReadAt(buf, off)
