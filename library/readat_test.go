@@ -46,6 +46,7 @@ func TestBlockReader(t *testing.T) {
 		{"backward search from the end", 300_000, [][2]int{{299_000, 100}, {298_000, 100}, {290_000, 100}}, 1},
 		{"tail window is 16 KiB", 300_000, [][2]int{{299_000, 100}, {260_000, 100}, {290_000, 100}}, 2},
 		{"big read goes straight through", 300_000, [][2]int{{1000, 100_000}, {0, 4}}, 2},
+		{"probe and tags share 64 KiB windows", 300_000, [][2]int{{0, 64 << 10}, {46, 64 << 10}, {0, 64 << 10}, {300_000 - 16<<10, 16 << 10}}, 2},
 		{"small file", 100, [][2]int{{0, 10}, {90, 20}, {100, 1}, {200, 1}}, 1},
 		{"empty", 0, [][2]int{{0, 1}}, 0},
 		{"crossing windows", 300_000, [][2]int{{0, 4}, {windowSize - 2, 4}, {windowSize - 2, 4}}, 2},
