@@ -31,8 +31,9 @@ func addSeeds(f *testing.F) {
 	}
 }
 
-// FuzzProbe checks that any input returns without panicking, and
-// that a file no bigger than the read-ahead window costs one ReadAt.
+// FuzzProbe checks that any input returns without panicking, that a file
+// no bigger than the read-ahead window costs one ReadAt, and that answers
+// do not depend on recycled buffers.
 func FuzzProbe(f *testing.F) {
 	addSeeds(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -43,6 +44,12 @@ func FuzzProbe(f *testing.F) {
 		}
 		if len(data) <= window && rd.calls > 1 {
 			t.Errorf("%d ReadAt calls for a %d-byte file", rd.calls, len(data))
+		}
+		// Through the public entry point, with recycled buffers, the
+		// answer is the same.
+		again, err2 := Probe(bytes.NewReader(data), int64(len(data)))
+		if again != info || (err == nil) != (err2 == nil) {
+			t.Errorf("Probe = %+v, %v; probe = %+v, %v", again, err2, info, err)
 		}
 	})
 }
