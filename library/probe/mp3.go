@@ -164,27 +164,60 @@ func findFrame(rd *reader, start, end int64, need int) (int64, mpegHeader, bool)
 	return 0, mpegHeader{}, false
 }
 
-// audioEnd returns the offset where MPEG frames end: before an ID3v1 tag,
-// an APE tag, or both.
+// audioEnd returns the offset where the frames starting at start end: before
+// the tags that may trail them. An ID3v1 tag comes last; before it, in any
+// order, APE tags, Lyrics3v2 tags and an ID3v2 tag with a footer.
 func audioEnd(rd *reader, start int64) int64 {
 	end := rd.size
+	// One tail read covers the footers of all trailing tags.
+	if tail := max(end-window, start); !rd.has(tail, int(end-tail)) {
+		rd.upTo(tail, int(end-tail))
+	}
 	if end-start >= 128 {
 		if b := rd.at(end-128, 3); string(b) == "TAG" {
 			end -= 128
 		}
 	}
-	if end-start >= 32 {
-		if b := rd.at(end-32, 32); b != nil && string(b[:8]) == "APETAGEX" {
-			n := int64(binary.LittleEndian.Uint32(b[12:]))
-			if binary.LittleEndian.Uint32(b[20:])&(1<<31) != 0 {
-				n += 32 // header present
-			}
-			if n >= 32 && n <= end-start {
-				end -= n
-			}
+	for range 4 {
+		n := trailingTag(rd, start, end)
+		if n == 0 {
+			break
 		}
+		end -= n
 	}
 	return end
+}
+
+// trailingTag returns the length of the tag that ends at end, or 0.
+func trailingTag(rd *reader, start, end int64) int64 {
+	room := end - start
+	if b := rd.at(end-32, 32); room >= 32 && b != nil && string(b[:8]) == "APETAGEX" {
+		n := int64(binary.LittleEndian.Uint32(b[12:]))
+		if binary.LittleEndian.Uint32(b[20:])&(1<<31) != 0 {
+			n += 32 // header present
+		}
+		if n >= 32 && n <= room {
+			return n
+		}
+	}
+	if b := rd.at(end-15, 15); room >= 15 && b != nil && string(b[6:]) == "LYRICS200" {
+		n := int64(0)
+		for _, c := range b[:6] {
+			if c < '0' || c > '9' {
+				return 0
+			}
+			n = n*10 + int64(c-'0')
+		}
+		if n+15 <= room {
+			return n + 15
+		}
+	}
+	if b := rd.at(end-10, 10); room >= 10 && b != nil && string(b[:3]) == "3DI" {
+		if n := ID3v2Size(append([]byte("ID3"), b[3:]...)); n > 0 && n <= room {
+			return n
+		}
+	}
+	return 0
 }
 
 // xingOffset is where a Xing/Info header sits: after the side information.

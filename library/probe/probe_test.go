@@ -57,6 +57,7 @@ var probeCases = []probeCase{
 	// MP3.
 	{name: "mp3 cbr", data: cbr128, want: mp3CBR},
 	{name: "mp3 id3v2 id3v1 ape", data: cat(id3v2(1000, false), cbr128, apeTag, id3v1), want: mp3CBR},
+	{name: "mp3 trailing lyrics3 ape id3v2 id3v1", data: cat(cbr128, []byte("LYRICSBEGIN"), make([]byte, 9), []byte("000020LYRICS200"), apeTag, id3v2(50, true), id3v1), want: mp3CBR},
 	{name: "mp3 id3v2 with footer", data: cat(id3v2(500, true), cbr128), want: mp3CBR},
 	{name: "mp3 two id3v2 tags", data: cat(id3v2(100, false), id3v2(300, false), cbr128), want: mp3CBR},
 	{name: "mp3 junk before first frame", data: cat(bytes.Repeat([]byte{0x12, 0xff}, 150), cbr128), want: mp3CBR},
