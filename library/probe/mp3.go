@@ -282,8 +282,11 @@ func probeMP3(rd *reader, start int64, tagged bool) (Info, error) {
 				if n == 0 || n > after {
 					n = after
 				}
-				// At least the format's lowest bitrate, else the count lies.
-				if br := kbps(n, ms); ms > 0 && br >= minBitrate(h)/2 {
+				// At least the format's lowest bitrate, and not far below
+				// what the first frames average, else the count lies (or
+				// the file was cut short).
+				br := kbps(n, ms)
+				if ms > 0 && br >= minBitrate(h)/2 && (nbytes > 0 || 3*br >= sampleBitrate(rd, off+int64(h.size), end)) {
 					info.DurationMS, info.Bitrate = ms, br
 					return info, nil
 				}
@@ -342,6 +345,28 @@ func vbrHeader(rd *reader, off int64, h mpegHeader) (frames, nbytes uint32, foun
 		return binary.BigEndian.Uint32(b[14:]), binary.BigEndian.Uint32(b[10:]), true
 	}
 	return 0, 0, false
+}
+
+// sampleBitrate averages the bitrates of the buffered frames from off (at
+// most cbrFrames), or returns 0 if there are none.
+func sampleBitrate(rd *reader, off, end int64) int {
+	sum, n := 0, 0
+	for range cbrFrames {
+		if off >= end-4 || !rd.has(off, 4) {
+			break
+		}
+		f, ok := frameAt(rd, off)
+		if !ok {
+			break
+		}
+		sum += f.bitrate
+		n++
+		off += int64(f.size)
+	}
+	if n == 0 {
+		return 0
+	}
+	return sum / n
 }
 
 // cbrFrames is how many frames must share one bitrate for a CBR estimate.
