@@ -46,14 +46,20 @@ func (d *discard) Header() http.Header         { return d.h }
 func (d *discard) WriteHeader(int)             {}
 func (d *discard) Write(p []byte) (int, error) { d.n += len(p); return len(p), nil }
 
-// BenchmarkItems measures /databases/1/items over 100,000 tracks with
-// iTunes' meta list: built (empty cache) and served from the cache, plain
-// and gzipped.
+// BenchmarkItems measures /databases/1/items with iTunes' meta list over
+// 10,000 and 100,000 tracks: built (empty cache) and served from the cache,
+// plain and gzipped.
 func BenchmarkItems(b *testing.B) {
+	for _, n := range []int{10_000, 100_000} {
+		b.Run(fmt.Sprint(n), func(b *testing.B) { benchmarkItems(b, n) })
+	}
+}
+
+func benchmarkItems(b *testing.B, tracks int) {
 	strictEncoding = false
 	defer func() { strictEncoding = true }()
 	cat := library.NewCatalog()
-	cat.Publish(syntheticTracks(100_000), nil)
+	cat.Publish(syntheticTracks(tracks), nil)
 	s := New(Config{Name: "bench", Catalog: cat})
 	h := s.Handler()
 	target := "/databases/1/items?session-id=1&revision-number=3&delta=0&type=music&meta=" + url.QueryEscape(itunesMeta)
