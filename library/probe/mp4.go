@@ -218,16 +218,16 @@ func audioTrack(tracks []mp4Track) (mp4Track, bool) {
 
 // mediaHeader reads timescale and duration from an mvhd or mdhd box.
 func mediaHeader(rd *reader, b box) (scale uint32, dur uint64) {
-	p := rd.at(b.start, 32)
-	if p == nil {
+	p := rd.upTo(b.start, int(min(b.end-b.start, 32)))
+	switch {
+	case len(p) < 20, p[0] == 1 && len(p) < 32:
 		return 0, 0
-	}
-	if p[0] == 1 {
+	case p[0] == 1:
 		scale, dur = binary.BigEndian.Uint32(p[20:]), binary.BigEndian.Uint64(p[24:])
 		if dur == math.MaxUint64 {
 			dur = 0
 		}
-	} else {
+	default:
 		scale, dur = binary.BigEndian.Uint32(p[12:]), uint64(binary.BigEndian.Uint32(p[16:]))
 		if dur == math.MaxUint32 {
 			dur = 0
@@ -479,9 +479,9 @@ func trafDuration(rd *reader, moof box, id, defDur uint32) (base uint64, hasBase
 					def = binary.BigEndian.Uint32(p[q:])
 				}
 			case "tfdt":
-				if p := rd.at(b.start, 12); mine && p != nil {
+				if p := rd.upTo(b.start, int(min(b.end-b.start, 12))); mine && len(p) >= 8 {
 					hasBase = true
-					if p[0] == 1 {
+					if p[0] == 1 && len(p) == 12 {
 						base = binary.BigEndian.Uint64(p[4:])
 					} else {
 						base = uint64(binary.BigEndian.Uint32(p[4:]))
