@@ -13,15 +13,22 @@ import (
 	"github.com/daapd/daapd/library"
 )
 
-// browseKinds maps /browse/{kind} to its listing tag and the track value.
+// browseKinds maps /browse/{kind} to its listing tag, the track value
+// listed and the sort name it is ordered by ("The Beatles" under B).
 var browseKinds = map[string]struct {
-	tag   string
-	value func(t *library.Track) string
+	tag        string
+	value, key func(t *library.Track) string
 }{
-	"artists":   {"abar", func(t *library.Track) string { return cmp.Or(t.Artist, t.AlbumArtist) }},
-	"albums":    {"abal", func(t *library.Track) string { return t.Album }},
-	"genres":    {"abgn", func(t *library.Track) string { return t.Genre }},
-	"composers": {"abcp", func(t *library.Track) string { return t.Composer }},
+	"artists": {"abar", func(t *library.Track) string { return cmp.Or(t.Artist, t.AlbumArtist) },
+		func(t *library.Track) string {
+			if t.Artist == "" {
+				return t.SortAlbumArtist
+			}
+			return t.SortArtist
+		}},
+	"albums":    {"abal", func(t *library.Track) string { return t.Album }, func(t *library.Track) string { return t.SortAlbum }},
+	"genres":    {"abgn", func(t *library.Track) string { return t.Genre }, func(t *library.Track) string { return "" }},
+	"composers": {"abcp", func(t *library.Track) string { return t.Composer }, func(t *library.Track) string { return t.SortComposer }},
 }
 
 // matching returns the snapshot's tracks that match p's query.
@@ -54,17 +61,15 @@ func (s *Server) browse(r *http.Request, c client) (body, error) {
 	snap := s.cfg.Catalog.Snapshot()
 	key := fmt.Sprintf("browse|%d|%s|%s", snap.Revision, kind, p.key())
 	return s.cached(snap.Revision, key, func() []byte {
-		seen := make(map[string]bool)
+		keys := make(map[string]string) // name → sort key
 		var names []string
 		for _, t := range s.matching(snap, p) {
-			if v := strings.ToValidUTF8(bk.value(t), "\uFFFD"); v != "" && !seen[v] {
-				seen[v] = true
-				names = append(names, v)
+			v := strings.ToValidUTF8(bk.value(t), "\uFFFD")
+			if _, seen := keys[v]; v == "" || seen {
+				continue
 			}
-		}
-		keys := make(map[string]string, len(names))
-		for _, n := range names {
-			keys[n] = strings.ToLower(n)
+			keys[v] = strings.ToLower(cmp.Or(bk.key(t), v))
+			names = append(names, v)
 		}
 		slices.SortFunc(names, func(a, b string) int { return cmp.Or(strings.Compare(keys[a], keys[b]), strings.Compare(a, b)) })
 		lo, hi := p.index.apply(len(names))
