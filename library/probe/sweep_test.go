@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"sort"
+	"sync"
 	"sync/atomic"
 	"testing"
 )
@@ -59,4 +60,38 @@ func TestSweep(t *testing.T) {
 	for _, k := range keys {
 		t.Logf("%d ReadAt calls: %d files", k, hist[k])
 	}
+}
+
+// TestConcurrentProbe probes the table inputs from several goroutines at
+// once (the scanner's workers share the buffer pool) and expects the same
+// answers as one at a time.
+func TestConcurrentProbe(t *testing.T) {
+	type result struct {
+		info Info
+		err  string
+	}
+	run := func(data []byte) result {
+		info, err := Probe(bytes.NewReader(data), int64(len(data)))
+		if err != nil {
+			return result{info, err.Error()}
+		}
+		return result{info, ""}
+	}
+	want := make([]result, len(probeCases))
+	for i, tc := range probeCases {
+		want[i] = run(tc.data)
+	}
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			for range 20 {
+				for i, tc := range probeCases {
+					if got := run(tc.data); got != want[i] {
+						t.Errorf("%s: concurrent %+v, sequential %+v", tc.name, got, want[i])
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
 }
