@@ -80,8 +80,9 @@ func probeFLAC(rd *reader, start int64) (Info, error) {
 		total = lastFLACSample(rd, audio, si)
 	}
 	info.DurationMS = msec(total, uint64(si.rate))
+	// An ID3v1 tag is not worth a read for a 128-byte bitrate correction.
 	end := rd.size
-	if b := rd.at(end-128, 3); string(b) == "TAG" && end-128 >= audio {
+	if rd.has(end-128, 3) && string(rd.at(end-128, 3)) == "TAG" && end-128 >= audio {
 		end -= 128
 	}
 	info.Bitrate = kbps(end-audio, info.DurationMS)
