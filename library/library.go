@@ -15,12 +15,12 @@ import (
 // Config configures a Library.
 type Config struct {
 	Roots          []string      // music folders
-	StateDir       string        // holds library-id (and the scan cache)
+	StateDir       string        // holds library-id and the scan cache
 	LibraryID      string        // overrides the one in StateDir when set
 	Workers        int           // scan workers; 0 means runtime.NumCPU()
 	FileTimeout    time.Duration // per-file limit; 0 means DefaultFileTimeout
 	RescanInterval time.Duration // periodic full rescan; 0 disables it
-	Watch          bool          // watch the roots for changes (watch.go)
+	Watch          bool          // watch the roots and rescan changed folders (watch.go)
 	Log            *slog.Logger
 }
 
@@ -43,6 +43,11 @@ type Library struct {
 	cat     *Catalog
 	scanner *Scanner
 	trigger chan struct{}
+
+	saver     *cacheSaver // nil without a state directory
+	cachedRev uint32      // the revision the scan cache holds; Run only
+
+	watchQuiet, watchMaxWait time.Duration // debounce; 0 means the defaults
 
 	mu     sync.Mutex
 	status Status
@@ -93,6 +98,9 @@ func New(cfg Config) (*Library, error) {
 			Log:         log,
 		},
 	}
+	if name := cacheName(cfg.StateDir); name != "" {
+		l.saver = newCacheSaver(name, cacheSaveDelay, log)
+	}
 	l.status.Revision = l.cat.Revision()
 	return l, nil
 }
@@ -122,61 +130,102 @@ func (l *Library) Status() Status {
 	return s
 }
 
-// Run loads what is known from earlier runs, scans the roots (publishing
-// partial results every ~1.5 s during a first scan, so clients see the
-// library grow), then rescans on Rescan and every RescanInterval until ctx
-// is done. It closes the catalog when it returns, releasing waiters, and
-// returns nil after a clean shutdown.
+// Run publishes the catalog saved in the scan cache at once, starts
+// watching the roots (when Config.Watch is set), scans the roots in the
+// background (re-reading only files whose size or modification time
+// changed; without a cache, partial results are published every ~1.5 s so
+// clients see the library grow), then rescans the folders the watcher
+// reports, everything on Rescan and every RescanInterval, until ctx is done.
+// It saves the scan cache after changes and before returning, closes the
+// catalog when it returns, releasing waiters, and returns nil after a clean
+// shutdown.
 func (l *Library) Run(ctx context.Context) error {
 	defer l.cat.Close()
-	prev, pls := l.load(ctx)
-	if len(prev) > 0 {
-		l.cat.Publish(slices.Clone(prev), pls)
+	if l.saver != nil {
+		defer l.saver.Flush()
+	}
+	prev, pls := l.loadCache()
+	if len(prev) > 0 || len(pls) > 0 {
+		snap, _ := l.cat.Publish(slices.Clone(prev), pls)
+		l.cachedRev = snap.Revision
 		l.mu.Lock()
-		l.status.Tracks, l.status.Playlists = len(prev), len(pls)
+		l.status.Tracks, l.status.Playlists = len(snap.Tracks), len(snap.Playlists)
 		l.mu.Unlock()
 	}
+	wctx, stopWatch := context.WithCancel(ctx)
+	w, watchDone := l.startWatcher(wctx)
+	defer func() {
+		stopWatch()
+		<-watchDone
+	}()
 	l.scan(ctx, prev, len(prev) == 0)
+
 	var tick <-chan time.Time
 	if l.cfg.RescanInterval > 0 {
 		t := time.NewTicker(l.cfg.RescanInterval)
 		defer t.Stop()
 		tick = t.C
 	}
+	var changes <-chan []string
+	if w != nil {
+		changes = w.Changes()
+		if !w.Complete() && tick == nil && !w.exhausted.Load() {
+			l.log.Warn("rescan_interval is 0: changes in folders that cannot be watched are seen only after SIGHUP or POST /rescan")
+		}
+	}
 	for {
+		if tick == nil && w != nil && w.exhausted.Load() {
+			l.log.Warn("not every folder can be watched and rescan_interval is 0; rescanning periodically anyway", "every", fallbackRescan)
+			t := time.NewTicker(fallbackRescan)
+			defer t.Stop()
+			tick = t.C
+		}
 		select {
 		case <-ctx.Done():
 			return nil
+		case paths := <-changes:
+			l.scanPaths(ctx, paths)
+			continue
 		case <-l.trigger:
 		case <-tick:
 		}
 		l.scan(ctx, l.cat.Snapshot().Tracks, false)
+		if w != nil {
+			w.Resync() // a root that came back is watched again
+		}
 	}
-}
-
-// load returns the tracks and playlists known before scanning, published
-// at once and used as the first scan's prev. It is the seam for the
-// persistent scan cache (cache.go); without one it knows nothing.
-func (l *Library) load(ctx context.Context) ([]*Track, []*Playlist) {
-	return nil, nil
 }
 
 // scan runs one scan against prev and publishes the result. With
 // progressive set, partial results are published while it runs.
 func (l *Library) scan(ctx context.Context, prev []*Track, progressive bool) {
+	l.setScanning()
+	sc := *l.scanner
+	if progressive {
+		sc.partial = func(tracks []*Track) { l.cat.Publish(tracks, nil) }
+	}
+	res, err := sc.Scan(ctx, prev)
+	l.publish(ctx, res, err)
+}
+
+// scanPaths rescans the paths a watcher reported and publishes the result.
+func (l *Library) scanPaths(ctx context.Context, paths []string) {
+	l.setScanning()
+	l.log.Debug("rescanning changed paths", "paths", len(paths), "first", paths[0])
+	snap := l.cat.Snapshot()
+	sc := *l.scanner
+	res, err := sc.ScanPaths(ctx, snap.Tracks, snap.Playlists, paths)
+	l.publish(ctx, res, err)
+}
+
+func (l *Library) setScanning() {
 	l.mu.Lock()
 	l.status.Scanning = true
 	l.mu.Unlock()
-	sc := *l.scanner
-	if progressive {
-		sc.partial = func(tracks []*Track) {
-			l.cat.Publish(tracks, nil)
-			l.mu.Lock()
-			l.status.Tracks = len(tracks)
-			l.mu.Unlock()
-		}
-	}
-	res, err := sc.Scan(ctx, prev)
+}
+
+// publish publishes a scan's result and schedules a cache write.
+func (l *Library) publish(ctx context.Context, res Result, err error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.status.Scanning = false
@@ -195,7 +244,7 @@ func (l *Library) scan(ctx context.Context, prev []*Track, progressive bool) {
 	if err := res.Err(); err != nil {
 		l.status.LastError = err.Error()
 	}
-	l.saved(res)
+	l.saveSnapshot(snap)
 }
 
 // keepPlaylists adds to the scan's playlists those of the current snapshot
@@ -220,7 +269,3 @@ func (l *Library) keepPlaylists(res Result) []*Playlist {
 	})
 	return pls
 }
-
-// saved is called after each published scan. It is the seam where the
-// persistent scan cache (cache.go) writes the result.
-func (l *Library) saved(res Result) {}

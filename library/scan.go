@@ -116,6 +116,7 @@ type scan struct {
 	added   time.Time // date added of new tracks: started, in whole seconds
 	roots   []rootState
 	tags    map[string]string  // root → identity tag (see keyHash)
+	rootIdx map[string]int     // absolute root → index in roots
 	prev    map[prevKey]*Track // read-only during the walk
 	seen    map[*Track]bool    // prev tracks found again; walker only
 
@@ -131,8 +132,25 @@ type scan struct {
 // Missing, and is reported in Result.RootErrors. The error is non-nil only
 // when the scan could not run or was cancelled.
 func (s *Scanner) Scan(ctx context.Context, prev []*Track) (Result, error) {
+	sc, err := s.newScan(prev)
+	if err != nil {
+		return Result{}, err
+	}
+	tracks, err := sc.run(ctx, func(ctx context.Context, jobs chan<- job, results chan<- result) {
+		for ri := range sc.roots {
+			sc.walkRoot(ctx, ri, jobs, results)
+		}
+	})
+	if err != nil {
+		return Result{}, err
+	}
+	return sc.finish(tracks, prev), nil
+}
+
+// newScan prepares the state of one scan against prev.
+func (s *Scanner) newScan(prev []*Track) (*scan, error) {
 	if len(s.Roots) == 0 {
-		return Result{}, errors.New("scan: no music roots")
+		return nil, errors.New("scan: no music roots")
 	}
 	sc := &scan{Scanner: s, log: s.Log, started: time.Now(), unsupported: map[string]int{}}
 	if sc.log == nil {
@@ -148,20 +166,20 @@ func (s *Scanner) Scan(ctx context.Context, prev []*Track) (Result, error) {
 	for _, r := range s.Roots {
 		abs, err := filepath.Abs(r)
 		if err != nil {
-			return Result{}, fmt.Errorf("scan: root %s: %w", r, err)
+			return nil, fmt.Errorf("scan: root %s: %w", r, err)
 		}
 		abss = append(abss, abs)
 	}
-	rootIdx := make(map[string]int)
+	sc.rootIdx = make(map[string]int)
 	for _, abs := range abss {
-		if _, dup := rootIdx[abs]; dup {
+		if _, dup := sc.rootIdx[abs]; dup {
 			continue
 		}
 		if outer := enclosing(abss, abs); outer != "" {
 			sc.log.Warn("music folder is inside another one; scanning it once, as part of the outer one", "folder", abs, "inside", outer)
 			continue
 		}
-		rootIdx[abs] = len(sc.roots)
+		sc.rootIdx[abs] = len(sc.roots)
 		tag := ""
 		if len(sc.roots) > 0 {
 			tag = abs
@@ -175,32 +193,35 @@ func (s *Scanner) Scan(ctx context.Context, prev []*Track) (Result, error) {
 	sc.prev = make(map[prevKey]*Track, len(prev))
 	sc.seen = make(map[*Track]bool, len(prev))
 	for _, t := range prev {
-		if ri, ok := rootIdx[t.Root]; ok {
+		if ri, ok := sc.rootIdx[t.Root]; ok {
 			sc.prev[prevKey{ri, t.Path}] = t
 		}
 	}
 	sc.added = sc.started.UTC().Truncate(time.Second)
+	return sc, nil
+}
 
+// run walks with walk, feeding the worker pool, and collects the tracks.
+// It fails only when ctx is done.
+func (sc *scan) run(ctx context.Context, walk func(ctx context.Context, jobs chan<- job, results chan<- result)) ([]*Track, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	workers := cmp.Or(max(s.Workers, 0), runtime.NumCPU())
+	workers := cmp.Or(max(sc.Workers, 0), runtime.NumCPU())
 	jobs := make(chan job, 4*workers)
 	results := make(chan result, 4*workers)
-	p := &pool{sc: sc, jobs: jobs, results: results, timeout: cmp.Or(s.FileTimeout, DefaultFileTimeout)}
+	p := &pool{sc: sc, jobs: jobs, results: results, timeout: cmp.Or(sc.FileTimeout, DefaultFileTimeout)}
 	p.wg.Add(1)
 	go func() {
 		defer p.wg.Done()
-		for ri := range sc.roots {
-			sc.walkRoot(ctx, ri, jobs, results)
-		}
+		walk(ctx, jobs, results)
 		close(jobs)
 	}()
 	p.start(ctx, workers)
 	tracks := sc.collect(ctx, results)
 	if err := ctx.Err(); err != nil {
-		return Result{}, err
+		return nil, err
 	}
-	return sc.finish(tracks, prev), nil
+	return tracks, nil
 }
 
 // collect receives results until every walker and worker is done, logging
@@ -284,10 +305,7 @@ func (sc *scan) collect(ctx context.Context, results <-chan result) []*Track {
 func (sc *scan) finish(tracks, prev []*Track) Result {
 	var res Result
 	perRoot := make([]int, len(sc.roots))
-	rootIdx := make(map[string]int, len(sc.roots))
-	for i, r := range sc.roots {
-		rootIdx[r.abs] = i
-	}
+	rootIdx := sc.rootIdx
 	for _, t := range prev {
 		if ri, ok := rootIdx[t.Root]; ok {
 			perRoot[ri]++
