@@ -189,10 +189,10 @@ func (l *Library) Run(ctx context.Context) error {
 		case <-l.trigger:
 		case <-tick:
 		}
-		l.scan(ctx, l.cat.Snapshot().Tracks, false)
 		if w != nil {
-			w.Resync() // a root that came back is watched again
+			w.Resync() // watch a root that came back, then scan it
 		}
+		l.scan(ctx, l.cat.Snapshot().Tracks, false)
 	}
 }
 

@@ -37,9 +37,10 @@ type Watcher struct {
 	maxWait time.Duration
 	log     *slog.Logger
 
-	out    chan []string
-	ready  chan struct{}
-	resync chan struct{}
+	out     chan []string
+	ready   chan struct{}
+	resync  chan chan struct{}
+	stopped chan struct{} // closed when Run returns
 
 	complete  atomic.Bool
 	exhausted atomic.Bool     // the watch limit was hit (logged once)
@@ -72,7 +73,8 @@ func NewWatcher(cfg WatchConfig) *Watcher {
 		log:     cfg.Log,
 		out:     make(chan []string),
 		ready:   make(chan struct{}),
-		resync:  make(chan struct{}, 1),
+		resync:  make(chan chan struct{}),
+		stopped: make(chan struct{}),
 		remote:  make(map[string]bool),
 		watched: make(map[string]bool),
 		now:     time.Now,
@@ -101,12 +103,19 @@ func (w *Watcher) Ready() <-chan struct{} { return w.ready }
 // sends events. When it is false, only a periodic rescan sees some changes.
 func (w *Watcher) Complete() bool { return w.complete.Load() }
 
-// Resync asks Run to watch folders it could not watch before, such as a
-// root that was unmounted and is back. It does not block.
+// Resync makes Run watch the folders it could not watch before, such as a
+// root that was unmounted and is back, and returns once it has (or once
+// Run has returned).
 func (w *Watcher) Resync() {
+	ack := make(chan struct{})
 	select {
-	case w.resync <- struct{}{}:
-	default:
+	case w.resync <- ack:
+	case <-w.stopped:
+		return
+	}
+	select {
+	case <-ack:
+	case <-w.stopped:
 	}
 }
 
@@ -114,6 +123,7 @@ func (w *Watcher) Resync() {
 // cannot be used at all, it logs that and leaves the work to the periodic
 // rescan.
 func (w *Watcher) Run(ctx context.Context) error {
+	defer close(w.stopped)
 	fsn, err := fsnotify.NewWatcher()
 	if err != nil {
 		w.complete.Store(false)
@@ -182,7 +192,7 @@ func (w *Watcher) Run(ctx context.Context) error {
 			rearm()
 		case out <- batch:
 			batch, out = nil, nil
-		case <-w.resync:
+		case ack := <-w.resync:
 			n := len(w.watched)
 			for _, r := range w.roots {
 				w.addTree(r)
@@ -190,6 +200,7 @@ func (w *Watcher) Run(ctx context.Context) error {
 			if len(w.watched) > n {
 				w.log.Debug("watching more folders", "new", len(w.watched)-n)
 			}
+			close(ack)
 		}
 	}
 }

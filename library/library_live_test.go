@@ -1,0 +1,486 @@
+package library
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// keyed maps root-relative paths ("r1:a/1.mp3") to tracks.
+func keyed(s *Snapshot, roots ...string) map[string]*Track {
+	m := make(map[string]*Track)
+	for _, t := range s.Tracks {
+		m[rootName(t.Root, roots)+":"+t.Path] = t
+	}
+	return m
+}
+
+func rootName(root string, roots []string) string {
+	for i, r := range roots {
+		if r == root {
+			return "r" + string(rune('1'+i))
+		}
+	}
+	return root
+}
+
+func TestScanPaths(t *testing.T) {
+	tree := map[string]string{
+		"A/Album/1.mp3": "title=a1", "A/Album/2.mp3": "title=a2", "A/Album/cover.jpg": "jpg",
+		"A/Other/1.mp3": "title=o1",
+		"B/Album/1.mp3": "title=b1",
+		"top.mp3":       "title=top",
+		"list.m3u":      "A/Album/1.mp3\nA/Album/2.mp3\nB/Album/1.mp3\n",
+	}
+	tests := []struct {
+		name    string
+		change  func(t *testing.T, r1, r2 string)
+		paths   []string // relative to r1 unless they start with "r2:"
+		want    []string // present tracks after, "r1:path"
+		missing []string // tracks kept as Missing
+		reads   int      // files read
+		list    int      // entries of list.m3u after; -1: not returned (its root is down; Library keeps it)
+	}{
+		{"nothing changed", nil, []string{"A/Album"},
+			[]string{"r1:A/Album/1.mp3", "r1:A/Album/2.mp3", "r1:A/Other/1.mp3", "r1:B/Album/1.mp3", "r1:top.mp3", "r2:C/1.mp3"}, nil, 0, 3},
+		{"file added", func(t *testing.T, r1, r2 string) {
+			write(t, r1, map[string]string{"A/Album/3.mp3": "title=a3"})
+		}, []string{"A/Album/3.mp3"},
+			[]string{"r1:A/Album/1.mp3", "r1:A/Album/2.mp3", "r1:A/Album/3.mp3", "r1:A/Other/1.mp3", "r1:B/Album/1.mp3", "r1:top.mp3", "r2:C/1.mp3"}, nil, 1, 3},
+		{"file modified, same size", func(t *testing.T, r1, r2 string) {
+			write(t, r1, map[string]string{"A/Album/1.mp3": "title=A1"})
+			later := time.Now().Add(time.Minute)
+			os.Chtimes(filepath.Join(r1, "A/Album/1.mp3"), later, later)
+		}, []string{"A/Album/1.mp3"},
+			[]string{"r1:A/Album/1.mp3", "r1:A/Album/2.mp3", "r1:A/Other/1.mp3", "r1:B/Album/1.mp3", "r1:top.mp3", "r2:C/1.mp3"}, nil, 1, 3},
+		{"file removed", func(t *testing.T, r1, r2 string) {
+			os.Remove(filepath.Join(r1, "A/Album/2.mp3"))
+		}, []string{"A/Album/2.mp3"},
+			[]string{"r1:A/Album/1.mp3", "r1:A/Other/1.mp3", "r1:B/Album/1.mp3", "r1:top.mp3", "r2:C/1.mp3"}, nil, 0, 2},
+		{"file renamed", func(t *testing.T, r1, r2 string) {
+			os.Rename(filepath.Join(r1, "A/Album/2.mp3"), filepath.Join(r1, "A/Album/2b.mp3"))
+		}, []string{"A/Album/2.mp3", "A/Album/2b.mp3"},
+			[]string{"r1:A/Album/1.mp3", "r1:A/Album/2b.mp3", "r1:A/Other/1.mp3", "r1:B/Album/1.mp3", "r1:top.mp3", "r2:C/1.mp3"}, nil, 1, 2},
+		{"album removed", func(t *testing.T, r1, r2 string) {
+			os.RemoveAll(filepath.Join(r1, "A/Album"))
+		}, []string{"A/Album"},
+			[]string{"r1:A/Other/1.mp3", "r1:B/Album/1.mp3", "r1:top.mp3", "r2:C/1.mp3"}, nil, 0, 1},
+		{"artist folder removed", func(t *testing.T, r1, r2 string) {
+			os.RemoveAll(filepath.Join(r1, "A"))
+		}, []string{"A"},
+			[]string{"r1:B/Album/1.mp3", "r1:top.mp3", "r2:C/1.mp3"}, nil, 0, 1},
+		{"folder created with files", func(t *testing.T, r1, r2 string) {
+			write(t, r1, map[string]string{"N/New/1.mp3": "title=n1", "N/New/2.mp3": "title=n2"})
+		}, []string{"N"},
+			[]string{"r1:A/Album/1.mp3", "r1:A/Album/2.mp3", "r1:A/Other/1.mp3", "r1:B/Album/1.mp3", "r1:N/New/1.mp3", "r1:N/New/2.mp3", "r1:top.mp3", "r2:C/1.mp3"}, nil, 2, 3},
+		{"file at the top of the root", func(t *testing.T, r1, r2 string) {
+			write(t, r1, map[string]string{"top2.mp3": "title=top2"})
+		}, []string{"top2.mp3"},
+			[]string{"r1:A/Album/1.mp3", "r1:A/Album/2.mp3", "r1:A/Other/1.mp3", "r1:B/Album/1.mp3", "r1:top.mp3", "r1:top2.mp3", "r2:C/1.mp3"}, nil, 1, 3},
+		{"playlist edited", func(t *testing.T, r1, r2 string) {
+			write(t, r1, map[string]string{"list.m3u": "top.mp3\n"})
+		}, []string{"list.m3u"},
+			[]string{"r1:A/Album/1.mp3", "r1:A/Album/2.mp3", "r1:A/Other/1.mp3", "r1:B/Album/1.mp3", "r1:top.mp3", "r2:C/1.mp3"}, nil, 0, 1},
+		{"root removed", func(t *testing.T, r1, r2 string) {
+			os.RemoveAll(r1)
+		}, []string{"A", "B", "top.mp3", "list.m3u"},
+			[]string{"r2:C/1.mp3"},
+			[]string{"r1:A/Album/1.mp3", "r1:A/Album/2.mp3", "r1:A/Other/1.mp3", "r1:B/Album/1.mp3", "r1:top.mp3"}, 0, -1},
+		{"every folder of a root removed (unmounted)", func(t *testing.T, r1, r2 string) {
+			os.RemoveAll(filepath.Join(r2, "C"))
+		}, []string{"r2:C"},
+			[]string{"r1:A/Album/1.mp3", "r1:A/Album/2.mp3", "r1:A/Other/1.mp3", "r1:B/Album/1.mp3", "r1:top.mp3"},
+			[]string{"r2:C/1.mp3"}, 0, 3},
+		{"paths outside the roots", nil, []string{"/elsewhere/x.mp3"},
+			[]string{"r1:A/Album/1.mp3", "r1:A/Album/2.mp3", "r1:A/Other/1.mp3", "r1:B/Album/1.mp3", "r1:top.mp3", "r2:C/1.mp3"}, nil, 0, 3},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r1, r2 := filepath.Join(t.TempDir(), "music"), filepath.Join(t.TempDir(), "more")
+			write(t, r1, tree)
+			write(t, r2, map[string]string{"C/1.mp3": "title=c1"})
+			s, _ := testScanner(r1, r2)
+			prev := scanOK(t, s, nil)
+			if tt.change != nil {
+				tt.change(t, r1, r2)
+			}
+			var paths []string
+			for _, p := range tt.paths {
+				if rest, ok := strings.CutPrefix(p, "r2:"); ok {
+					paths = append(paths, filepath.Join(r2, rest))
+				} else if filepath.IsAbs(p) {
+					paths = append(paths, p)
+				} else {
+					paths = append(paths, filepath.Join(r1, p))
+				}
+			}
+			res, err := s.ScanPaths(context.Background(), prev.Tracks, prev.Playlists, paths)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var present, missing []string
+			for _, tr := range res.Tracks {
+				name := rootName(tr.Root, []string{r1, r2}) + ":" + tr.Path
+				if tr.Missing {
+					missing = append(missing, name)
+				} else {
+					present = append(present, name)
+				}
+			}
+			if diff := cmp.Diff(tt.want, present); diff != "" {
+				t.Errorf("present tracks (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(tt.missing, missing); diff != "" {
+				t.Errorf("missing tracks (-want +got):\n%s", diff)
+			}
+			if res.Stats.Read != tt.reads {
+				t.Errorf("read %d files, want %d", res.Stats.Read, tt.reads)
+			}
+			// Unchanged tracks are the same pointers, and every track has
+			// the id a full scan gives it.
+			old := keyed(&Snapshot{Tracks: prev.Tracks}, r1, r2)
+			for k, tr := range keyed(&Snapshot{Tracks: res.Tracks}, r1, r2) {
+				if o := old[k]; o != nil && o.ModTime.Equal(tr.ModTime) && !tr.Missing && o != tr {
+					t.Errorf("%s: unchanged track not reused", k)
+				}
+				if o := old[k]; o != nil && o.ID != tr.ID {
+					t.Errorf("%s: id changed from %d to %d", k, o.ID, tr.ID)
+				}
+			}
+			if len(missing) == 0 {
+				full := scanOK(t, s, nil)
+				if diff := cmp.Diff(ids(full.Tracks), ids(res.Tracks)); diff != "" {
+					t.Errorf("ids differ from a full scan's (-full +partial):\n%s", diff)
+				}
+			}
+			var list *Playlist
+			for _, p := range res.Playlists {
+				if p.Path == "list.m3u" {
+					list = p
+				}
+			}
+			if tt.list < 0 && list != nil {
+				t.Errorf("list.m3u of an unavailable root returned")
+			} else if tt.list >= 0 && (list == nil || len(list.Items) != tt.list) {
+				t.Errorf("list.m3u: %+v, want %d entries", list, tt.list)
+			}
+		})
+	}
+}
+
+func ids(ts []*Track) []uint32 {
+	var out []uint32
+	for _, t := range ts {
+		out = append(out, t.ID)
+	}
+	return out
+}
+
+// runLibrary runs l until the test ends; it returns a stop function that
+// cancels Run and waits for it.
+func runLibrary(t *testing.T, l *Library) func() {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- l.Run(ctx) }()
+	stopped := false
+	stop := func() {
+		if stopped {
+			return
+		}
+		stopped = true
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	}
+	t.Cleanup(stop)
+	return stop
+}
+
+// waitFor waits for a snapshot after revision after that satisfies ok.
+func waitFor(t *testing.T, cat *Catalog, after uint32, what string, ok func(*Snapshot) bool) *Snapshot {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for {
+		s, err := cat.Wait(ctx, after)
+		if err != nil {
+			t.Fatalf("%s: no such snapshot after revision %d: %v; last has %d tracks", what, after, err, len(s.Tracks))
+		}
+		if ok(s) {
+			return s
+		}
+		after = s.Revision
+	}
+}
+
+func TestLibraryCache(t *testing.T) {
+	music, state := t.TempDir(), t.TempDir()
+	write(t, music, map[string]string{"a/1.mp3": "title=1", "a/2.mp3": "title=2", "b/3.mp3": "title=3", "list.m3u": "a/1.mp3\nb/3.mp3\n"})
+	var opened atomic.Int32
+	gate := make(chan struct{})
+	newLib := func(log *scanLog) *Library {
+		l, err := New(Config{Roots: []string{music}, StateDir: state, Workers: 2, Log: testLogger(log)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		l.scanner.read = fakeRead
+		l.scanner.open = func(name string) (readCloserAt, error) {
+			opened.Add(1)
+			<-gate
+			return os.Open(name)
+		}
+		return l
+	}
+
+	// First run: no cache, everything is read; the cache is written when
+	// Run returns.
+	var log1 scanLog
+	l := newLib(&log1)
+	close(gate)
+	stop := runLibrary(t, l)
+	first := waitFor(t, l.Catalog(), FirstRevision, "first scan", func(s *Snapshot) bool { return len(s.Tracks) == 3 && len(s.Playlists) == 1 })
+	stop()
+	if !strings.Contains(log1.String(), "no scan cache yet") {
+		t.Errorf("first run log:\n%s", log1.String())
+	}
+	if _, err := os.Stat(filepath.Join(state, cacheFile)); err != nil {
+		t.Fatalf("no cache after Run: %v", err)
+	}
+
+	// Second run: the catalog comes from the cache before any file is
+	// opened, with the same ids, and the rescan opens nothing.
+	opened.Store(0)
+	gate = make(chan struct{})
+	var log2 scanLog
+	l = newLib(&log2)
+	stop = runLibrary(t, l)
+	cached := waitFor(t, l.Catalog(), FirstRevision, "cached catalog", func(s *Snapshot) bool { return len(s.Tracks) == 3 })
+	if diff := cmp.Diff(first.Tracks, cached.Tracks); diff != "" {
+		t.Errorf("cached tracks differ (-scanned +cached):\n%s", diff)
+	}
+	if len(cached.Playlists) != 1 || !slices.Equal(cached.Playlists[0].Items, first.Playlists[0].Items) {
+		t.Errorf("cached playlists %+v", cached.Playlists)
+	}
+	if st := l.Status(); st.Tracks != 3 {
+		t.Errorf("status before the rescan: %+v", st)
+	}
+	close(gate)
+	for l.Status().LastScan.IsZero() {
+		time.Sleep(5 * time.Millisecond) // waiting for the rescan, not timing it
+	}
+	if n := opened.Load(); n != 0 {
+		t.Errorf("the rescan of an unchanged library opened %d files", n)
+	}
+	if l.Catalog().Revision() != cached.Revision {
+		t.Error("the rescan of an unchanged library published a new revision")
+	}
+	stop()
+
+	// Third run after a change while stopped: only that file is read.
+	write(t, music, map[string]string{"a/2.mp3": "title=two, longer"})
+	opened.Store(0)
+	var log3 scanLog
+	l = newLib(&log3)
+	stop = runLibrary(t, l)
+	s := waitFor(t, l.Catalog(), FirstRevision, "changed file", func(s *Snapshot) bool {
+		tr := keyed(s, music)["r1:a/2.mp3"]
+		return tr != nil && tr.Title == "two, longer"
+	})
+	stop()
+	if n := opened.Load(); n != 1 {
+		t.Errorf("opened %d files, want 1", n)
+	}
+	if keyed(s, music)["r1:a/2.mp3"].ID != keyed(first, music)["r1:a/2.mp3"].ID {
+		t.Error("the changed file got a new id")
+	}
+}
+
+func testLogger(l *scanLog) *slog.Logger {
+	return slog.New(slog.NewTextHandler(l, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+func TestLibraryCacheRejected(t *testing.T) {
+	tests := []struct {
+		name    string
+		damage  func(t *testing.T, name string)
+		wantLog string
+	}{
+		{"corrupt", func(t *testing.T, name string) {
+			b, _ := os.ReadFile(name)
+			b[len(b)/2] ^= 0xff
+			os.WriteFile(name, b, 0o644)
+		}, "checksum"},
+		{"truncated", func(t *testing.T, name string) {
+			fi, _ := os.Stat(name)
+			os.Truncate(name, fi.Size()/2)
+		}, "truncated"},
+		{"older version", func(t *testing.T, name string) {
+			h := goodHeader(0)
+			h.Schema = cacheSchema - 1
+			os.WriteFile(name, rawCache(t, h, nil, cachePlaylists{}), 0o644)
+		}, "schema"},
+		{"other library", func(t *testing.T, name string) {
+			os.WriteFile(name, rawCache(t, goodHeader(0), nil, cachePlaylists{}), 0o644) // testLibID
+		}, "another library"},
+		{"empty file", func(t *testing.T, name string) {
+			os.WriteFile(name, nil, 0o644)
+		}, "too short"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			music, state := t.TempDir(), t.TempDir()
+			write(t, music, map[string]string{"a/1.mp3": "title=1", "a/2.mp3": "title=2"})
+			l, err := New(Config{Roots: []string{music}, StateDir: state, LibraryID: "00000000000000aa"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			l.scanner.read = fakeRead
+			stop := runLibrary(t, l)
+			waitFor(t, l.Catalog(), FirstRevision, "first scan", func(s *Snapshot) bool { return len(s.Tracks) == 2 })
+			stop()
+			name := filepath.Join(state, cacheFile)
+			tt.damage(t, name)
+
+			var log scanLog
+			l, err = New(Config{Roots: []string{music}, StateDir: state, LibraryID: "00000000000000aa", Log: testLogger(&log)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			l.scanner.read = fakeRead
+			var opened atomic.Int32
+			l.scanner.open = func(name string) (readCloserAt, error) { opened.Add(1); return os.Open(name) }
+			stop = runLibrary(t, l)
+			s := waitFor(t, l.Catalog(), FirstRevision, "rescan", func(s *Snapshot) bool { return len(s.Tracks) > 0 })
+			if len(s.Tracks) != 2 {
+				t.Errorf("a damaged cache published %d tracks", len(s.Tracks))
+			}
+			stop()
+			if n := opened.Load(); n != 2 {
+				t.Errorf("full scan opened %d files, want 2", n)
+			}
+			if l := log.String(); !strings.Contains(l, "ignoring the scan cache") || !strings.Contains(l, tt.wantLog) {
+				t.Errorf("log lacks the reason %q:\n%s", tt.wantLog, l)
+			}
+			if _, err := loadCache(name, "00000000000000aa"); err != nil {
+				t.Errorf("the cache was not rebuilt: %v", err)
+			}
+		})
+	}
+}
+
+// TestLibraryWatch drives a running library with watching on through the
+// changes people make, one after another.
+func TestLibraryWatch(t *testing.T) {
+	r1, r2 := filepath.Join(t.TempDir(), "music"), filepath.Join(t.TempDir(), "nas")
+	write(t, r1, map[string]string{
+		"A/Album/1.mp3": "title=a1", "A/Album/2.mp3": "title=a2", "A/Album/3.mp3": "title=a3",
+		"B/Album/1.mp3": "title=b1", "list.m3u": "A/Album/1.mp3\n",
+	})
+	write(t, r2, map[string]string{"C/Live/1.mp3": "title=c1", "C/Live/2.mp3": "title=c2"})
+	var log scanLog
+	l, err := New(Config{Roots: []string{r1, r2}, StateDir: t.TempDir(), Watch: true, Log: testLogger(&log)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.scanner.read = fakeRead
+	l.watchQuiet, l.watchMaxWait = 20*time.Millisecond, 200*time.Millisecond
+	runLibrary(t, l)
+	cat := l.Catalog()
+	snap := waitFor(t, cat, FirstRevision, "first scan", func(s *Snapshot) bool { return len(s.Tracks) == 6 })
+	initial := keyed(snap, r1, r2) // the watcher was ready before the first scan
+
+	title := func(s *Snapshot, key string) string {
+		if tr := keyed(s, r1, r2)[key]; tr != nil && !tr.Missing {
+			return tr.Title
+		}
+		return ""
+	}
+	steps := []struct {
+		name   string
+		change func(t *testing.T)
+		done   func(s *Snapshot) bool
+	}{
+		{"add", func(t *testing.T) {
+			write(t, r1, map[string]string{"A/Album/4.mp3": "title=a4"})
+		}, func(s *Snapshot) bool { return title(s, "r1:A/Album/4.mp3") == "a4" }},
+		{"modify tags, same size", func(t *testing.T) {
+			write(t, r1, map[string]string{"A/Album/1.mp3": "title=A1"})
+		}, func(s *Snapshot) bool { return title(s, "r1:A/Album/1.mp3") == "A1" }},
+		{"rename", func(t *testing.T) {
+			os.Rename(filepath.Join(r1, "A/Album/2.mp3"), filepath.Join(r1, "A/Album/2 renamed.mp3"))
+		}, func(s *Snapshot) bool {
+			return title(s, "r1:A/Album/2 renamed.mp3") == "a2" && keyed(s, r1, r2)["r1:A/Album/2.mp3"] == nil
+		}},
+		{"delete", func(t *testing.T) {
+			os.Remove(filepath.Join(r1, "A/Album/3.mp3"))
+		}, func(s *Snapshot) bool { return keyed(s, r1, r2)["r1:A/Album/3.mp3"] == nil }},
+		{"add while writing", func(t *testing.T) {
+			f, err := os.Create(filepath.Join(r1, "A/Album/5.mp3"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			f.WriteString("title=half")
+			f.Sync()
+			f.WriteString(" and the rest")
+			f.Close()
+		}, func(s *Snapshot) bool { return title(s, "r1:A/Album/5.mp3") == "half and the rest" }},
+		{"folder created with files", func(t *testing.T) {
+			write(t, r1, map[string]string{"N/New/1.mp3": "title=n1", "N/New/2.mp3": "title=n2"})
+		}, func(s *Snapshot) bool {
+			return title(s, "r1:N/New/1.mp3") == "n1" && title(s, "r1:N/New/2.mp3") == "n2"
+		}},
+		{"playlist edited", func(t *testing.T) {
+			write(t, r1, map[string]string{"list.m3u": "A/Album/1.mp3\nN/New/1.mp3\nN/New/2.mp3\n"})
+		}, func(s *Snapshot) bool { return len(s.Playlists) == 1 && len(s.Playlists[0].Items) == 3 }},
+		{"a single album deleted", func(t *testing.T) {
+			os.RemoveAll(filepath.Join(r1, "B/Album"))
+		}, func(s *Snapshot) bool { return keyed(s, r1, r2)["r1:B/Album/1.mp3"] == nil }},
+		{"a root removed", func(t *testing.T) {
+			if err := os.Rename(r2, r2+".away"); err != nil { // as sudden as an unmount
+				t.Fatal(err)
+			}
+		}, func(s *Snapshot) bool {
+			m := keyed(s, r1, r2)
+			return m["r2:C/Live/1.mp3"] != nil && m["r2:C/Live/1.mp3"].Missing && m["r2:C/Live/2.mp3"].Missing
+		}},
+		{"the root restored", func(t *testing.T) {
+			if err := os.Rename(r2+".away", r2); err != nil {
+				t.Fatal(err)
+			}
+			l.Rescan() // a returning mount sends no events; the periodic or manual rescan finds it
+		}, func(s *Snapshot) bool {
+			m := keyed(s, r1, r2)
+			return m["r2:C/Live/1.mp3"] != nil && !m["r2:C/Live/1.mp3"].Missing && !m["r2:C/Live/2.mp3"].Missing
+		}},
+		{"the restored root is watched again", func(t *testing.T) {
+			write(t, r2, map[string]string{"C/Live/3.mp3": "title=c3"})
+		}, func(s *Snapshot) bool { return title(s, "r2:C/Live/3.mp3") == "c3" }},
+	}
+	for _, st := range steps {
+		t.Run(st.name, func(t *testing.T) {
+			before := cat.Revision()
+			st.change(t)
+			snap = waitFor(t, cat, before, st.name, st.done)
+		})
+	}
+	// Ids are stable through all of it.
+	final := keyed(snap, r1, r2)
+	for _, k := range []string{"r1:A/Album/1.mp3", "r1:A/Album/4.mp3", "r2:C/Live/1.mp3", "r2:C/Live/2.mp3"} {
+		if o, ok := initial[k]; ok && final[k].ID != o.ID {
+			t.Errorf("%s: id %d became %d", k, o.ID, final[k].ID)
+		}
+	}
+	if t.Failed() {
+		t.Logf("log:\n%s", log.String())
+	}
+}
