@@ -144,6 +144,7 @@ func (l *Library) Run(ctx context.Context) error {
 	if l.saver != nil {
 		defer l.saver.Flush()
 	}
+	l.setScanning() // the scan below clears it
 	prev, pls := l.loadCache()
 	if len(prev) > 0 || len(pls) > 0 {
 		snap, _ := l.cat.Publish(slices.Clone(prev), pls)

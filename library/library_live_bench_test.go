@@ -2,7 +2,10 @@ package library
 
 import (
 	"context"
+	"fmt"
+	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"testing"
@@ -73,4 +76,126 @@ func BenchmarkRestart(b *testing.B) {
 		b.ReportMetric(float64(after.TotalAlloc-before.TotalAlloc)/(1<<20), "load-alloc-MiB")
 		b.ReportMetric(float64(after.HeapInuse)/(1<<20), "heap-inuse-MiB")
 	}
+}
+
+// BenchmarkLibraryRestart runs a Library twice over benchLibrary: the first
+// Run scans everything and saves the cache; the second serves the catalog
+// from the cache and rescans in the background. It reports the time from
+// Run until the full catalog is published, and until the rescan is done.
+func BenchmarkLibraryRestart(b *testing.B) {
+	dir := benchLibrary(b, 500)
+	for b.Loop() {
+		state := b.TempDir()
+		run := func() (served, scanned time.Duration, tracks int) {
+			l, err := New(Config{Roots: []string{dir}, StateDir: state})
+			if err != nil {
+				b.Fatal(err)
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan error, 1)
+			start := time.Now()
+			go func() { done <- l.Run(ctx) }()
+			s, err := l.Catalog().Wait(ctx, FirstRevision)
+			if err != nil {
+				b.Fatal(err)
+			}
+			served = time.Since(start)
+			for l.Status().Scanning {
+				time.Sleep(time.Millisecond)
+			}
+			scanned = time.Since(start)
+			tracks = len(l.Catalog().Snapshot().Tracks)
+			if len(s.Tracks) == tracks {
+				tracks = len(s.Tracks)
+			} else {
+				served = scanned // a first scan publishes partial catalogs
+			}
+			cancel()
+			<-done
+			return served, scanned, tracks
+		}
+		_, cold, n := run()
+		served, rescan, n2 := run()
+		if n2 != n {
+			b.Fatalf("restart served %d tracks, the scan found %d", n2, n)
+		}
+		b.ReportMetric(float64(n), "tracks")
+		b.ReportMetric(cold.Seconds(), "cold-start-s")
+		b.ReportMetric(served.Seconds(), "restart-served-s")
+		b.ReportMetric(rescan.Seconds(), "restart-rescanned-s")
+	}
+}
+
+// BenchmarkNewAlbumLatency copies a 10-track album into a watched library
+// and measures the time from the end of the copy until a parked
+// Catalog.Wait returns a snapshot holding the whole album, with the default
+// debounce. With DAAPD_BENCH_LIB set, the library is a hard-linked copy of
+// it; otherwise a small generated one.
+func BenchmarkNewAlbumLatency(b *testing.B) {
+	src := benchLibrary(b, 50)
+	dir := filepath.Join(b.TempDir(), "music")
+	if out, err := exec.Command("cp", "-al", src, dir).CombinedOutput(); err != nil {
+		b.Fatalf("cp -al: %v %s", err, out)
+	}
+	var album []string // audio files of one album, to copy
+	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || len(album) >= 10 {
+			return fs.SkipAll
+		}
+		if d.Type().IsRegular() && audioExts[ext(d.Name())] && d.Name()[0] != '.' {
+			if len(album) > 0 && filepath.Dir(album[0]) != filepath.Dir(p) {
+				return nil
+			}
+			album = append(album, p)
+		}
+		return nil
+	})
+	if len(album) == 0 {
+		b.Skip("no audio files")
+	}
+	l, err := New(Config{Roots: []string{dir}, StateDir: b.TempDir(), Watch: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- l.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	for l.Catalog().Revision() == FirstRevision || l.Status().Scanning {
+		time.Sleep(10 * time.Millisecond)
+	}
+	var total time.Duration
+	i := 0
+	for b.Loop() {
+		i++
+		rev := l.Catalog().Revision()
+		before := len(l.Catalog().Snapshot().Tracks)
+		target := filepath.Join(dir, "Bench Artist", fmt.Sprintf("New Album %d", i))
+		if err := os.MkdirAll(target, 0o755); err != nil {
+			b.Fatal(err)
+		}
+		for j, f := range album {
+			data, err := os.ReadFile(f)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(target, fmt.Sprintf("%02d%s", j+1, filepath.Ext(f))), data, 0o644); err != nil {
+				b.Fatal(err)
+			}
+		}
+		copied := time.Now()
+		for {
+			s, err := l.Catalog().Wait(ctx, rev)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if len(s.Tracks) >= before+len(album) {
+				break
+			}
+			rev = s.Revision
+		}
+		total += time.Since(copied)
+	}
+	b.ReportMetric(float64(total.Milliseconds())/float64(i), "ms/album")
+	b.ReportMetric(float64(len(l.Catalog().Snapshot().Tracks)), "tracks")
 }
