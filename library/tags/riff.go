@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 )
 
 // riffInfo maps RIFF LIST/INFO sub-chunks to canonical keys; "+" marks
@@ -73,7 +74,7 @@ func readWAV(s *source, c *collector) error {
 		}
 		return n
 	}
-	info := &collector{vals: map[string][]string{}}
+	info := newCollector(false)
 	var id3Err error
 	seen := false
 	err := chunks(s, 12, s.size, binary.LittleEndian, sizes, func(ch chunk) error {
@@ -131,7 +132,7 @@ func readAIFF(s *source, c *collector) error {
 	if len(h) < 12 || string(h[:4]) != "FORM" || (string(h[8:12]) != "AIFF" && string(h[8:12]) != "AIFC") {
 		return errors.New("aiff: no FORM AIFF header")
 	}
-	text := &collector{vals: map[string][]string{}}
+	text := newCollector(false)
 	var id3Err error
 	seen := false
 	err := chunks(s, 12, s.size, binary.BigEndian, nil, func(ch chunk) error {
@@ -164,7 +165,7 @@ func readAIFF(s *source, c *collector) error {
 func readID3Chunk(s *source, ch chunk, c *collector, seen *bool, prev error) error {
 	dst := c
 	if *seen {
-		dst = &collector{vals: map[string][]string{}, wantPicture: c.wantPicture}
+		dst = newCollector(c.wantPicture)
 		defer merge(c, dst)
 	}
 	*seen = true
@@ -186,8 +187,11 @@ func chunkText(b []byte) string {
 // merge fills the gaps of c from a lower-priority collector, picture
 // included.
 func merge(c, low *collector) {
-	for k, vs := range low.vals {
-		c.fill(k, vs...)
+	had := c.vals
+	for _, kv := range low.vals {
+		if !slices.ContainsFunc(had, func(h keyVal) bool { return h.key == kv.key }) {
+			c.add(kv.key, kv.val)
+		}
 	}
 	if pic := low.pic; low.hasPic && (!c.wantPicture || pic.data != nil) {
 		c.offerPicture(pic.front, pic.mime, func() ([]byte, error) { return pic.data, nil })

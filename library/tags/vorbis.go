@@ -220,7 +220,7 @@ func flacPicture(r *bufio.Reader, n int64, c *collector) error {
 // A leading ID3v2 tag fills what the Vorbis comment lacks.
 func readFLAC(s *source, c *collector) error {
 	off := int64(0)
-	id3 := &collector{vals: map[string][]string{}, wantPicture: c.wantPicture}
+	id3 := newCollector(c.wantPicture)
 	if n, err := readID3v2(s, 0, s.size, id3); n > 0 {
 		off = n
 	} else if !errors.Is(err, ErrNoTags) {
