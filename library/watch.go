@@ -127,6 +127,7 @@ func (w *Watcher) Run(ctx context.Context) error {
 	fsn, err := fsnotify.NewWatcher()
 	if err != nil {
 		w.complete.Store(false)
+		w.exhausted.Store(true) // out of inotify instances: the same remedy
 		close(w.ready)
 		w.log.Warn("cannot watch the music folders; changes are found by the periodic rescan only", "err", err)
 		<-ctx.Done()
