@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -191,5 +192,41 @@ func TestLiveUpdates(t *testing.T) {
 	after := items(t, base, sid, rev3, 0)
 	if len(after.ids) != len(full.ids)-1 || slices.Contains(after.ids, gone) {
 		t.Errorf("full listing after a removal: %+v", after)
+	}
+}
+
+// TestLiveRestartFromCache restarts daapd on the same state directory: the
+// second start serves the catalog from the scan cache, with the same ids.
+func TestLiveRestartFromCache(t *testing.T) {
+	music, state := t.TempDir(), t.TempDir()
+	copyFile(t, "../../music-fixtures/Alpha Quartet/First Light/01 Dawn Chorus.mp3", filepath.Join(music, "A/01.mp3"))
+	copyFile(t, "../../music-fixtures/Omega Archive/Old Tags/01 Twenty Two.mp3", filepath.Join(music, "B/01.mp3"))
+	listing := func(base string) listing {
+		sid := uint32(child(t, dmapGet(t, base+"/login"), "mlid").Uint())
+		rev := uint32(child(t, dmapGet(t, fmt.Sprintf("%s/update?session-id=%d&revision-number=1", base, sid)), "musr").Uint())
+		return items(t, base, sid, rev, 0)
+	}
+
+	base, logs, stop := startDaemon(t, "--music", music, "--state-dir", state)
+	waitScanned(t, base)
+	first := listing(base)
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(logs.String(), "scan cache saved") {
+		t.Fatalf("no cache saved at shutdown:\n%s", logs)
+	}
+
+	base, logs, stop = startDaemon(t, "--music", music, "--state-dir", state)
+	defer stop()
+	waitScanned(t, base)
+	second := listing(base)
+	if !strings.Contains(logs.String(), "loaded scan cache") {
+		t.Errorf("the cache was not used:\n%s", logs)
+	}
+	slices.Sort(first.ids)
+	slices.Sort(second.ids)
+	if !slices.Equal(first.ids, second.ids) || len(first.ids) == 0 {
+		t.Errorf("ids changed across a restart: %v, then %v", first.ids, second.ids)
 	}
 }
