@@ -102,23 +102,33 @@ type pathPlan struct {
 	dirs  [][]string // on-disk relative folders to walk, none below another
 	// scope holds, in NFC, the folders walked and the paths removed: the
 	// previous tracks at or below them are replaced by what the walk finds.
-	scope [][]string
+	scope []map[string]bool
 }
 
 // touched reports whether the plan walks or drops anything in root ri.
 func (p *pathPlan) touched(ri int) bool { return p.whole[ri] || len(p.scope[ri]) > 0 }
 
-// covers reports whether rel in root ri lies in the plan's scope.
+// covers reports whether rel in root ri lies in the plan's scope. It looks
+// up rel and each folder above it, so a batch of thousands of folders
+// (a whole library retagged) costs the same per track as one.
 func (p *pathPlan) covers(ri int, rel string) bool {
 	if p.whole[ri] {
 		return true
 	}
-	for _, d := range p.scope[ri] {
-		if rel == d || (strings.HasPrefix(rel, d) && rel[len(d)] == '/') {
+	scope := p.scope[ri]
+	if len(scope) == 0 {
+		return false
+	}
+	for {
+		if scope[rel] {
 			return true
 		}
+		i := strings.LastIndexByte(rel, '/')
+		if i < 0 {
+			return false
+		}
+		rel = rel[:i]
 	}
-	return false
 }
 
 // plan sorts the changed paths into folders to walk and removed paths. A
@@ -126,7 +136,13 @@ func (p *pathPlan) covers(ri int, rel string) bool {
 // tracks are kept.
 func (sc *scan) plan(paths []string) *pathPlan {
 	n := len(sc.roots)
-	p := &pathPlan{whole: make([]bool, n), dirs: make([][]string, n), scope: make([][]string, n)}
+	p := &pathPlan{whole: make([]bool, n), dirs: make([][]string, n), scope: make([]map[string]bool, n)}
+	drop := func(ri int, rel string) {
+		if p.scope[ri] == nil {
+			p.scope[ri] = make(map[string]bool)
+		}
+		p.scope[ri][rel] = true
+	}
 	for _, abs := range paths {
 		ri, rel, ok := sc.locate(abs)
 		if !ok || p.whole[ri] {
@@ -142,7 +158,7 @@ func (sc *scan) plan(paths []string) *pathPlan {
 			p.dirs[ri] = append(p.dirs[ri], rel)
 			continue
 		case err != nil && errors.Is(err, fs.ErrNotExist):
-			p.scope[ri] = append(p.scope[ri], nfc(rel))
+			drop(ri, nfc(rel))
 		case err != nil:
 			sc.log.Debug("cannot look at changed path", "path", abs, "err", err)
 			continue
@@ -181,7 +197,7 @@ func (sc *scan) plan(paths []string) *pathPlan {
 		}
 		p.dirs[ri] = collapseRel(p.dirs[ri])
 		for _, d := range p.dirs[ri] {
-			p.scope[ri] = append(p.scope[ri], nfc(d))
+			drop(ri, nfc(d))
 		}
 	}
 	return p
