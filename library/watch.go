@@ -46,7 +46,6 @@ type Watcher struct {
 	exhausted atomic.Bool     // the watch limit was hit (logged once)
 	remote    map[string]bool // remote mount points found (each logged once)
 	watched   map[string]bool
-	fsn       *fsnotify.Watcher
 
 	// Hooks for tests.
 	now     func() time.Time
@@ -134,7 +133,6 @@ func (w *Watcher) Run(ctx context.Context) error {
 		return ctx.Err()
 	}
 	defer fsn.Close()
-	w.fsn = fsn
 	if w.add == nil {
 		w.add = fsn.Add
 	}
@@ -294,6 +292,10 @@ type stamp struct {
 	mtime  time.Time
 }
 
+func (s stamp) same(o stamp) bool {
+	return s.exists == o.exists && s.dir == o.dir && s.size == o.size && s.mtime.Equal(o.mtime)
+}
+
 func statPath(path string) stamp {
 	fi, err := os.Lstat(path)
 	if err != nil {
@@ -335,8 +337,8 @@ func (d *debouncer) deadline() (at time.Time, ok bool) {
 		return time.Time{}, false
 	}
 	at = d.last.Add(d.quiet)
-	if cap := d.first.Add(d.maxWait); cap.Before(at) {
-		at = cap
+	if limit := d.first.Add(d.maxWait); limit.Before(at) {
+		at = limit
 	}
 	return at, true
 }
@@ -353,7 +355,7 @@ func (d *debouncer) fire(now time.Time) []string {
 		if now.Sub(pd.last) < d.quiet {
 			continue // still busy: only the max-wait deadline came
 		}
-		if st := d.stat(p); st != pd.st {
+		if st := d.stat(p); !st.same(pd.st) {
 			d.pending[p] = pending{st: st, last: now} // still being written
 			continue
 		}
