@@ -142,7 +142,12 @@ func (l *Library) Status() Status {
 func (l *Library) Run(ctx context.Context) error {
 	defer l.cat.Close()
 	if l.saver != nil {
-		defer l.saver.Flush()
+		defer func() {
+			// What is published is saved, even a first scan's partial
+			// catalog: the next start then reads only the rest.
+			l.saveSnapshot(l.cat.Snapshot())
+			l.saver.Flush()
+		}()
 	}
 	l.setScanning() // the scan below clears it
 	prev, pls := l.loadCache()

@@ -66,7 +66,7 @@ func cacheName(stateDir string) string {
 
 // saveSnapshot schedules a cache write of s unless the cache holds it.
 func (l *Library) saveSnapshot(s *Snapshot) {
-	if l.saver == nil || s.Revision == l.cachedRev {
+	if l.saver == nil || s.Revision == l.cachedRev || s.Revision == FirstRevision {
 		return
 	}
 	l.cachedRev = s.Revision

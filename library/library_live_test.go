@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -482,5 +483,63 @@ func TestLibraryWatch(t *testing.T) {
 	}
 	if t.Failed() {
 		t.Logf("log:\n%s", log.String())
+	}
+}
+
+// TestLibraryInterruptedFirstScan stops a first scan half-way: what was
+// published is cached, and the next start reads only the rest.
+func TestLibraryInterruptedFirstScan(t *testing.T) {
+	music, state := t.TempDir(), t.TempDir()
+	write(t, music, map[string]string{"a.mp3": "title=a", "b.mp3": "title=b", "c.mp3": "title=c"})
+	var opened []string
+	var mu sync.Mutex
+	release := make(chan struct{})
+	l, err := New(Config{Roots: []string{music}, StateDir: state, Workers: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.scanner.read = fakeRead
+	l.scanner.every.partial = time.Millisecond
+	l.scanner.open = func(name string) (readCloserAt, error) {
+		if filepath.Base(name) == "c.mp3" {
+			<-release // stuck until shutdown
+		}
+		return os.Open(name)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- l.Run(ctx) }()
+	waitFor(t, l.Catalog(), FirstRevision, "partial catalog", func(s *Snapshot) bool { return len(s.Tracks) == 2 })
+	cancel()
+	close(release) // c.mp3 is opened after the cancel: the scan is abandoned
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	d, err := loadCache(filepath.Join(state, cacheFile), l.LibraryID())
+	if err != nil || len(d.Tracks) != 2 {
+		t.Fatalf("the partial catalog was not cached: %v", err)
+	}
+
+	l, err = New(Config{Roots: []string{music}, StateDir: state, Workers: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.scanner.read = fakeRead
+	l.scanner.open = func(name string) (readCloserAt, error) {
+		mu.Lock()
+		opened = append(opened, filepath.Base(name))
+		mu.Unlock()
+		return os.Open(name)
+	}
+	stop := runLibrary(t, l)
+	waitFor(t, l.Catalog(), FirstRevision, "full catalog", func(s *Snapshot) bool { return len(s.Tracks) == 3 })
+	for l.Status().Scanning {
+		time.Sleep(time.Millisecond)
+	}
+	stop()
+	mu.Lock()
+	defer mu.Unlock()
+	if !slices.Equal(opened, []string{"c.mp3"}) {
+		t.Errorf("the second start opened %v, want just c.mp3", opened)
 	}
 }
