@@ -1,7 +1,6 @@
 package tags
 
 import (
-	"bufio"
 	"bytes"
 	"compress/zlib"
 	"encoding/binary"
@@ -110,15 +109,23 @@ type id3Tag struct {
 	n       int64  // its length
 }
 
-// bytes returns up to n bytes of the frame area at off.
-func (t *id3Tag) bytes(off int64, n int) ([]byte, error) {
+// bytes returns up to n bytes of the frame area at off: a copy if keep is
+// set, else a view valid until the next read.
+func (t *id3Tag) bytes(off int64, n int, keep bool) ([]byte, error) {
 	if rest := t.n - off; int64(n) > rest {
 		n = int(max(rest, 0))
 	}
 	if t.mem != nil {
 		return t.mem[off : off+int64(n)], nil
 	}
-	return t.s.read(t.base+off, n)
+	if keep || n == 0 {
+		return t.s.read(t.base+off, n)
+	}
+	b, err := t.s.peek(t.base+off, n)
+	if err != nil {
+		return nil, err
+	}
+	return b, nil
 }
 
 // peek is bytes for headers: no copy, valid until the next call.
@@ -228,11 +235,11 @@ func (t *id3Tag) frame(pos int64) (f id3Frame, next int64, ok bool) {
 		f.id = id3v22[string(h[:3])]
 		f.size = int64(h[3])<<16 | int64(h[4])<<8 | int64(h[5])
 	case 3:
-		f.id = string(h[:4])
+		f.id = frameID(h[:4])
 		f.size = int64(binary.BigEndian.Uint32(h[4:8]))
 		f.flags = binary.BigEndian.Uint16(h[8:10])
 	case 4:
-		f.id = string(h[:4])
+		f.id = frameID(h[:4])
 		f.flags = binary.BigEndian.Uint16(h[8:10])
 		f.size = t.v24Size(pos, h[4:8])
 	}
@@ -267,6 +274,21 @@ func (t *id3Tag) frameAt(pos int64) bool {
 	return h != nil && (h[0] == 0 || validFrameID(h))
 }
 
+// frameIDs interns the names of the frames handle reads.
+var frameIDs = func() map[string]string {
+	m := map[string]string{"TXXX": "TXXX", "COMM": "COMM", "APIC": "APIC"}
+	for id := range id3Text {
+		m[id] = id
+	}
+	return m
+}()
+
+// frameID returns the v2.3/v2.4 frame name b, without allocating for the
+// frames we read; the others are only compared, so "" stands for them.
+func frameID(b []byte) string {
+	return frameIDs[string(b)]
+}
+
 func validFrameID(id []byte) bool {
 	for _, b := range id {
 		if (b < 'A' || b > 'Z') && (b < '0' || b > '9') {
@@ -290,7 +312,7 @@ func (t *id3Tag) handle(f id3Frame, c *collector) (fills [][2]string) {
 		t.picture(f, c)
 		return nil
 	}
-	b, err := t.payload(f, maxID3Text)
+	b, err := t.payload(f, maxID3Text, false)
 	if err != nil || len(b) == 0 {
 		return nil
 	}
@@ -326,8 +348,9 @@ func (t *id3Tag) handle(f id3Frame, c *collector) (fills [][2]string) {
 }
 
 // payload returns at most limit bytes of the frame's data with the frame's
-// flags undone (grouping byte, data length, unsynchronisation, zlib).
-func (t *id3Tag) payload(f id3Frame, limit int) ([]byte, error) {
+// flags undone (grouping byte, data length, unsynchronisation, zlib). Unless
+// keep is set, the bytes may be a view valid until the next read.
+func (t *id3Tag) payload(f id3Frame, limit int, keep bool) ([]byte, error) {
 	var compressed, encrypted, unsync bool
 	skip := 0
 	switch t.version {
@@ -364,7 +387,9 @@ func (t *id3Tag) payload(f id3Frame, limit int) ([]byte, error) {
 	}
 	if compressed && !unsync && t.mem == nil {
 		// Inflate straight from the file: only what limit asks is read.
-		zr, err := zlib.NewReader(bufio.NewReaderSize(t.s.section(t.base+f.off+int64(skip), n), 4096))
+		br := newBufReader(t.s.section(t.base+f.off+int64(skip), n), 4<<10)
+		defer putBufReader(br)
+		zr, err := zlib.NewReader(br)
 		if err != nil {
 			return nil, err
 		}
@@ -381,7 +406,7 @@ func (t *id3Tag) payload(f id3Frame, limit int) ([]byte, error) {
 	} else if n > maxID3Tag {
 		return nil, errors.New("compressed frame too large")
 	}
-	b, err := t.bytes(f.off+int64(skip), int(read))
+	b, err := t.bytes(f.off+int64(skip), int(read), keep && !compressed)
 	if err != nil {
 		return nil, err
 	}
@@ -407,7 +432,7 @@ func (t *id3Tag) payload(f id3Frame, limit int) ([]byte, error) {
 // picture records an APIC (or v2.2 PIC) frame, reading only its header
 // unless the bytes are wanted.
 func (t *id3Tag) picture(f id3Frame, c *collector) {
-	head, err := t.payload(f, 2048)
+	head, err := t.payload(f, 2048, false)
 	if err != nil || len(head) < 4 {
 		return
 	}
@@ -437,7 +462,7 @@ func (t *id3Tag) picture(f id3Frame, c *collector) {
 		mime = m
 	}
 	c.offerPicture(typ == 3, mime, func() ([]byte, error) {
-		b, err := t.payload(f, MaxPicture+dataOff+1)
+		b, err := t.payload(f, MaxPicture+dataOff+1, true)
 		if err != nil {
 			return nil, err
 		}

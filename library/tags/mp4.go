@@ -68,7 +68,7 @@ func boxes(s *source, start, end int64, fn func(mp4Box) bool) error {
 			return fmt.Errorf("mp4: box %q of %d bytes", h[4:8], size)
 		}
 		// A child may overrun its parent (taglib's 64bit.mp4); only the file bounds it.
-		b := mp4Box{typ: string(h[4:8]), start: off + hl, end: min(off+size, s.size)}
+		b := mp4Box{typ: boxType(h[4:8]), start: off + hl, end: min(off+size, s.size)}
 		if !fn(b) {
 			return nil
 		}
@@ -78,6 +78,27 @@ func boxes(s *source, start, end int64, fn func(mp4Box) bool) error {
 		}
 	}
 	return nil
+}
+
+// boxTypes interns the box types the reader compares with.
+var boxTypes = func() map[string]string {
+	m := map[string]string{}
+	for _, t := range []string{"moov", "udta", "meta", "ilst", "hdlr", "name", "data", "mean", "covr", "trkn", "disk", "tmpo", "cpil", "gnre", "----", "ftyp", "mdat", "free", "trak", "mvhd"} {
+		m[t] = t
+	}
+	for t := range mp4Text {
+		m[t] = t
+	}
+	return m
+}()
+
+// boxType returns the box type b as a string, allocating only for types
+// boxTypes does not know.
+func boxType(b []byte) string {
+	if t, ok := boxTypes[string(b)]; ok {
+		return t
+	}
+	return string(b)
 }
 
 // child returns the first box of type typ in [start, end).
@@ -144,7 +165,7 @@ func mp4Item(s *source, item mp4Box, c *collector) (fills [][2]string) {
 	boxes(s, item.start, item.end, func(d mp4Box) bool {
 		switch d.typ {
 		case "name":
-			if b, err := s.read(d.start, int(min(d.end-d.start, 256))); err == nil && len(b) > 4 {
+			if b, err := s.view(d.start, int(min(d.end-d.start, 256))); err == nil && len(b) > 4 {
 				freeform = strings.ToUpper(clean(string(b[4:])))
 			}
 			return true
@@ -165,7 +186,7 @@ func mp4Item(s *source, item mp4Box, c *collector) (fills [][2]string) {
 		if n > maxID3Text {
 			return true
 		}
-		v, err := s.read(vstart, int(n))
+		v, err := s.view(vstart, int(n))
 		if err != nil {
 			return false
 		}

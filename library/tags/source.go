@@ -1,6 +1,7 @@
 package tags
 
 import (
+	"bufio"
 	"errors"
 	"io"
 	"sync"
@@ -95,6 +96,21 @@ func (s *source) read(off int64, n int) ([]byte, error) {
 	return b, nil
 }
 
+// view is read without the copy: the slice is valid until the next call.
+func (s *source) view(off int64, n int) ([]byte, error) {
+	if n == 0 || n > window {
+		return s.read(off, n)
+	}
+	if off < 0 || n < 0 || off > s.size || int64(n) > s.size-off {
+		return nil, errTruncated
+	}
+	b, err := s.peek(off, n)
+	if err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
 // section returns an io.Reader over [off, off+n), clamped to the file.
 func (s *source) section(off, n int64) *io.SectionReader {
 	if off > s.size {
@@ -104,4 +120,45 @@ func (s *source) section(off, n int64) *io.SectionReader {
 		n = s.size - off
 	}
 	return io.NewSectionReader(s.r, off, n)
+}
+
+// bufReaders recycles the buffered readers of streamed tag regions (FLAC
+// blocks, Ogg packets), keyed by buffer size.
+var bufReaders = map[int]*sync.Pool{
+	4 << 10:  {New: func() any { return bufio.NewReaderSize(nil, 4<<10) }},
+	16 << 10: {New: func() any { return bufio.NewReaderSize(nil, 16<<10) }},
+}
+
+// newBufReader returns a recycled reader of r with a buffer of size bytes
+// (4 or 16 KiB); pass it to putBufReader when done.
+func newBufReader(r io.Reader, size int) *bufio.Reader {
+	br := bufReaders[size].Get().(*bufio.Reader)
+	br.Reset(r)
+	return br
+}
+
+// putBufReader recycles br; nothing may use it afterwards.
+func putBufReader(br *bufio.Reader) {
+	br.Reset(nil)
+	bufReaders[br.Size()].Put(br)
+}
+
+// readFull is io.ReadFull of n bytes from r, errors included, without a
+// copy when n fits r's buffer: the slice is valid until r's next read.
+func readFull(r *bufio.Reader, n int) ([]byte, error) {
+	if n > r.Size() {
+		b := make([]byte, n)
+		m, err := io.ReadFull(r, b)
+		return b[:m], err
+	}
+	b, err := r.Peek(n)
+	if len(b) == n {
+		r.Discard(n)
+		return b, nil
+	}
+	r.Discard(len(b))
+	if len(b) > 0 && err == io.EOF {
+		err = io.ErrUnexpectedEOF
+	}
+	return b, err
 }

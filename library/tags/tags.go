@@ -395,6 +395,9 @@ func leadingInt(s string) int {
 
 // parseBPM parses "128", "128.4" (rounded) or "0128".
 func parseBPM(s string) int {
+	if s == "" {
+		return 0
+	}
 	if f, err := strconv.ParseFloat(strings.TrimSpace(s), 64); err == nil && f > 0 && f < 1e6 {
 		return int(f + 0.5)
 	}

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"unicode/utf8"
 )
 
 // vorbisKeys maps Vorbis comment field names (upper case) to canonical
@@ -76,20 +77,23 @@ func readVorbisComment(r *bufio.Reader, c *collector) error {
 	if err != nil {
 		return err
 	}
+	var keyBuf [72]byte
 	for range count {
 		n, err := readU32LE(r)
 		if err != nil {
 			return err
 		}
-		key, rest, err := readKey(r, int64(n))
+		key, rest, err := readKey(r, int64(n), &keyBuf)
 		if err != nil {
 			return err
 		}
-		switch key {
+		switch string(key) {
 		case "METADATA_BLOCK_PICTURE":
 			lr := &io.LimitedReader{R: r, N: rest}
 			dec := base64.NewDecoder(base64.StdEncoding, lr)
-			err = flacPicture(bufio.NewReaderSize(dec, 4096), rest/4*3, c)
+			br := newBufReader(dec, 4<<10)
+			err = flacPicture(br, rest/4*3, c)
+			putBufReader(br)
 			rest = lr.N
 			if err == nil || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) || errors.Is(err, errTruncated) {
 				err = nil // a bad picture loses only itself
@@ -97,12 +101,12 @@ func readVorbisComment(r *bufio.Reader, c *collector) error {
 		case "COVERART": // legacy: a base64 image with no header
 			legacyCover(r, rest, c)
 		default:
-			k, ok := vorbisKeys[key]
+			k, ok := vorbisKeys[string(key)]
 			if !ok || rest > maxField {
 				break
 			}
-			v := make([]byte, rest)
-			if _, err = io.ReadFull(r, v); err != nil {
+			var v []byte
+			if v, err = readFull(r, int(rest)); err != nil {
 				return err
 			}
 			rest = 0
@@ -124,20 +128,31 @@ func readVorbisComment(r *bufio.Reader, c *collector) error {
 
 // readKey reads a field's name up to "=" and returns it in upper case with
 // the number of value bytes left; a field with no "=" has an empty name.
-func readKey(r *bufio.Reader, n int64) (string, int64, error) {
-	var key []byte
+// The name may be held in buf.
+func readKey(r *bufio.Reader, n int64, buf *[72]byte) ([]byte, int64, error) {
+	key := buf[:0]
+	ascii := true
 	for n > 0 && len(key) <= 64 {
 		b, err := r.ReadByte()
 		if err != nil {
-			return "", 0, err
+			return nil, 0, err
 		}
 		n--
 		if b == '=' {
-			return strings.ToUpper(string(key)), n, nil
+			if !ascii {
+				return []byte(strings.ToUpper(string(key))), n, nil // "ı" is "I"
+			}
+			for i, c := range key {
+				if 'a' <= c && c <= 'z' {
+					key[i] = c - 'a' + 'A'
+				}
+			}
+			return key, n, nil
 		}
+		ascii = ascii && b < utf8.RuneSelf
 		key = append(key, b)
 	}
-	return "", n, nil
+	return nil, n, nil
 }
 
 // legacyCover records a COVERART field, decoding it only when wanted.
@@ -245,9 +260,13 @@ func readFLAC(s *source, c *collector) error {
 		var err error
 		switch typ {
 		case 4:
-			err = readVorbisComment(bufio.NewReaderSize(s.section(off, n), 4096), c)
+			br := newBufReader(s.section(off, n), 4<<10)
+			err = readVorbisComment(br, c)
+			putBufReader(br)
 		case 6:
-			err = flacPicture(bufio.NewReaderSize(s.section(off, n), 4096), n, c)
+			br := newBufReader(s.section(off, n), 4<<10)
+			err = flacPicture(br, n, c)
+			putBufReader(br)
 		case 127:
 			return errors.New("flac: invalid metadata block type")
 		}
@@ -280,7 +299,8 @@ func readOgg(s *source, c *collector) error {
 	if err != nil {
 		return err
 	}
-	p := &oggPackets{r: bufio.NewReaderSize(s.section(0, s.size), 16<<10), serial: serial}
+	p := &oggPackets{r: newBufReader(s.section(0, s.size), 16<<10), serial: serial}
+	defer putBufReader(p.r)
 	if err := p.next(); err != nil { // the identification packet
 		return err
 	}
@@ -291,7 +311,8 @@ func readOgg(s *source, c *collector) error {
 			if err := p.next(); err != nil {
 				return err
 			}
-			br := bufio.NewReaderSize(p, 4096)
+			br := newBufReader(p, 4<<10)
+			defer putBufReader(br)
 			var h [4]byte
 			if _, err := io.ReadFull(br, h[:]); err != nil {
 				return err
@@ -314,10 +335,11 @@ func readOgg(s *source, c *collector) error {
 		if err := p.next(); err != nil {
 			return err
 		}
-		br := bufio.NewReaderSize(p, 4096)
+		br := newBufReader(p, 4<<10)
+		defer putBufReader(br)
 		magic := map[string]string{"vorbis": "\x03vorbis", "opus": "OpusTags"}[codec]
-		head := make([]byte, len(magic))
-		if _, err := io.ReadFull(br, head); err != nil {
+		head, err := readFull(br, len(magic))
+		if err != nil {
 			return err
 		}
 		if string(head) != magic {
@@ -367,6 +389,7 @@ type oggPackets struct {
 	serial uint32
 
 	lacing []byte // segment sizes of the current page
+	lbuf   [255]byte
 	seg    int    // next segment
 	left   int    // bytes left in the current segment
 	ended  bool   // the current packet is complete
@@ -413,18 +436,19 @@ func (p *oggPackets) Read(b []byte) (int, error) {
 // page reads the next page header of our stream, skipping other streams.
 func (p *oggPackets) page() error {
 	for {
-		var h [27]byte
-		if _, err := io.ReadFull(p.r, h[:]); err != nil {
+		h, err := readFull(p.r, 27)
+		if err != nil {
 			return io.ErrUnexpectedEOF
 		}
 		if string(h[:4]) != "OggS" {
 			return errors.New("ogg: lost page sync")
 		}
-		lacing := make([]byte, h[26])
+		serial := binary.LittleEndian.Uint32(h[14:18])
+		lacing := p.lbuf[:h[26]]
 		if _, err := io.ReadFull(p.r, lacing); err != nil {
 			return io.ErrUnexpectedEOF
 		}
-		if binary.LittleEndian.Uint32(h[14:18]) == p.serial {
+		if serial == p.serial {
 			p.lacing, p.seg = lacing, 0
 			return nil
 		}
@@ -438,12 +462,12 @@ func (p *oggPackets) page() error {
 	}
 }
 
-func readU32LE(r io.Reader) (uint32, error) {
-	var b [4]byte
-	if _, err := io.ReadFull(r, b[:]); err != nil {
+func readU32LE(r *bufio.Reader) (uint32, error) {
+	b, err := readFull(r, 4)
+	if err != nil {
 		return 0, err
 	}
-	return binary.LittleEndian.Uint32(b[:]), nil
+	return binary.LittleEndian.Uint32(b), nil
 }
 
 // discard skips n bytes of r, failing when r ends first.
