@@ -390,10 +390,10 @@ type oggPackets struct {
 
 	lacing []byte // segment sizes of the current page
 	lbuf   [255]byte
-	seg    int    // next segment
-	left   int    // bytes left in the current segment
-	ended  bool   // the current packet is complete
-	inside bool   // a packet has been started
+	seg    int  // next segment
+	left   int  // bytes left in the current segment
+	ended  bool // the current packet is complete
+	inside bool // a packet has been started
 }
 
 // next discards the rest of the current packet and starts the next one.
