@@ -31,13 +31,15 @@ var browseKinds = map[string]struct {
 	"composers": {"abcp", func(t *library.Track) string { return t.Composer }, func(t *library.Track) string { return t.SortComposer }},
 }
 
-// matching returns the snapshot's tracks that match p's query.
+// matching returns the snapshot's tracks that p's view lists and that
+// match p's query.
 func (s *Server) matching(snap *library.Snapshot, p listParams) []*library.Track {
+	tracks := s.visible(snap, p.view, snap.Tracks)
 	if p.query == nil {
-		return snap.Tracks
+		return tracks
 	}
 	var out []*library.Track
-	for _, t := range snap.Tracks {
+	for _, t := range tracks {
 		if p.query.Match(s.trackGetter(t)) {
 			out = append(out, t)
 		}

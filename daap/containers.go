@@ -37,12 +37,12 @@ func (s *Server) containers(r *http.Request, c client) (body, error) {
 	snap := s.cfg.Catalog.Snapshot()
 	key := fmt.Sprintf("containers|%d|%s", snap.Revision, p.key())
 	return s.cached(snap.Revision, key, func() []byte {
-		list := []container{{id: basePlaylistID, pid: s.basePID(), name: basePlaylistName, count: len(snap.Tracks), base: true}}
+		list := []container{{id: basePlaylistID, pid: s.basePID(), name: basePlaylistName, count: s.trackCount(snap, p.view), base: true}}
 		for _, pl := range snap.Playlists {
 			if pl.ID == basePlaylistID {
 				continue // cannot happen with hashed ids; never shadow the base
 			}
-			list = append(list, container{id: pl.ID, pid: pl.PersistentID, name: pl.Name, count: len(playlistEntries(snap, pl))})
+			list = append(list, container{id: pl.ID, pid: pl.PersistentID, name: pl.Name, count: len(s.playlistEntries(snap, pl, p.view))})
 		}
 		if p.query != nil {
 			list = slices.DeleteFunc(list, func(ct container) bool { return !p.query.Match(s.containerGetter(ct)) })

@@ -15,8 +15,15 @@ import (
 	fixtures "github.com/daapd/daapd/music-fixtures"
 )
 
-// fixtureEnv scans music-fixtures/ into a catalog served by httptest.
+// fixtureEnv scans music-fixtures/ into a catalog served by httptest,
+// every track in its own format to every client.
 func fixtureEnv(t *testing.T) (*testEnv, *fixtures.Expected) {
+	t.Helper()
+	return fixtureEnvWith(t, Config{Transcode: TranscodeOff})
+}
+
+// fixtureEnvWith is fixtureEnv with cfg's transcoding settings.
+func fixtureEnvWith(t *testing.T, cfg Config) (*testEnv, *fixtures.Expected) {
 	t.Helper()
 	exp, err := fixtures.Load()
 	if err != nil {
@@ -28,7 +35,8 @@ func fixtureEnv(t *testing.T) (*testEnv, *fixtures.Expected) {
 	}
 	cat := library.NewCatalog()
 	cat.Publish(res.Tracks, res.Playlists)
-	srv := New(Config{Name: "fixtures", Version: "test", Catalog: cat})
+	cfg.Name, cfg.Version, cfg.Catalog = "fixtures", "test", cat
+	srv := New(cfg)
 	hs := httptest.NewServer(srv.Handler())
 	t.Cleanup(func() { srv.Close(); hs.Close() })
 	return &testEnv{srv: srv, http: hs, cat: cat, root: fixtures.Dir()}, exp

@@ -30,7 +30,7 @@ func FuzzRequest(f *testing.F) {
 	root := f.TempDir()
 	cat := library.NewCatalog()
 	cat.Publish(testTracks(f, root), []*library.Playlist{{ID: 501, Name: "P", Items: []uint32{13, 11, 13}}})
-	h := New(Config{Name: "fuzz", Catalog: cat}).Handler()
+	h := New(Config{Name: "fuzz", Catalog: cat, FFmpeg: fakeFFmpeg(f)}).Handler()
 	f.Fuzz(func(t *testing.T, path, rawQuery, ua string) {
 		if len(path) == 0 || path[0] != '/' {
 			path = "/" + path

@@ -78,11 +78,12 @@ type listParams struct {
 	sort    string
 	headers bool   // include-sort-headers
 	delta   uint32 // 0: a full listing
+	view    view   // how tracks the client cannot play are listed
 }
 
 func (s *Server) listParams(r *http.Request, c client, defaultMeta string) (listParams, error) {
 	q := r.URL.Query()
-	p := listParams{client: c, sort: q.Get("sort")}
+	p := listParams{client: c, sort: q.Get("sort"), view: s.viewFor(r, c)}
 	meta := q.Get("meta")
 	if meta == "" {
 		meta = defaultMeta
@@ -121,7 +122,7 @@ func (p listParams) key() string {
 	if p.query != nil {
 		qs = p.query.String()
 	}
-	return fmt.Sprintf("%s|%s|%s|%s|%s|%t|%d", p.client.profile(), p.meta.key(), qs, p.index, p.sort, p.headers, p.delta)
+	return fmt.Sprintf("%s|%s|%s|%s|%s|%s|%t|%d", p.client.profile(), p.view, p.meta.key(), qs, p.index, p.sort, p.headers, p.delta)
 }
 
 // cached returns the reply stored under key, building it once.
@@ -151,7 +152,7 @@ func (s *Server) items(r *http.Request, c client) (body, error) {
 			}
 		}
 		entries := make([]entry, 0, len(tracks))
-		for _, t := range tracks {
+		for _, t := range s.visible(snap, p.view, tracks) {
 			entries = append(entries, entry{t: t})
 		}
 		return s.trackListing("adbs", entries, p, muty, deleted, false)
@@ -335,24 +336,29 @@ func (s *Server) containerItems(r *http.Request, c client) (body, error) {
 	return s.cached(snap.Revision, key, func() []byte {
 		var entries []entry
 		if pl == nil {
-			entries = make([]entry, len(snap.Tracks))
+			entries = make([]entry, 0, len(snap.Tracks))
 			for i, t := range snap.Tracks {
-				entries[i] = entry{t: t, cti: uint32(i + 1)}
+				if t, ok := s.present(snap, p.view, t); ok {
+					entries = append(entries, entry{t: t, cti: uint32(i + 1)})
+				}
 			}
 		} else {
-			entries = playlistEntries(snap, pl)
+			entries = s.playlistEntries(snap, pl, p.view)
 		}
 		return s.trackListing("apso", entries, p, 0, nil, true)
 	})
 }
 
 // playlistEntries resolves a playlist's track ids, skipping ids the
-// snapshot no longer has; mcti is the 1-based position in the playlist.
-func playlistEntries(snap *library.Snapshot, pl *library.Playlist) []entry {
+// snapshot no longer has and tracks view v hides; mcti is the 1-based
+// position in the playlist.
+func (s *Server) playlistEntries(snap *library.Snapshot, pl *library.Playlist, v view) []entry {
 	entries := make([]entry, 0, len(pl.Items))
 	for i, id := range pl.Items {
 		if t, ok := snap.Track(id); ok {
-			entries = append(entries, entry{t: t, cti: uint32(i + 1)})
+			if t, ok := s.present(snap, v, t); ok {
+				entries = append(entries, entry{t: t, cti: uint32(i + 1)})
+			}
 		}
 	}
 	return entries

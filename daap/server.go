@@ -39,6 +39,16 @@ type Config struct {
 	Catalog     *library.Catalog
 	Log         *slog.Logger
 	MaxSessions int // default 200
+
+	// Transcode says what iTunes and Music.app get for tracks they cannot
+	// play (FLAC, Vorbis, Opus, ...): TranscodeAuto ("" too), TranscodeOff
+	// or TranscodeHide. Other clients always get the original files.
+	Transcode string
+	// FFmpeg is the ffmpeg binary, a name looked up in PATH at startup or
+	// a path; default "ffmpeg".
+	FFmpeg string
+	// MaxTranscodes bounds concurrent ffmpeg processes; default 4.
+	MaxTranscodes int
 }
 
 // cacheBytes bounds the encoded-listing cache; artBytes the artwork cache.
@@ -64,6 +74,8 @@ type Server struct {
 
 	unknownMu sync.Mutex
 	unknown   map[string]bool // query fields already logged
+
+	transcodeState
 
 	parked    atomic.Int32  // /update requests waiting for a change
 	done      chan struct{} // closed by Close: releases parked /update requests
@@ -100,6 +112,7 @@ func New(cfg Config) *Server {
 	}
 	name := cfg.Name
 	s.name.Store(&name)
+	s.initTranscode()
 	return s
 }
 

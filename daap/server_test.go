@@ -114,8 +114,10 @@ func newEnv(t testing.TB, password string) *testEnv {
 		{ID: 502, PersistentID: 0xC502, Name: "Empty", Path: "empty.m3u"},
 		{ID: 0xF0000001, PersistentID: 0xC503, Name: "High id", Path: "high.m3u", Items: []uint32{12}},
 	})
+	// A stand-in ffmpeg: iTunes and Music.app see the FLAC track as WAV
+	// whether or not this machine has ffmpeg (see transcode_test.go).
 	srv := New(Config{Name: "Test Share", Password: password, Version: "test", Catalog: cat,
-		Log: slog.New(slog.DiscardHandler)})
+		Log: slog.New(slog.DiscardHandler), FFmpeg: fakeFFmpeg(t)})
 	hs := httptest.NewServer(srv.Handler())
 	t.Cleanup(func() {
 		srv.Close()

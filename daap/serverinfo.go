@@ -139,6 +139,9 @@ func (s *Server) login(r *http.Request, c client) (body, error) {
 		want = n
 	}
 	id := s.sessions.create(want)
+	if c.apple {
+		s.sessions.setApple(id)
+	}
 	e := newEnc(c)
 	e.Container("mlog", func(*dmap.Builder) {
 		e.int("mstt", http.StatusOK)
@@ -216,7 +219,7 @@ func (s *Server) databases(r *http.Request, c client) (body, error) {
 				e.int("miid", databaseID)
 				e.int("mper", u64(s.dbPID))
 				e.str("minm", s.Name())
-				e.int("mimc", int64(len(snap.Tracks)))
+				e.int("mimc", int64(s.trackCount(snap, s.viewFor(r, c))))
 				e.int("mctc", int64(len(snap.Playlists)+1))
 				e.int("mdbk", 1)
 				e.int("aeCs", 1)

@@ -24,11 +24,14 @@ type sessions struct {
 	max  int
 	idle time.Duration
 	last map[uint32]time.Time
-	now  func() time.Time
+	// apple marks sessions that logged in as iTunes or Music.app: their
+	// stream requests may carry another User-Agent (AppleCoreMedia).
+	apple map[uint32]bool
+	now   func() time.Time
 }
 
 func newSessions(max int, idle time.Duration) *sessions {
-	return &sessions{max: max, idle: idle, last: make(map[uint32]time.Time), now: time.Now}
+	return &sessions{max: max, idle: idle, last: make(map[uint32]time.Time), apple: make(map[uint32]bool), now: time.Now}
 }
 
 // create starts a session, with id want when it is free and non-zero.
@@ -46,6 +49,7 @@ func (ss *sessions) create(want uint32) uint32 {
 			}
 		}
 		delete(ss.last, oldest)
+		delete(ss.apple, oldest)
 	}
 	id := want
 	for _, taken := ss.last[id]; id == 0 || taken; _, taken = ss.last[id] {
@@ -68,6 +72,7 @@ func (ss *sessions) touch(id uint32) bool {
 	}
 	if now.Sub(l) > ss.idle {
 		delete(ss.last, id)
+		delete(ss.apple, id)
 		return false
 	}
 	ss.last[id] = now
@@ -78,12 +83,30 @@ func (ss *sessions) remove(id uint32) {
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
 	delete(ss.last, id)
+	delete(ss.apple, id)
+}
+
+// setApple marks a live session as an Apple client's.
+func (ss *sessions) setApple(id uint32) {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	if _, ok := ss.last[id]; ok {
+		ss.apple[id] = true
+	}
+}
+
+// isApple reports whether session id logged in as an Apple client.
+func (ss *sessions) isApple(id uint32) bool {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	return ss.apple[id]
 }
 
 func (ss *sessions) expire(now time.Time) {
 	for id, l := range ss.last {
 		if now.Sub(l) > ss.idle {
 			delete(ss.last, id)
+			delete(ss.apple, id)
 		}
 	}
 }

@@ -56,12 +56,17 @@ func (s *Server) trackParam(r *http.Request) (*library.Track, error) {
 }
 
 // stream serves a track's file with Range support (206, 416,
-// Accept-Ranges). The extension in the URL is ignored: clients build it
-// from asfm, or put "Unknown" there.
+// Accept-Ranges), or its WAV transcode to iTunes and Music.app when they
+// cannot play the file (see transcodes). Otherwise the extension in the
+// URL is ignored: clients build it from asfm, or put "Unknown" there.
 func (s *Server) stream(w http.ResponseWriter, r *http.Request) {
 	t, err := s.trackParam(r)
 	if err != nil {
 		s.fail(w, r, err)
+		return
+	}
+	if s.transcodes(r, t) {
+		s.streamWAV(w, r, t)
 		return
 	}
 	f, err := os.Open(t.AbsPath())

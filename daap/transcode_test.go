@@ -1,0 +1,603 @@
+package daap
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/daapd/daapd/daap/dmap"
+	"github.com/daapd/daapd/library"
+)
+
+// fakeFFmpeg writes an executable that stands in for ffmpeg where a test
+// only needs one to be found (listings); it fails if it is ever run.
+func fakeFFmpeg(t testing.TB) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "ffmpeg")
+	if err := os.WriteFile(p, []byte("#!/bin/sh\necho fake ffmpeg >&2\nexit 1\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// realFFmpeg skips the test when no ffmpeg is installed.
+func realFFmpeg(t testing.TB) {
+	t.Helper()
+	if _, err := exec.LookPath("ffmpeg"); err != nil {
+		t.Skip("ffmpeg not in PATH: the transcoding stream tests need it (apt-get install ffmpeg)")
+	}
+}
+
+func TestWAVFrames(t *testing.T) {
+	cases := []struct {
+		ms   uint32
+		want int64
+	}{
+		{0, 0},
+		{1, 44},       // 44.1 rounds down
+		{10, 441},     // exact
+		{2038, 89876}, // 89875.8 rounds up
+		{1000, 44100}, //
+		{310000, 13671000},
+		{24347000, 1073702700}, // just under the 4 GiB RIFF limit
+		{24348000, 0},          // over it
+		{0xFFFFFFFF, 0},
+	}
+	for _, tc := range cases {
+		got := wavFrames(&library.Track{DurationMS: tc.ms})
+		if got != tc.want {
+			t.Errorf("wavFrames(%d ms) = %d, want %d", tc.ms, got, tc.want)
+		}
+		if got > 0 && wavSize(got) != 44+4*got {
+			t.Errorf("wavSize(%d) = %d", got, wavSize(got))
+		}
+	}
+}
+
+func TestWAVHeader(t *testing.T) {
+	h := wavHeader(44100)
+	want := []byte("RIFF" + "\x34\xb1\x02\x00" + "WAVE" + "fmt " + "\x10\x00\x00\x00" + "\x01\x00" + "\x02\x00" +
+		"\x44\xac\x00\x00" + "\x10\xb1\x02\x00" + "\x04\x00" + "\x10\x00" + "data" + "\x10\xb1\x02\x00")
+	if !bytes.Equal(h, want) {
+		t.Fatalf("header\n got % x\nwant % x", h, want)
+	}
+	if len(wavHeader(0)) != wavHeaderLen {
+		t.Fatal("header length")
+	}
+	// The largest header still describes its sizes exactly.
+	n := int64(wavMaxData / wavFrameBytes)
+	h = wavHeader(n)
+	if riff := binary.LittleEndian.Uint32(h[4:]); int64(riff) != wavSize(n)-8 {
+		t.Errorf("RIFF size %d, want %d", riff, wavSize(n)-8)
+	}
+}
+
+func TestApplePlays(t *testing.T) {
+	cases := []struct {
+		codec, format string
+		want          bool
+	}{
+		{"mp3", "mp3", true},
+		{"aac", "m4a", true},
+		{"alac", "m4a", true},
+		{"aac", "mp4", true},
+		{"pcm", "wav", true},
+		{"pcm", "aiff", true},
+		{"pcm", "aifc", true},
+		{"", "mp3", true},
+		{"", "m4a", true},
+		{"flac", "flac", false},
+		{"vorbis", "ogg", false},
+		{"opus", "ogg", false},
+		{"opus", "opus", false},
+		{"aac", "aac", false}, // ADTS: AAC outside MPEG-4
+		{"alaw", "aifc", false},
+		{"ulaw", "aifc", false},
+		{"pcm_float", "wav", false},
+		{"mp3", "mka", false},
+		{"dsd", "dsf", false},
+		{"", "wma", false},
+		{"", "flac", false},
+	}
+	for _, tc := range cases {
+		tr := &library.Track{Codec: tc.codec, Format: tc.format, Path: "x." + tc.format}
+		if got := applePlays(tr); got != tc.want {
+			t.Errorf("applePlays(%s in %s) = %v, want %v", tc.codec, tc.format, got, tc.want)
+		}
+	}
+}
+
+func TestByteRange(t *testing.T) {
+	const n = 1000
+	cases := []struct {
+		h          string
+		start, end int64
+		partial    bool
+		err        bool
+	}{
+		{"", 0, 999, false, false},
+		{"bytes=0-99", 0, 99, true, false},
+		{"bytes=500-", 500, 999, true, false},
+		{"bytes=500-5000", 500, 999, true, false},
+		{"bytes=-100", 900, 999, true, false},
+		{"bytes=-5000", 0, 999, true, false},
+		{"bytes=999-999", 999, 999, true, false},
+		{"bytes=1000-", 0, 0, false, true},
+		{"bytes=-0", 0, 0, false, true},
+		{"bytes=5-1", 0, 999, false, false}, // malformed: ignored
+		{"bytes=0-1,5-6", 0, 999, false, false},
+		{"items=0-1", 0, 999, false, false},
+		{"bytes=x-", 0, 999, false, false},
+		{"bytes=-x", 0, 999, false, false},
+		{"bytes= 10 - 20 ", 10, 20, true, false},
+	}
+	for _, tc := range cases {
+		start, end, partial, err := byteRange(tc.h, n)
+		if (err != nil) != tc.err || (err == nil && (start != tc.start || end != tc.end || partial != tc.partial)) {
+			t.Errorf("byteRange(%q) = %d, %d, %v, %v; want %d, %d, %v, err %v", tc.h, start, end, partial, err,
+				tc.start, tc.end, tc.partial, tc.err)
+		}
+	}
+}
+
+func FuzzByteRange(f *testing.F) {
+	for _, s := range []string{"bytes=0-99", "bytes=-1", "bytes=5-", "bytes=1-0", "bytes=0-1,2-3", ""} {
+		f.Add(s, int64(1000))
+	}
+	f.Fuzz(func(t *testing.T, h string, n int64) {
+		if n <= 0 {
+			return
+		}
+		start, end, partial, err := byteRange(h, n)
+		switch {
+		case err != nil:
+		case !partial && (start != 0 || end != n-1):
+			t.Fatalf("whole body as %d-%d of %d", start, end, n)
+		case start < 0 || start > end || end >= n:
+			t.Fatalf("%q: range %d-%d of %d", h, start, end, n)
+		}
+	})
+}
+
+func TestFFmpegArgs(t *testing.T) {
+	cases := []struct {
+		first, count int64
+		ss, af       string
+	}{
+		{0, 100, "", "aresample=44100,atrim=start_sample=0:end_sample=100"},
+		{1763, 1, "", "aresample=44100,atrim=start_sample=1763:end_sample=1764"},
+		{1764, 10, "0.04", "aresample=44100,atrim=start_sample=0:end_sample=10"},
+		{50000, 38200, "1.12", "aresample=44100,atrim=start_sample=608:end_sample=38808"},
+		{44100 * 3600, 5, "3600.00", "aresample=44100,atrim=start_sample=0:end_sample=5"},
+	}
+	for _, tc := range cases {
+		args := ffmpegArgs("/m/a.flac", tc.first, tc.count)
+		arg := func(name string) string {
+			for i, a := range args {
+				if a == name && i+1 < len(args) {
+					return args[i+1]
+				}
+			}
+			return ""
+		}
+		if arg("-ss") != tc.ss || arg("-af") != tc.af || arg("-i") != "file:/m/a.flac" {
+			t.Errorf("first %d: %q", tc.first, args)
+		}
+		if args[len(args)-1] != "-" || arg("-f") != "s16le" || arg("-ar") != "44100" || arg("-ac") != "2" {
+			t.Errorf("output args %q", args)
+		}
+	}
+}
+
+// viewEnv serves the newEnv tracks with transcode mode and ffmpeg binary.
+func viewEnv(t *testing.T, mode, ffmpeg string) *testEnv {
+	t.Helper()
+	root := t.TempDir()
+	cat := library.NewCatalog()
+	cat.Publish(testTracks(t, root), []*library.Playlist{
+		{ID: 501, PersistentID: 0xC501, Name: "Favourites", Path: "fav.m3u", Items: []uint32{13, 11, 13, 99}},
+	})
+	srv := New(Config{Name: "Test Share", Version: "test", Catalog: cat, Transcode: mode, FFmpeg: ffmpeg})
+	hs := httptest.NewServer(srv.Handler())
+	t.Cleanup(func() { srv.Close(); hs.Close() })
+	return &testEnv{srv: srv, http: hs, cat: cat, root: root}
+}
+
+// summary is what a client sees of the share: every listing reduced to
+// counts and names.
+type summary struct {
+	DBCount    uint64
+	Items      []string // "id format assz"
+	ItemsTotal uint64
+	Base       [2]uint64 // mimc of the base playlist, items in its listing
+	Playlist   [2]uint64 // the same for Favourites
+	Artists    []string
+	Albums     []string
+}
+
+func (e *testEnv) summarize(t *testing.T, hdr ...string) summary {
+	t.Helper()
+	var s summary
+	get := func(path, top string) []map[string]dmap.Element {
+		res, body := e.get(t, path, hdr...)
+		if res.StatusCode != 200 {
+			t.Fatalf("%s: %d", path, res.StatusCode)
+		}
+		return listing(t, body, top)
+	}
+	s.DBCount = get("/databases", "avdb")[0]["mimc"].Uint()
+	for _, it := range get("/databases/1/items?meta=dmap.itemid,daap.songformat,daap.songsize,daap.songdescription", "adbs") {
+		s.Items = append(s.Items, fmt.Sprintf("%d %s %d %s", it["miid"].Uint(), it["asfm"].Value, it["assz"].Uint(), it["asdt"].Value))
+	}
+	_, body := e.get(t, "/databases/1/items", hdr...)
+	s.ItemsTotal = topInt(t, body, "mtco")
+	for _, c := range get("/databases/1/containers", "aply") {
+		id := c["miid"].Uint()
+		_, body := e.get(t, fmt.Sprintf("/databases/1/containers/%d/items", id), hdr...)
+		pair := [2]uint64{c["mimc"].Uint(), topInt(t, body, "mtco")}
+		if id == basePlaylistID {
+			s.Base = pair
+		} else {
+			s.Playlist = pair
+		}
+	}
+	_, body = e.get(t, "/databases/1/browse/artists", hdr...)
+	s.Artists = browseNames(t, body)
+	for _, g := range get("/databases/1/groups?group-type=albums", "agal") {
+		s.Albums = append(s.Albums, string(g["minm"].Value))
+	}
+	return s
+}
+
+func TestTranscodeViews(t *testing.T) {
+	ff := fakeFFmpeg(t)
+	all := summary{
+		DBCount: 5, ItemsTotal: 5,
+		Items:    []string{"11 mp3 10000 MPEG audio file", "12 mp3 20000 MPEG audio file", "13 flac 30000 FLAC audio file", "15 ogg 7000 Ogg Vorbis audio file", "14 m4a 5000 AAC audio file"},
+		Base:     [2]uint64{5, 5},
+		Playlist: [2]uint64{3, 3},
+		Artists:  []string{"Alpha", "Beta", "Gamma"},
+		Albums:   []string{"One", "Two", "Mix"},
+	}
+	// 13 (FLAC, 180013 ms) is listed as its WAV transcode; 15 (Vorbis
+	// without a duration) cannot be sized, so it is hidden.
+	wav := all
+	wav.DBCount, wav.ItemsTotal, wav.Base = 4, 4, [2]uint64{4, 4}
+	wav.Items = []string{"11 mp3 10000 MPEG audio file", "12 mp3 20000 MPEG audio file",
+		fmt.Sprintf("13 wav %d WAV audio file", 44+4*((180013*44100+500)/1000)), "14 m4a 5000 AAC audio file"}
+	hide := all
+	hide.DBCount, hide.ItemsTotal, hide.Base, hide.Playlist = 3, 3, [2]uint64{3, 3}, [2]uint64{1, 1}
+	hide.Items = []string{"11 mp3 10000 MPEG audio file", "12 mp3 20000 MPEG audio file", "14 m4a 5000 AAC audio file"}
+	hide.Artists, hide.Albums = []string{"Alpha", "Gamma"}, []string{"One", "Mix"}
+
+	apple := []string{"User-Agent", uaMusic}
+	itunes := []string{"User-Agent", uaITunes}
+	rb := []string{"User-Agent", uaRB, "Client-DAAP-Version", "3.0"}
+	other := []string{"User-Agent", "SomeDAAPClient/1.0"}
+	cases := []struct {
+		name, mode, ffmpeg string
+		hdr                []string
+		want               summary
+	}{
+		{"auto/music", TranscodeAuto, ff, apple, wav},
+		{"auto/itunes", "", ff, itunes, wav},
+		{"auto/rhythmbox", TranscodeAuto, ff, rb, all},
+		{"auto/unknown client", TranscodeAuto, ff, other, all},
+		{"auto without ffmpeg/music", TranscodeAuto, "no-such-ffmpeg-daapd-test", apple, hide},
+		{"auto without ffmpeg/rhythmbox", TranscodeAuto, "no-such-ffmpeg-daapd-test", rb, all},
+		{"hide/music", TranscodeHide, ff, apple, hide},
+		{"hide/rhythmbox", TranscodeHide, ff, rb, all},
+		{"off/music", TranscodeOff, ff, apple, all},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			env := viewEnv(t, tc.mode, tc.ffmpeg)
+			got := env.summarize(t, tc.hdr...)
+			if tc.hdr[1] == uaRB {
+				// libdmapsharing 2.9.41 gets no groups; compare the rest
+				got.Albums = tc.want.Albums
+			}
+			if d := cmp.Diff(tc.want, got); d != "" {
+				t.Errorf("(-want +got)\n%s", d)
+			}
+		})
+	}
+}
+
+// TestTranscodeSession: a client that logged in as Music.app keeps its
+// view on requests with another User-Agent, and a cached listing of one
+// profile is never served to another.
+func TestTranscodeSession(t *testing.T) {
+	env := viewEnv(t, TranscodeAuto, fakeFFmpeg(t))
+	_, body := env.get(t, "/login", "User-Agent", uaMusic)
+	sid := loginID(t, body)
+	items := func(hdr ...string) string {
+		_, body := env.get(t, "/databases/1/items?meta=daap.songformat&session-id="+strconv.Itoa(int(sid)), hdr...)
+		var f []string
+		for _, it := range listing(t, body, "adbs") {
+			f = append(f, string(it["asfm"].Value))
+		}
+		return strings.Join(f, " ")
+	}
+	rb := items("User-Agent", uaRB, "Client-DAAP-Version", "3.0")
+	if rb != "mp3 mp3 flac ogg m4a" {
+		t.Errorf("Rhythmbox: %s", rb)
+	}
+	if got := items("User-Agent", "AppleCoreMedia/1.0.0.22F76"); got != "mp3 mp3 wav m4a" {
+		t.Errorf("Music.app session, another agent: %s", got)
+	}
+	if got := items("User-Agent", uaRB, "Client-DAAP-Version", "3.0"); got != rb {
+		t.Errorf("Rhythmbox after Music.app: %s", got)
+	}
+}
+
+// TestTranscodeWarning: without ffmpeg, auto mode logs one warning naming
+// the hidden tracks and formats.
+func TestTranscodeWarning(t *testing.T) {
+	var buf syncBuffer
+	cat := library.NewCatalog()
+	cat.Publish(testTracks(t, t.TempDir()), nil)
+	srv := New(Config{Catalog: cat, FFmpeg: "no-such-ffmpeg-daapd-test", Log: slog.New(slog.NewTextHandler(&buf, nil))})
+	defer srv.Close()
+	out := buf.String()
+	if strings.Count(out, "level=WARN") != 1 || !strings.Contains(out, "2 tracks") ||
+		!strings.Contains(out, "flac 1, vorbis 1") || !strings.Contains(out, "install ffmpeg") {
+		t.Errorf("log:\n%s", out)
+	}
+	buf.Reset()
+	New(Config{Catalog: cat, Transcode: TranscodeHide, Log: slog.New(slog.NewTextHandler(&buf, nil))}).Close()
+	if buf.String() != "" {
+		t.Errorf("hide mode logged:\n%s", buf.String())
+	}
+}
+
+// wavInfo checks that b is a canonical 16-bit stereo 44.1 kHz WAV whose
+// sizes match its length and returns the PCM.
+func wavInfo(t *testing.T, b []byte) []byte {
+	t.Helper()
+	if len(b) < 44 || string(b[:4]) != "RIFF" || string(b[8:16]) != "WAVEfmt " || string(b[36:40]) != "data" {
+		t.Fatalf("not a WAV: % x", b[:min(len(b), 44)])
+	}
+	le := binary.LittleEndian
+	if int(le.Uint32(b[4:])) != len(b)-8 || int(le.Uint32(b[40:])) != len(b)-44 {
+		t.Errorf("sizes RIFF %d data %d for %d bytes", le.Uint32(b[4:]), le.Uint32(b[40:]), len(b))
+	}
+	if le.Uint16(b[20:]) != 1 || le.Uint16(b[22:]) != 2 || le.Uint32(b[24:]) != 44100 || le.Uint16(b[34:]) != 16 {
+		t.Errorf("format % x", b[20:36])
+	}
+	return b[44:]
+}
+
+// TestTranscodeStream runs the real ffmpeg over the FLAC, Vorbis and Opus
+// fixtures as Music.app would ask for them.
+func TestTranscodeStream(t *testing.T) {
+	realFFmpeg(t)
+	env, _ := fixtureEnvWith(t, Config{})
+	snap := env.cat.Snapshot()
+	for _, codec := range []string{"flac", "vorbis", "opus"} {
+		var tr *library.Track
+		for _, x := range snap.Tracks {
+			if x.Codec == codec && (tr == nil || x.DurationMS > tr.DurationMS) {
+				tr = x
+			}
+		}
+		if tr == nil {
+			t.Fatalf("no %s fixture", codec)
+		}
+		t.Run(codec, func(t *testing.T) {
+			u := fmt.Sprintf("/databases/1/items/%d.wav?session-id=1", tr.ID)
+			size := wavSize(wavFrames(tr))
+			res, full := env.get(t, u, "User-Agent", uaMusic)
+			if res.StatusCode != 200 || res.Header.Get("Content-Type") != "audio/wav" {
+				t.Fatalf("%d %s: %s", res.StatusCode, res.Header.Get("Content-Type"), full)
+			}
+			if res.ContentLength != size || int64(len(full)) != size {
+				t.Fatalf("Content-Length %d, %d bytes, want %d", res.ContentLength, len(full), size)
+			}
+			pcm := wavInfo(t, full)
+			if bytes.Count(pcm, []byte{0}) > len(pcm)*9/10 {
+				t.Errorf("the transcode is silence")
+			}
+
+			// A range from the middle: the same bytes (Opus decoders
+			// converge after a seek, so only its second half is compared).
+			mid := size/2 + 1 // not frame-aligned
+			res, part := env.get(t, u, "User-Agent", "AppleCoreMedia/1.0.0.22F76", "Range", fmt.Sprintf("bytes=%d-", mid))
+			if res.StatusCode != 206 || res.Header.Get("Content-Range") != fmt.Sprintf("bytes %d-%d/%d", mid, size-1, size) {
+				t.Fatalf("range: %d %q", res.StatusCode, res.Header.Get("Content-Range"))
+			}
+			if int64(len(part)) != size-mid || res.ContentLength != size-mid {
+				t.Fatalf("range: %d bytes, Content-Length %d, want %d", len(part), res.ContentLength, size-mid)
+			}
+			cmpFrom := 0
+			if codec == "opus" {
+				cmpFrom = len(part) / 2
+			}
+			if !bytes.Equal(part[cmpFrom:], full[mid+int64(cmpFrom):]) {
+				t.Errorf("range bytes differ from the whole transcode's")
+			}
+
+			// Ranges inside the header, across it, and at the very end.
+			for _, rg := range [][2]int64{{0, 43}, {10, 99}, {40, 4095}, {size - 3, size - 1}} {
+				res, got := env.get(t, u, "User-Agent", uaMusic, "Range", fmt.Sprintf("bytes=%d-%d", rg[0], rg[1]))
+				if res.StatusCode != 206 || !bytes.Equal(got, full[rg[0]:rg[1]+1]) {
+					t.Errorf("range %d-%d: %d, %d bytes", rg[0], rg[1], res.StatusCode, len(got))
+				}
+			}
+			res, _ = env.get(t, u, "Range", fmt.Sprintf("bytes=%d-", size))
+			if res.StatusCode != 416 || res.Header.Get("Content-Range") != fmt.Sprintf("bytes */%d", size) {
+				t.Errorf("past the end: %d %q", res.StatusCode, res.Header.Get("Content-Range"))
+			}
+
+			// Rhythmbox asks for the original and gets it.
+			orig, _ := os.ReadFile(tr.AbsPath())
+			res, got := env.get(t, fmt.Sprintf("/databases/1/items/%d.%s", tr.ID, tr.Format), "User-Agent", uaRB, "Client-DAAP-Version", "3.0")
+			if res.StatusCode != 200 || !bytes.Equal(got, orig) {
+				t.Errorf("Rhythmbox: %d, %d bytes, want the file's %d", res.StatusCode, len(got), len(orig))
+			}
+		})
+	}
+	if n := len(env.srv.transSem); n != 0 {
+		t.Errorf("%d transcode slots still held", n)
+	}
+}
+
+// TestTranscodeListing: Music.app lists the FLAC fixtures as WAV with the
+// transcode's exact size; Rhythmbox lists them as FLAC.
+func TestTranscodeListing(t *testing.T) {
+	env, _ := fixtureEnvWith(t, Config{FFmpeg: fakeFFmpeg(t)})
+	snap := env.cat.Snapshot()
+	for _, ua := range []string{uaMusic, uaRB} {
+		_, body := env.get(t, "/databases/1/items?meta=daap.songformat,daap.songsize,daap.songdescription", "User-Agent", ua, "Client-DAAP-Version", "3.0")
+		n := 0
+		for _, it := range listing(t, body, "adbs") {
+			tr, _ := snap.Track(uint32(it["miid"].Uint()))
+			if tr.Codec != "flac" {
+				continue
+			}
+			n++
+			f, size, desc := string(it["asfm"].Value), int64(it["assz"].Uint()), string(it["asdt"].Value)
+			switch {
+			case ua == uaRB && (f != "flac" || size != tr.Size):
+				t.Errorf("Rhythmbox: %s: %s %d", tr.Path, f, size)
+			case ua == uaMusic && (f != "wav" || size != wavSize(wavFrames(tr)) || desc != "WAV audio file"):
+				t.Errorf("Music.app: %s: %s %d %q", tr.Path, f, size, desc)
+			}
+		}
+		if n != 4 {
+			t.Errorf("%s: %d FLAC tracks listed, want 4", ua, n)
+		}
+	}
+}
+
+// TestTranscodeLimits: HEAD runs no ffmpeg, a busy server answers 503
+// with Retry-After, and a client that goes away mid-stream ends its
+// ffmpeg.
+func TestTranscodeLimits(t *testing.T) {
+	realFFmpeg(t)
+	env, _ := fixtureEnvWith(t, Config{MaxTranscodes: 1})
+	var tr *library.Track
+	for _, x := range env.cat.Snapshot().Tracks {
+		if x.Codec == "flac" {
+			tr = x
+			break
+		}
+	}
+	u := env.http.URL + fmt.Sprintf("/databases/1/items/%d.wav", tr.ID)
+	size := wavSize(wavFrames(tr))
+
+	req, _ := http.NewRequest("HEAD", u, nil)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 200 || res.ContentLength != size || len(env.srv.transSem) != 0 {
+		t.Errorf("HEAD: %d, Content-Length %d, want %d", res.StatusCode, res.ContentLength, size)
+	}
+
+	env.srv.transWait = 0
+	env.srv.transSem <- struct{}{} // the one slot is taken
+	res, body := env.get(t, fmt.Sprintf("/databases/1/items/%d.wav", tr.ID))
+	if res.StatusCode != 503 || res.Header.Get("Retry-After") == "" {
+		t.Errorf("busy: %d %q %s", res.StatusCode, res.Header.Get("Retry-After"), body)
+	}
+	// The header alone needs no ffmpeg.
+	if res, body := env.get(t, fmt.Sprintf("/databases/1/items/%d.wav", tr.ID), "Range", "bytes=0-43"); res.StatusCode != 206 || len(body) != 44 {
+		t.Errorf("header range while busy: %d, %d bytes", res.StatusCode, len(body))
+	}
+	<-env.srv.transSem
+
+	// A client that reads a little and hangs up: the handler returns (its
+	// slot is free again) only once ffmpeg has been reaped.
+	ctx, cancel := context.WithCancel(context.Background())
+	req, _ = http.NewRequestWithContext(ctx, "GET", u, nil)
+	res, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.ReadFull(res.Body, make([]byte, 100)); err != nil {
+		b, _ := io.ReadAll(res.Body)
+		t.Fatal(res.Status, err, string(b))
+	}
+	cancel()
+	res.Body.Close()
+	env.srv.transSem <- struct{}{} // blocks until the handler released the slot
+	<-env.srv.transSem
+}
+
+// syncBuffer is a bytes.Buffer safe for a logger and a test to share.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
+
+func (b *syncBuffer) Reset() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.b.Reset()
+}
+
+// topInt is the integer child tag of a reply's top container.
+func topInt(t *testing.T, body []byte, tag string) uint64 {
+	t.Helper()
+	elems, err := dmap.Decode(body)
+	if err != nil || len(elems) != 1 {
+		t.Fatalf("decode: %v", err)
+	}
+	c, ok := elems[0].Child(tag)
+	if !ok {
+		t.Fatalf("%s without %s", elems[0].Tag, tag)
+	}
+	return c.Uint()
+}
+
+// browseNames lists a browse reply's names.
+func browseNames(t *testing.T, body []byte) []string {
+	t.Helper()
+	elems, err := dmap.Decode(body)
+	if err != nil || len(elems) != 1 {
+		t.Fatalf("decode: %v", err)
+	}
+	var names []string
+	for _, c := range elems[0].Children {
+		if c.Tag == "abar" {
+			for _, it := range c.Children {
+				names = append(names, string(it.Value))
+			}
+		}
+	}
+	return names
+}
+
+// loginID logs in and returns the session id of a /login reply.
+func loginID(t *testing.T, body []byte) uint64 {
+	t.Helper()
+	return topInt(t, body, "mlid")
+}
