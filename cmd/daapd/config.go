@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/daapd/daapd/daap"
 )
 
 // Config is daapd's effective configuration. Sources, later ones winning:
@@ -34,6 +36,7 @@ type Config struct {
 	Watch          bool     `yaml:"watch"`
 	RescanInterval Duration `yaml:"rescan_interval"`
 	ScanWorkers    int      `yaml:"scan_workers"`
+	Transcode      string   `yaml:"transcode"`
 
 	password string // read from PasswordFile; never logged
 }
@@ -73,6 +76,7 @@ func defaultConfig(getenv func(string) string) Config {
 		LogFormat:      "text",
 		Watch:          true,
 		RescanInterval: Duration(15 * time.Minute),
+		Transcode:      daap.TranscodeAuto,
 	}
 }
 
@@ -95,6 +99,7 @@ func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
 // flagValues holds what was given on the command line; nil fields were not.
 type flagValues struct {
 	config, listen, name, passwordFile, mdns, stateDir, logLevel, logFormat *string
+	transcode                                                               *string
 	ipv4Only, watch                                                         *bool
 	rescanInterval                                                          *time.Duration
 	scanWorkers                                                             *int
@@ -136,6 +141,7 @@ func newFlagSet(stderr io.Writer) (*flag.FlagSet, *flagValues) {
 		fv.scanWorkers = &n
 		return err
 	})
+	str(&fv.transcode, "transcode", "formats iTunes/Music.app cannot play (FLAC, Ogg, Opus): auto (WAV via ffmpeg when installed, else hide), off or hide (default auto)")
 	str(&fv.stateDir, "state-dir", "state directory (default $XDG_STATE_HOME/daapd or ~/.local/state/daapd)")
 	str(&fv.logLevel, "log-level", "debug, info, warn or error (default info)")
 	str(&fv.logFormat, "log-format", "text or json (default text)")
@@ -173,6 +179,7 @@ func loadConfig(fv *flagValues, getenv func(string) string) (Config, error) {
 	envStr("DAAPD_STATE_DIR", &cfg.StateDir)
 	envStr("DAAPD_LOG_LEVEL", &cfg.LogLevel)
 	envStr("DAAPD_LOG_FORMAT", &cfg.LogFormat)
+	envStr("DAAPD_TRANSCODE", &cfg.Transcode)
 	if v := getenv("DAAPD_MUSIC"); v != "" {
 		cfg.Music = filepath.SplitList(v)
 	}
@@ -219,6 +226,7 @@ func loadConfig(fv *flagValues, getenv func(string) string) (Config, error) {
 	set(fv.stateDir, &cfg.StateDir)
 	set(fv.logLevel, &cfg.LogLevel)
 	set(fv.logFormat, &cfg.LogFormat)
+	set(fv.transcode, &cfg.Transcode)
 	if len(fv.music) > 0 {
 		cfg.Music = fv.music
 	}
@@ -312,6 +320,9 @@ func (c *Config) validate() []error {
 	} else if c.RescanInterval > 0 && time.Duration(c.RescanInterval) < time.Minute {
 		bad("rescan_interval: %v is too short (at least 1m, or 0 to disable)", time.Duration(c.RescanInterval))
 	}
+	if !slices.Contains(daap.TranscodeModes, c.Transcode) {
+		bad("transcode: %q is not one of %s", c.Transcode, strings.Join(daap.TranscodeModes, ", "))
+	}
 	if c.ScanWorkers < 0 || c.ScanWorkers > 256 {
 		bad("scan_workers: %d is out of range (0 = number of CPUs, up to 256)", c.ScanWorkers)
 	}
@@ -336,6 +347,7 @@ func (c *Config) logValue() slog.Value {
 		slog.Bool("watch", c.Watch),
 		slog.Duration("rescan_interval", time.Duration(c.RescanInterval)),
 		slog.Int("scan_workers", c.ScanWorkers),
+		slog.String("transcode", c.Transcode),
 		slog.String("log_level", c.LogLevel),
 	)
 }

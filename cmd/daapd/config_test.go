@@ -42,7 +42,7 @@ func TestConfigPrecedence(t *testing.T) {
 		check func(t *testing.T, c Config)
 	}{
 		{"defaults", nil, []string{"--music", "/m"}, func(t *testing.T, c Config) {
-			if c.Listen != ":3689" || c.MDNS != "auto" || c.LogLevel != "info" || !c.Watch {
+			if c.Listen != ":3689" || c.MDNS != "auto" || c.LogLevel != "info" || !c.Watch || c.Transcode != "auto" {
 				t.Errorf("defaults wrong: %+v", c)
 			}
 			if c.StateDir != filepath.Join(dir, ".local/state/daapd") {
@@ -65,6 +65,21 @@ func TestConfigPrecedence(t *testing.T) {
 		{"env over yaml", map[string]string{"DAAPD_CONFIG": yml, "DAAPD_LISTEN": ":2222", "DAAPD_MUSIC": "/a" + string(os.PathListSeparator) + "/b", "DAAPD_WATCH": "false"}, nil, func(t *testing.T, c Config) {
 			if c.Listen != ":2222" || c.Name != "Yaml Name" || len(c.Music) != 2 || c.Music[1] != "/b" || c.Watch {
 				t.Errorf("env not applied: %+v", c)
+			}
+		}},
+		{"transcode from yaml, env, flag", map[string]string{"DAAPD_CONFIG": writeFile(t, dir, "t.yaml", "music: [/m]\ntranscode: hide\n")}, nil, func(t *testing.T, c Config) {
+			if c.Transcode != "hide" {
+				t.Errorf("yaml transcode %q", c.Transcode)
+			}
+		}},
+		{"transcode env over yaml", map[string]string{"DAAPD_CONFIG": writeFile(t, dir, "t2.yaml", "music: [/m]\ntranscode: hide\n"), "DAAPD_TRANSCODE": "off"}, nil, func(t *testing.T, c Config) {
+			if c.Transcode != "off" {
+				t.Errorf("env transcode %q", c.Transcode)
+			}
+		}},
+		{"transcode flag over env", map[string]string{"DAAPD_TRANSCODE": "off"}, []string{"--music", "/m", "--transcode", "hide"}, func(t *testing.T, c Config) {
+			if c.Transcode != "hide" || !strings.Contains(c.logValue().String(), "transcode=hide") {
+				t.Errorf("flag transcode %q (log %s)", c.Transcode, c.logValue())
 			}
 		}},
 		{"flags over env", map[string]string{"DAAPD_CONFIG": yml, "DAAPD_LISTEN": ":2222", "DAAPD_MDNS": "avahi"}, []string{"--listen", "127.0.0.1:3333", "--mdns", "off", "--music", "/f1", "--music", "/f2", "--name", "Flag"}, func(t *testing.T, c Config) {
@@ -105,6 +120,8 @@ func TestConfigErrors(t *testing.T) {
 		{"bad duration", "music: [/m]\nrescan_interval: soon\n", nil, nil, []string{"not a duration"}},
 		{"all problems at once", "music: [/m]\nlisten: 'nonsense'\nmdns: bonjour\nlog_level: loud\nlog_format: xml\nscan_workers: -1\n", nil, nil,
 			[]string{"listen:", "mdns:", "log_level:", "log_format:", "scan_workers:"}},
+		{"bad transcode", "music: [/m]\ntranscode: flac\n", nil, nil, []string{`transcode: "flac" is not one of auto, off, hide`}},
+		{"bad transcode env", "", map[string]string{"DAAPD_TRANSCODE": "yes"}, []string{"--music", "/m"}, []string{"transcode:"}},
 		{"bad port", "", nil, []string{"--music", "/m", "--listen", ":99999"}, []string{"port"}},
 		{"bad env bool", "", map[string]string{"DAAPD_IPV4_ONLY": "perhaps"}, []string{"--music", "/m"}, []string{"DAAPD_IPV4_ONLY"}},
 		{"short rescan", "", nil, []string{"--music", "/m", "--rescan-interval", "5s"}, []string{"too short"}},
@@ -160,7 +177,8 @@ func TestExampleConfig(t *testing.T) {
 	}
 	d := defaultConfig(e)
 	if c.Listen != d.Listen || c.MDNS != d.MDNS || c.LogLevel != d.LogLevel || c.LogFormat != d.LogFormat ||
-		c.Watch != d.Watch || c.RescanInterval != d.RescanInterval || c.ScanWorkers != d.ScanWorkers || c.IPv4Only != d.IPv4Only {
+		c.Watch != d.Watch || c.RescanInterval != d.RescanInterval || c.ScanWorkers != d.ScanWorkers || c.IPv4Only != d.IPv4Only ||
+		c.Transcode != d.Transcode {
 		t.Errorf("config.example.yaml differs from the defaults:\nexample  %+v\ndefaults %+v", c, d)
 	}
 }

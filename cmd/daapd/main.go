@@ -140,11 +140,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		return err
 	}
 	dsrv := daap.New(daap.Config{
-		Name:     cfg.Name,
-		Password: cfg.password,
-		Version:  daapdVersion(),
-		Catalog:  lib.Catalog(),
-		Log:      log.With("component", "daap"),
+		Name:      cfg.Name,
+		Password:  cfg.password,
+		Version:   daapdVersion(),
+		Catalog:   lib.Catalog(),
+		Log:       log.With("component", "daap"),
+		Transcode: cfg.Transcode,
 	})
 	var ann struct {
 		sync.Mutex
