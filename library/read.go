@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/daapd/daapd/library/probe"
 	"github.com/daapd/daapd/library/tags"
@@ -68,12 +69,15 @@ func readFacts(r io.ReaderAt, size int64) (probe.Info, tags.Tags, error) {
 	}
 }
 
-// nfc returns s in Unicode NFC, without allocating when it already is.
+// nfc returns s in Unicode NFC, without allocating when it already is
+// (norm's IsNormalString allocates even then).
 func nfc(s string) string {
-	if norm.NFC.IsNormalString(s) {
-		return s
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return norm.NFC.String(s)
+		}
 	}
-	return norm.NFC.String(s)
+	return s
 }
 
 // clean trims a tag value and normalises it to NFC.
@@ -134,9 +138,12 @@ var folderArtExts = []string{"jpg", "jpeg", "png"}
 // artRank ranks name as folder artwork: 0 is not artwork, higher is better.
 func artRank(name string) int {
 	e := ext(name)
-	base := strings.ToLower(name[:max(0, len(name)-len(e)-1)])
+	if e == "" {
+		return 0
+	}
+	base := name[:max(0, len(name)-len(e)-1)]
 	for i, n := range folderArtNames {
-		if base != n {
+		if !strings.EqualFold(base, n) {
 			continue
 		}
 		for j, x := range folderArtExts {

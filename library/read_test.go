@@ -34,3 +34,43 @@ func FuzzReadTrack(f *testing.F) {
 		}
 	})
 }
+
+func TestArtRank(t *testing.T) {
+	tests := []struct {
+		name string
+		want int
+	}{
+		{"cover.jpg", 15},
+		{"Cover.JPG", 15},
+		{"COVER.png", 13},
+		{"folder.jpeg", 11},
+		{"front.jpg", 9},
+		{"ARTWOR\u212a.jpg", 6}, // Kelvin sign: lower-cases to k
+		{"artwork.png", 4},
+		{"cover.gif", 0},
+		{"cover", 0},
+		{"covers.jpg", 0},
+		{"back.jpg", 0},
+		{".jpg", 0},
+	}
+	for _, tc := range tests {
+		if got := artRank(tc.name); got != tc.want {
+			t.Errorf("artRank(%q) = %d, want %d", tc.name, got, tc.want)
+		}
+	}
+}
+
+func TestNFC(t *testing.T) {
+	for in, want := range map[string]string{
+		"":                  "",
+		"ascii":             "ascii",
+		"Sigur Ro\u0301s":   "Sigur Rós",
+		"Sigur Rós":         "Sigur Rós",
+		"\u212b":            "\u00c5", // Angstrom sign
+		"caf\xe9 (invalid)": "caf\xe9 (invalid)",
+	} {
+		if got := nfc(in); got != want {
+			t.Errorf("nfc(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -330,7 +330,8 @@ func (t *id3Tag) handle(f id3Frame, c *collector) (fills [][2]string) {
 			c.add(kComment, vals...)
 		}
 	default:
-		vals := decodeText(b)
+		var buf [4]string
+		vals := decodeText(b, buf[:0])
 		if key == kGenre {
 			for i, v := range vals {
 				vals[i] = expandGenre(v)

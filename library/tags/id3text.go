@@ -16,18 +16,17 @@ const (
 )
 
 // decodeText decodes a text frame's payload (encoding byte, then values
-// separated by NUL) into its values. Odd-length UTF-16 loses its last byte
-// instead of failing the frame; v2.4 list values after the first may omit
-// the BOM.
-func decodeText(b []byte) []string {
+// separated by NUL) and appends its values to vals. Odd-length UTF-16 loses
+// its last byte instead of failing the frame; v2.4 list values after the
+// first may omit the BOM.
+func decodeText(b []byte, vals []string) []string {
 	enc, data := b[0], b[1:]
 	wide := enc == encUTF16 || enc == encUTF16BE
 	if wide && len(data)%2 == 1 {
 		data = data[:len(data)-1]
 	}
-	var vals []string
 	var bom []byte
-	for len(data) > 0 && len(vals) < maxValues {
+	for n := len(vals); len(data) > 0 && len(vals)-n < maxValues; {
 		n := skipTerminated(enc, data)
 		piece := data
 		if n < 0 {

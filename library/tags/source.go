@@ -23,18 +23,21 @@ type source struct {
 	off int64  // its offset in the file
 }
 
-func newSource(r io.ReaderAt, size int64) *source { return &source{r: r, size: size} }
+// sources recycles sources, with their read-ahead buffers, across files.
+var sources = sync.Pool{New: func() any { return new(source) }}
 
-// windows recycles read-ahead buffers across files.
-var windows = sync.Pool{New: func() any { return new([window]byte) }}
+// newSource returns a recycled source over r; release it when done.
+func newSource(r io.ReaderAt, size int64) *source {
+	s := sources.Get().(*source)
+	s.r, s.size, s.buf, s.off = r, size, s.buf[:0], 0
+	return s
+}
 
-// release returns the read-ahead buffer; s must not be used afterwards.
-// Nothing handed out by read aliases it.
+// release recycles s, which must not be used afterwards. Nothing handed
+// out by read aliases its buffer.
 func (s *source) release() {
-	if cap(s.buf) == window {
-		windows.Put((*[window]byte)(s.buf[:window]))
-	}
-	s.buf = nil
+	s.r = nil
+	sources.Put(s)
 }
 
 // peek returns the n bytes at off. The slice is valid until the next call;
@@ -62,7 +65,7 @@ func (s *source) peek(off int64, n int) ([]byte, error) {
 		m = rest
 	}
 	if cap(s.buf) < window {
-		s.buf = windows.Get().(*[window]byte)[:]
+		s.buf = make([]byte, window)
 	}
 	s.buf = s.buf[:m]
 	got, rerr := s.r.ReadAt(s.buf, off)

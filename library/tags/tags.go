@@ -28,6 +28,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode"
 
 	"golang.org/x/text/unicode/norm"
@@ -65,7 +66,8 @@ const MaxPicture = 16 << 20
 // A file whose tag region is damaged part way still yields the fields read
 // before the damage, with a nil error.
 func Read(r io.ReaderAt, size int64, container string) (t Tags, err error) {
-	c := newCollector(false)
+	c := collectors.Get().(*collector)
+	defer c.release()
 	if err := run(r, size, container, c); err != nil && (c.empty() || errors.As(err, new(panicError))) {
 		return Tags{}, err
 	}
@@ -251,6 +253,16 @@ func newCollector(wantPicture bool) *collector {
 	return c
 }
 
+// collectors recycles Read's collectors.
+var collectors = sync.Pool{New: func() any { return newCollector(false) }}
+
+// release clears c and recycles it; c must not be used afterwards.
+func (c *collector) release() {
+	*c = collector{}
+	c.vals = c.buf[:0]
+	collectors.Put(c)
+}
+
 // add records values under key, normalised; empty values are dropped.
 func (c *collector) add(key string, vals ...string) {
 	for _, v := range vals {
@@ -315,7 +327,8 @@ func (c *collector) tags() Tags {
 			*f.dst(&t) = c.first(f.key)
 			continue
 		}
-		var vs []string
+		var buf [4]string
+		vs := buf[:0]
 		for _, kv := range c.vals {
 			if kv.key == f.key && !slices.Contains(vs, kv.val) {
 				vs = append(vs, kv.val)
