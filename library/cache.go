@@ -129,35 +129,10 @@ var layoutFingerprint = func() uint64 {
 	return mix(uint64(h))
 }()
 
-// saveCache writes d atomically to name: a temporary file in the same
-// directory, fsynced, renamed over name, then the directory fsynced.
+// saveCache writes d atomically to name (see writeFileAtomic).
 func saveCache(name string, d *cacheData) error {
-	dir, base := path.Split(name)
-	if dir == "" {
-		dir = "."
-	}
-	f, err := os.CreateTemp(dir, "."+base+".tmp*")
-	if err != nil {
+	if err := writeFileAtomic(name, func(w io.Writer) error { return writeCache(w, d) }); err != nil {
 		return fmt.Errorf("save scan cache: %w", err)
-	}
-	tmp := f.Name()
-	err = writeCache(f, d)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, name)
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("save scan cache %s: %w", name, err)
-	}
-	if df, err := os.Open(dir); err == nil {
-		df.Sync()
-		df.Close()
 	}
 	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -239,22 +240,26 @@ func LoadOrCreateLibraryID(stateDir string) (string, error) {
 	if err := os.MkdirAll(stateDir, 0o755); err != nil {
 		return "", fmt.Errorf("create state dir: %w", err)
 	}
-	if err := writeFileAtomic(filepath.Join(stateDir, libraryIDFile), []byte(id+"\n")); err != nil {
+	if err := writeFileAtomic(filepath.Join(stateDir, libraryIDFile), func(w io.Writer) error {
+		_, err := io.WriteString(w, id+"\n")
+		return err
+	}); err != nil {
 		return "", err
 	}
 	return id, nil
 }
 
-// writeFileAtomic writes data to name through a temporary file in the same
-// directory, fsyncs it, renames it into place and fsyncs the directory.
-func writeFileAtomic(name string, data []byte) error {
+// writeFileAtomic replaces name with what write produces: a temporary file
+// in the same directory, fsynced, renamed over name, then the directory
+// fsynced. A failure leaves name as it was.
+func writeFileAtomic(name string, write func(io.Writer) error) error {
 	dir := filepath.Dir(name)
 	f, err := os.CreateTemp(dir, "."+filepath.Base(name)+".tmp*")
 	if err != nil {
-		return err
+		return fmt.Errorf("write %s: %w", name, err)
 	}
 	tmp := f.Name()
-	_, err = f.Write(data)
+	err = write(f)
 	if err == nil {
 		err = f.Sync()
 	}
