@@ -601,3 +601,57 @@ func loginID(t *testing.T, body []byte) uint64 {
 	t.Helper()
 	return topInt(t, body, "mlid")
 }
+
+// BenchmarkTranscode streams a 5-minute 44.1 kHz stereo FLAC as WAV
+// through the handler: whole, and the first 64 KiB after a seek to the
+// middle (what a client waits for when it scrubs).
+func BenchmarkTranscode(b *testing.B) {
+	realFFmpeg(b)
+	dir := b.TempDir()
+	src := filepath.Join(dir, "long.flac")
+	gen := exec.Command("ffmpeg", "-nostdin", "-v", "error", "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=44100:duration=300",
+		"-ac", "2", src)
+	if out, err := gen.CombinedOutput(); err != nil {
+		b.Fatalf("generate: %v %s", err, out)
+	}
+	fi, _ := os.Stat(src)
+	cat := library.NewCatalog()
+	cat.Publish([]*library.Track{{ID: 1, Root: dir, Path: "long.flac", Title: "Long", Codec: "flac", Format: "flac",
+		DurationMS: 300000, SampleRate: 44100, Channels: 2, Size: fi.Size()}}, nil)
+	srv := New(Config{Catalog: cat})
+	hs := httptest.NewServer(srv.Handler())
+	defer hs.Close()
+	fetch := func(b *testing.B, rng string, limit int64) int64 {
+		req, _ := http.NewRequest("GET", hs.URL+"/databases/1/items/1.wav", nil)
+		req.Header.Set("User-Agent", uaMusic)
+		if rng != "" {
+			req.Header.Set("Range", rng)
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer res.Body.Close()
+		n, err := io.Copy(io.Discard, io.LimitReader(res.Body, limit))
+		if err != nil {
+			b.Fatal(err)
+		}
+		return n
+	}
+	size := wavSize(wavFrames(&library.Track{DurationMS: 300000}))
+	b.Run("whole", func(b *testing.B) {
+		b.SetBytes(size)
+		for b.Loop() {
+			if n := fetch(b, "", size); n != size {
+				b.Fatalf("%d bytes, want %d", n, size)
+			}
+		}
+	})
+	b.Run("seek-middle-64k", func(b *testing.B) {
+		for b.Loop() {
+			if n := fetch(b, fmt.Sprintf("bytes=%d-", size/2), 64<<10); n != 64<<10 {
+				b.Fatalf("%d bytes", n)
+			}
+		}
+	})
+}
