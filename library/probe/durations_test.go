@@ -68,10 +68,12 @@ func codecName(ff string) string {
 // sources returns the corpus and fixture roots, with the prefix each
 // contributes to recorded paths. Missing roots are left out.
 func sources(t testing.TB) map[string]string {
+	// DAAPD_CORPUS names the shared corpus folder, which holds taglib/.
 	corpus := os.Getenv("DAAPD_CORPUS")
 	if corpus == "" {
-		corpus = filepath.Join("..", "..", "..", "shared", "corpus", "taglib")
+		corpus = filepath.Join("..", "..", "..", "shared", "corpus")
 	}
+	corpus = filepath.Join(corpus, "taglib")
 	roots := map[string]string{}
 	for prefix, dir := range map[string]string{"corpus": corpus, "fixtures": filepath.Join("..", "..", "music-fixtures")} {
 		if st, err := os.Stat(dir); err == nil && st.IsDir() {

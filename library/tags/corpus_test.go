@@ -52,10 +52,12 @@ func partialDiff(want, got Tags) string {
 // corpusDir returns the TagLib test-file corpus, or skips the test.
 func corpusDir(t *testing.T) string {
 	t.Helper()
+	// DAAPD_CORPUS names the shared corpus folder, which holds taglib/.
 	dir := os.Getenv("DAAPD_CORPUS")
 	if dir == "" {
-		dir = filepath.Join("..", "..", "..", "shared", "corpus", "taglib")
+		dir = filepath.Join("..", "..", "..", "shared", "corpus")
 	}
+	dir = filepath.Join(dir, "taglib")
 	if _, err := os.Stat(dir); err != nil {
 		t.Skipf("corpus not available (%v); set DAAPD_CORPUS", err)
 	}
