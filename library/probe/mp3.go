@@ -169,8 +169,9 @@ func findFrame(rd *reader, start, end int64, need int) (int64, mpegHeader, bool)
 // order, APE tags, Lyrics3v2 tags and an ID3v2 tag with a footer.
 func audioEnd(rd *reader, start int64) int64 {
 	end := rd.size
-	// One tail read covers the footers of all trailing tags.
-	if tail := max(end-window, start); !rd.has(tail, int(end-tail)) {
+	// One tail read covers the footers of the usual trailing tags; a
+	// footer further back (behind a large APE tag) costs one more read.
+	if tail := max(end-tailRead, start); !rd.has(tail, int(end-tail)) {
 		rd.upTo(tail, int(end-tail))
 	}
 	if end-start >= 128 {
@@ -187,6 +188,11 @@ func audioEnd(rd *reader, start int64) int64 {
 	}
 	return end
 }
+
+// tailRead is how much audioEnd reads at the end of a file: ID3v1, APE and
+// Lyrics3 footers and the small tags behind them. Reading a whole window
+// there cost a third of an MP3's probe.
+const tailRead = 16 << 10
 
 // trailingTag returns the length of the tag that ends at end, or 0.
 func trailingTag(rd *reader, start, end int64) int64 {

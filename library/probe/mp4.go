@@ -70,11 +70,32 @@ func boxes(rd *reader, off, end int64, fn func(box) bool) {
 			return // corrupt; a box cannot be smaller than its header
 		}
 		size = min(size, end-off)
-		if !fn(box{typ: string(h[4:8]), start: off + hdr, end: off + size}) {
+		if !fn(box{typ: boxType(h[4:8]), start: off + hdr, end: off + size}) {
 			return
 		}
 		off += size
 	}
+}
+
+// boxTypes interns the box types the walk meets in most files.
+var boxTypes = func() map[string]string {
+	m := map[string]string{}
+	for _, t := range strings.Fields("ftyp moov mvhd trak tkhd mdia mdhd hdlr minf smhd dinf stbl stsd stts stsc stsz stco co64 udta meta ilst mdat free skip wide moof mvex trex traf tfhd tfdt trun esds alac dfLa dOps wave sinf edts elst iods sgpd sbgp chpl") {
+		m[t] = t
+	}
+	for t := range mp4Codecs {
+		m[t] = t
+	}
+	return m
+}()
+
+// boxType returns the box type b as a string, allocating only for types
+// boxTypes does not know.
+func boxType(b []byte) string {
+	if t, ok := boxTypes[string(b)]; ok {
+		return t
+	}
+	return string(b)
 }
 
 // find returns the first child of type typ in [off, end).

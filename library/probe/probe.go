@@ -173,12 +173,18 @@ func (rd *reader) alloc(n int) []byte {
 	return (*p)[:n]
 }
 
-// release returns the pooled buffers; the reader must not be used after.
+// readers recycles readers (their lent lists) between probes.
+var readers = sync.Pool{New: func() any { return new(reader) }}
+
+// release returns the pooled buffers and the reader itself; the reader
+// must not be used after.
 func (rd *reader) release() {
 	for _, p := range rd.lent {
 		windows.Put(p)
 	}
-	rd.lent, rd.win = nil, [2]span{}
+	clear(rd.lent)
+	*rd = reader{lent: rd.lent[:0]}
+	readers.Put(rd)
 }
 
 // span is bytes [off, off+len(b)) of the file.
@@ -202,7 +208,9 @@ func newReader(r io.ReaderAt, size int64) *reader {
 	if size < 0 {
 		size = 0
 	}
-	return &reader{r: r, size: size}
+	rd := readers.Get().(*reader)
+	rd.r, rd.size = r, size
+	return rd
 }
 
 // upTo returns up to n bytes at off, fewer only at the end of the file or
