@@ -34,7 +34,7 @@ var browseKinds = map[string]struct {
 // matching returns the snapshot's tracks that p's view lists and that
 // match p's query.
 func (s *Server) matching(snap *library.Snapshot, p listParams) []*library.Track {
-	tracks := s.visible(snap, p.view, snap.Tracks)
+	tracks := (&presenter{v: p.view}).visible(snap.Tracks)
 	if p.query == nil {
 		return tracks
 	}

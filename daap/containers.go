@@ -42,7 +42,7 @@ func (s *Server) containers(r *http.Request, c client) (body, error) {
 			if pl.ID == basePlaylistID {
 				continue // cannot happen with hashed ids; never shadow the base
 			}
-			list = append(list, container{id: pl.ID, pid: pl.PersistentID, name: pl.Name, count: len(s.playlistEntries(snap, pl, p.view))})
+			list = append(list, container{id: pl.ID, pid: pl.PersistentID, name: pl.Name, count: len(playlistEntries(snap, pl, p.view))})
 		}
 		if p.query != nil {
 			list = slices.DeleteFunc(list, func(ct container) bool { return !p.query.Match(s.containerGetter(ct)) })

@@ -152,7 +152,7 @@ func (s *Server) items(r *http.Request, c client) (body, error) {
 			}
 		}
 		entries := make([]entry, 0, len(tracks))
-		for _, t := range s.visible(snap, p.view, tracks) {
+		for _, t := range (&presenter{v: p.view}).visible(tracks) {
 			entries = append(entries, entry{t: t})
 		}
 		return s.trackListing("adbs", entries, p, muty, deleted, false)
@@ -337,13 +337,14 @@ func (s *Server) containerItems(r *http.Request, c client) (body, error) {
 		var entries []entry
 		if pl == nil {
 			entries = make([]entry, 0, len(snap.Tracks))
+			pr := &presenter{v: p.view}
 			for i, t := range snap.Tracks {
-				if t, ok := s.present(snap, p.view, t); ok {
+				if t, ok := pr.present(t); ok {
 					entries = append(entries, entry{t: t, cti: uint32(i + 1)})
 				}
 			}
 		} else {
-			entries = s.playlistEntries(snap, pl, p.view)
+			entries = playlistEntries(snap, pl, p.view)
 		}
 		return s.trackListing("apso", entries, p, 0, nil, true)
 	})
@@ -352,11 +353,12 @@ func (s *Server) containerItems(r *http.Request, c client) (body, error) {
 // playlistEntries resolves a playlist's track ids, skipping ids the
 // snapshot no longer has and tracks view v hides; mcti is the 1-based
 // position in the playlist.
-func (s *Server) playlistEntries(snap *library.Snapshot, pl *library.Playlist, v view) []entry {
+func playlistEntries(snap *library.Snapshot, pl *library.Playlist, v view) []entry {
 	entries := make([]entry, 0, len(pl.Items))
+	pr := &presenter{v: v}
 	for i, id := range pl.Items {
 		if t, ok := snap.Track(id); ok {
-			if t, ok := s.present(snap, v, t); ok {
+			if t, ok := pr.present(t); ok {
 				entries = append(entries, entry{t: t, cti: uint32(i + 1)})
 			}
 		}

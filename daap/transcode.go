@@ -73,6 +73,7 @@ const (
 	defaultTranscodes = 4               // concurrent ffmpeg processes
 	transcodeQueue    = 2 * time.Second // wait for a free slot before 503
 	ffmpegStderr      = 2 << 10         // bytes of ffmpeg's stderr kept for the log
+	stallTimeout      = 2 * time.Minute // a transcode's client not reading for this long is gone
 )
 
 // wavFrames is the number of frames in t's transcode: its duration at
@@ -131,84 +132,76 @@ func applePlays(t *library.Track) bool {
 	return false
 }
 
-// wavTrack is t as listed to a client that gets its transcode.
-func wavTrack(t *library.Track) *library.Track {
-	w := *t
-	w.Format, w.Codec = "wav", "pcm"
-	w.Size = wavSize(wavFrames(t))
-	w.SampleRate, w.Channels = wavRate, wavChannels
-	w.Bitrate = wavRate * wavFrameBytes * 8 / 1000
-	return &w
+// presenter presents tracks for one listing build. The WAV copies it
+// makes are carved from shared chunks, so a 100,000-track FLAC library
+// costs a few large allocations per build (the listing is cached), and no
+// memory once the build is done.
+type presenter struct {
+	v    view
+	slab []library.Track
 }
 
-// viewCache holds, for one catalog revision, the WAV copies of the
-// tracks Apple clients get transcoded and how many tracks each view hides.
-type viewCache struct {
-	rev    uint32
-	wav    map[*library.Track]*library.Track
-	hidden [3]int // by view
-}
-
-// views returns the view cache of snap, building it once per revision.
-func (s *Server) views(snap *library.Snapshot) *viewCache {
-	if vc := s.viewCache.Load(); vc != nil && vc.rev == snap.Revision {
-		return vc
-	}
-	s.viewMu.Lock()
-	defer s.viewMu.Unlock()
-	if vc := s.viewCache.Load(); vc != nil && vc.rev >= snap.Revision {
-		if vc.rev == snap.Revision {
-			return vc
-		}
-		return buildViews(snap) // an older snapshot than the cached one: rare, not kept
-	}
-	vc := buildViews(snap)
-	s.viewCache.Store(vc)
-	return vc
-}
-
-func buildViews(snap *library.Snapshot) *viewCache {
-	vc := &viewCache{rev: snap.Revision, wav: make(map[*library.Track]*library.Track)}
-	for _, t := range snap.Tracks {
-		if applePlays(t) {
-			continue
-		}
-		vc.hidden[viewHide]++
-		if wavFrames(t) == 0 {
-			vc.hidden[viewWAV]++
-			continue
-		}
-		vc.wav[t] = wavTrack(t)
-	}
-	return vc
-}
-
-// present returns t as view v lists it, or false when v hides it.
-func (s *Server) present(snap *library.Snapshot, v view, t *library.Track) (*library.Track, bool) {
-	if v == viewAll || applePlays(t) {
+// present returns t as the view lists it, or false when it hides it.
+func (p *presenter) present(t *library.Track) (*library.Track, bool) {
+	if p.v == viewAll || applePlays(t) {
 		return t, true
 	}
-	if v == viewHide || wavFrames(t) == 0 {
+	frames := wavFrames(t)
+	if p.v == viewHide || frames == 0 {
 		return nil, false
 	}
-	if w, ok := s.views(snap).wav[t]; ok {
-		return w, true
+	if len(p.slab) == cap(p.slab) {
+		p.slab = make([]library.Track, 0, min(max(2*cap(p.slab), 16), 4096))
 	}
-	return wavTrack(t), true // t is from a snapshot other than the cached one
+	p.slab = append(p.slab, *t)
+	w := &p.slab[len(p.slab)-1]
+	w.Format, w.Codec = "wav", "pcm"
+	w.Size = wavSize(frames)
+	w.SampleRate, w.Channels = wavRate, wavChannels
+	w.Bitrate = wavRate * wavFrameBytes * 8 / 1000
+	return w, true
 }
 
-// visible returns tracks as view v lists them, keeping their order.
-func (s *Server) visible(snap *library.Snapshot, v view, tracks []*library.Track) []*library.Track {
-	if v == viewAll {
+// visible returns tracks as the view lists them, keeping their order.
+func (p *presenter) visible(tracks []*library.Track) []*library.Track {
+	if p.v == viewAll {
 		return tracks
 	}
 	out := make([]*library.Track, 0, len(tracks))
 	for _, t := range tracks {
-		if p, ok := s.present(snap, v, t); ok {
-			out = append(out, p)
+		if w, ok := p.present(t); ok {
+			out = append(out, w)
 		}
 	}
 	return out
+}
+
+// hiddenCounts is, for one catalog revision, how many tracks each view
+// hides.
+type hiddenCounts struct {
+	rev uint32
+	n   [3]int // by view
+}
+
+// hidden returns how many of snap's tracks view v hides, counted once per
+// revision.
+func (s *Server) hidden(snap *library.Snapshot, v view) int {
+	if hc := s.hiddenCache.Load(); hc != nil && hc.rev == snap.Revision {
+		return hc.n[v]
+	}
+	hc := &hiddenCounts{rev: snap.Revision}
+	for _, t := range snap.Tracks {
+		if !applePlays(t) {
+			hc.n[viewHide]++
+			if wavFrames(t) == 0 {
+				hc.n[viewWAV]++
+			}
+		}
+	}
+	if old := s.hiddenCache.Load(); old == nil || old.rev < hc.rev {
+		s.hiddenCache.Store(hc) // a racing build of the same revision stores the same counts
+	}
+	return hc.n[v]
 }
 
 // trackCount is the number of tracks view v lists.
@@ -216,7 +209,7 @@ func (s *Server) trackCount(snap *library.Snapshot, v view) int {
 	if v == viewAll {
 		return len(snap.Tracks)
 	}
-	return len(snap.Tracks) - s.views(snap).hidden[v]
+	return len(snap.Tracks) - s.hidden(snap, v)
 }
 
 // viewFor is the view of a listing request: Apple clients (by User-Agent,
@@ -444,9 +437,10 @@ func (s *Server) streamWAV(w http.ResponseWriter, r *http.Request, t *library.Tr
 	if end >= wavHeaderLen && r.Method != http.MethodHead {
 		release, err := s.transcodeSlot(r.Context())
 		if err != nil {
-			if err == errBusy {
-				h.Set("Retry-After", "2")
+			if r.Context().Err() != nil {
+				return // the client gave up waiting
 			}
+			h.Set("Retry-After", "2")
 			s.fail(w, r, err)
 			return
 		}
@@ -475,11 +469,27 @@ func (s *Server) streamWAV(w http.ResponseWriter, r *http.Request, t *library.Tr
 	if _, err := w.Write(header); err != nil || pcm == nil {
 		return
 	}
-	if err := pcm.copyTo(w); err != nil {
+	// A client that stops reading for stallTimeout is taken for gone, so
+	// it cannot hold an ffmpeg slot forever. The deadline is cleared after,
+	// as the connection may serve further requests.
+	rc := http.NewResponseController(w)
+	defer rc.SetWriteDeadline(time.Time{})
+	if err := pcm.copyTo(&stallWriter{w: w, rc: rc}); err != nil {
 		s.log.Warn("transcode failed", "path", t.Path, "err", err)
 		// Fewer bytes than Content-Length: net/http closes the connection,
 		// so the client sees the stream end early rather than bad audio.
 	}
+}
+
+// stallWriter sets a write deadline of stallTimeout before each write.
+type stallWriter struct {
+	w  io.Writer
+	rc *http.ResponseController
+}
+
+func (sw *stallWriter) Write(p []byte) (int, error) {
+	sw.rc.SetWriteDeadline(time.Now().Add(stallTimeout)) // unsupported by some writers: then no deadline
+	return sw.w.Write(p)
 }
 
 // transcodeSlot waits for one of the bounded ffmpeg slots.
@@ -651,10 +661,9 @@ func (b *tailBuffer) String() string {
 
 // transcodeState is the Server's transcoding state.
 type transcodeState struct {
-	appleView view          // what Apple clients get for unplayable tracks
-	ffmpeg    string        // ffmpeg's path when transcoding, "" otherwise
-	transSem  chan struct{} // one token per running ffmpeg
-	transWait time.Duration // how long a stream waits for a token
-	viewMu    sync.Mutex
-	viewCache atomic.Pointer[viewCache]
+	appleView   view          // what Apple clients get for unplayable tracks
+	ffmpeg      string        // ffmpeg's path when transcoding, "" otherwise
+	transSem    chan struct{} // one token per running ffmpeg
+	transWait   time.Duration // how long a stream waits for a token
+	hiddenCache atomic.Pointer[hiddenCounts]
 }

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -654,4 +655,37 @@ func BenchmarkTranscode(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkItemsWAV builds iTunes' item listing of 100,000 FLAC tracks,
+// each presented as its WAV transcode, next to the same library listed
+// as FLAC (transcode: off).
+func BenchmarkItemsWAV(b *testing.B) {
+	strictEncoding = false
+	defer func() { strictEncoding = true }()
+	tracks := syntheticTracks(100_000)
+	for _, t := range tracks {
+		t.Codec, t.Format = "flac", "flac"
+	}
+	cat := library.NewCatalog()
+	cat.Publish(tracks, nil)
+	target := "/databases/1/items?session-id=1&revision-number=3&delta=0&type=music&meta=" + url.QueryEscape(itunesMeta)
+	for _, mode := range []string{TranscodeOff, TranscodeAuto} {
+		b.Run(mode, func(b *testing.B) {
+			s := New(Config{Catalog: cat, Transcode: mode, FFmpeg: fakeFFmpeg(b)})
+			h := s.Handler()
+			cpu := cpuTime()
+			for b.Loop() {
+				s.cache = newLRU(cacheBytes)
+				r := httptest.NewRequest("GET", target, nil)
+				r.Header.Set("User-Agent", uaITunes)
+				w := &discard{h: http.Header{}}
+				h.ServeHTTP(w, r)
+				if w.n == 0 {
+					b.Fatal("empty reply")
+				}
+			}
+			b.ReportMetric(float64(cpuTime()-cpu)/float64(b.N), "cpu-ns/op")
+		})
+	}
 }
