@@ -11,8 +11,12 @@
 // 2.9.41 (User-Agent "iTunes/4.x (Windows; N)" with Client-DAAP-Version
 // 3.0) gets only the content codes its table knows, iTunes and Music.app
 // are never offered groups, and Client-DAAP-Version 1.0/2.0 get older
-// protocol versions. Listings are encoded once per revision and request
-// shape and kept, with a gzip copy, in a byte-bounded cache.
+// protocol versions. iTunes and Music.app cannot play FLAC, Vorbis, Opus
+// and some other formats: depending on Config.Transcode they see those
+// tracks as WAV, which ffmpeg makes on the fly (transcode.go), or not at
+// all; every other client gets the original files. Listings are encoded
+// once per revision and request shape and kept, with a gzip copy, in a
+// byte-bounded cache.
 package daap
 
 import (
