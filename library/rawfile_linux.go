@@ -162,7 +162,7 @@ func readDir(name string) (entries []os.DirEntry, st dirStater, close func(), er
 		if n <= 0 {
 			break
 		}
-		if entries, err = appendDirents(entries, (*bp)[:n], fd, name); err != nil {
+		if entries, err = appendDirents(entries, (*bp)[:n], name); err != nil {
 			return sortEntries(entries), dirStater{fd}, close, err
 		}
 	}
@@ -193,7 +193,8 @@ var direntBufs = sync.Pool{New: func() any { b := make([]byte, 16<<10); return &
 // appendDirents appends the entries of a getdents64 buffer, skipping "."
 // and "..". An entry of unknown type is lstat'ed like os.ReadDir does, and
 // dropped if it vanished meanwhile.
-func appendDirents(entries []os.DirEntry, buf []byte, fd int, dir string) ([]os.DirEntry, error) {
+func appendDirents(entries []os.DirEntry, buf []byte, dir string) ([]os.DirEntry, error) {
+	slab := make([]dirEntry, 0, direntCount(buf)) // one allocation per batch
 	for len(buf) >= 19 {
 		// struct linux_dirent64: ino u64, off s64, reclen u16, type u8, name.
 		reclen := int(binary.NativeEndian.Uint16(buf[16:18]))
@@ -211,7 +212,8 @@ func appendDirents(entries []os.DirEntry, buf []byte, fd int, dir string) ([]os.
 		if len(nameb) == 0 || string(nameb) == "." || string(nameb) == ".." {
 			continue
 		}
-		e := &dirEntry{name: string(nameb), dir: dir}
+		slab = append(slab, dirEntry{name: string(nameb), dir: dir})
+		e := &slab[len(slab)-1]
 		switch typ {
 		case unix.DT_REG:
 		case unix.DT_DIR:
@@ -239,6 +241,20 @@ func appendDirents(entries []os.DirEntry, buf []byte, fd int, dir string) ([]os.
 		entries = append(entries, e)
 	}
 	return entries, nil
+}
+
+// direntCount counts the records in a getdents64 buffer.
+func direntCount(buf []byte) int {
+	n := 0
+	for len(buf) >= 19 {
+		reclen := int(binary.NativeEndian.Uint16(buf[16:18]))
+		if reclen < 19 || reclen > len(buf) {
+			break
+		}
+		buf = buf[reclen:]
+		n++
+	}
+	return n
 }
 
 // dirEntry is an fs.DirEntry from getdents64.
