@@ -1,6 +1,7 @@
 package daap
 
 import (
+	"bufio"
 	"bytes"
 	"cmp"
 	"context"
@@ -451,6 +452,14 @@ func (s *Server) streamWAV(w http.ResponseWriter, r *http.Request, t *library.Tr
 			return
 		}
 		defer pcm.stop()
+		// Wait for ffmpeg's first bytes, so a file it cannot decode at
+		// all gets an error status rather than a cut-off 200.
+		if err := pcm.started(); err != nil {
+			if r.Context().Err() == nil {
+				s.fail(w, r, fmt.Errorf("transcode %s: %w", t.Path, err))
+			}
+			return
+		}
 	}
 	if partial {
 		h.Set("Content-Range", fmt.Sprintf("bytes %d-%d/%d", start, end, size))
@@ -516,7 +525,7 @@ func (s *Server) transcodeSlot(ctx context.Context) (func(), error) {
 // bytes into its output.
 type transcode struct {
 	cmd    *exec.Cmd
-	out    io.ReadCloser
+	out    *bufio.Reader // ffmpeg's stdout
 	stderr *tailBuffer
 	cancel context.CancelFunc
 	skip   int64
@@ -559,12 +568,25 @@ func (s *Server) startFFmpeg(ctx context.Context, t *library.Track, from, n int6
 		cancel()
 		return nil, err
 	}
-	tc.out = out
+	tc.out = bufio.NewReaderSize(out, 64<<10)
 	if err := cmd.Start(); err != nil {
 		cancel()
 		return nil, fmt.Errorf("start %s: %w", s.ffmpeg, err)
 	}
 	return tc, nil
+}
+
+// started waits until ffmpeg has written its first byte or ended. An
+// ffmpeg that ends without output and fails (it cannot open or decode the
+// file) returns its error; one that ends cleanly (a seek past the end of
+// a file shorter than its stated duration) does not.
+func (tc *transcode) started() error {
+	if _, err := tc.out.Peek(1); err != nil {
+		if werr := tc.wait(); werr != nil {
+			return tc.failed(werr)
+		}
+	}
+	return nil
 }
 
 // copyTo writes the transcode's n bytes to w. If ffmpeg ends early but

@@ -22,6 +22,7 @@ import (
 
 	"github.com/daapd/daapd/daap/dmap"
 	"github.com/daapd/daapd/library"
+	fixtures "github.com/daapd/daapd/music-fixtures"
 )
 
 // fakeFFmpeg writes an executable that stands in for ffmpeg where a test
@@ -621,6 +622,7 @@ func BenchmarkTranscode(b *testing.B) {
 		DurationMS: 300000, SampleRate: 44100, Channels: 2, Size: fi.Size()}}, nil)
 	srv := New(Config{Catalog: cat})
 	hs := httptest.NewServer(srv.Handler())
+	defer srv.Close()
 	defer hs.Close()
 	fetch := func(b *testing.B, rng string, limit int64) int64 {
 		req, _ := http.NewRequest("GET", hs.URL+"/databases/1/items/1.wav", nil)
@@ -673,6 +675,7 @@ func BenchmarkItemsWAV(b *testing.B) {
 	for _, mode := range []string{TranscodeOff, TranscodeAuto} {
 		b.Run(mode, func(b *testing.B) {
 			s := New(Config{Catalog: cat, Transcode: mode, FFmpeg: fakeFFmpeg(b)})
+			defer s.Close()
 			h := s.Handler()
 			cpu := cpuTime()
 			for b.Loop() {
@@ -687,5 +690,55 @@ func BenchmarkItemsWAV(b *testing.B) {
 			}
 			b.ReportMetric(float64(cpuTime()-cpu)/float64(b.N), "cpu-ns/op")
 		})
+	}
+}
+
+// TestTranscodeShortAndBroken: a file shorter than its stated duration is
+// padded with silence to the promised length; a file ffmpeg cannot decode
+// answers 500, logged with what ffmpeg said.
+func TestTranscodeShortAndBroken(t *testing.T) {
+	realFFmpeg(t)
+	src := filepath.Join(fixtures.Dir(), "Sigur Rós", "Ágætis Test", "1-02 Hjartað hamast.flac") // 1 s
+	dir := t.TempDir()
+	data, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "short.flac"), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "broken.flac"), bytes.Repeat([]byte("not audio "), 1000), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cat := library.NewCatalog()
+	cat.Publish([]*library.Track{
+		{ID: 1, Root: dir, Path: "short.flac", Codec: "flac", Format: "flac", DurationMS: 1500},
+		{ID: 2, Root: dir, Path: "broken.flac", Codec: "flac", Format: "flac", DurationMS: 1000},
+	}, nil)
+	var logs syncBuffer
+	srv := New(Config{Catalog: cat, Log: slog.New(slog.NewTextHandler(&logs, nil))})
+	hs := httptest.NewServer(srv.Handler())
+	defer srv.Close()
+	defer hs.Close()
+	env := &testEnv{srv: srv, http: hs, cat: cat, root: dir}
+
+	res, body := env.get(t, "/databases/1/items/1.wav", "User-Agent", uaMusic)
+	if want := wavSize(wavFrames(&library.Track{DurationMS: 1500})); res.StatusCode != 200 || int64(len(body)) != want {
+		t.Fatalf("short file: %d, %d bytes, want %d", res.StatusCode, len(body), want)
+	}
+	pcm := wavInfo(t, body)
+	if tail := pcm[len(pcm)-4*44100*4/10:]; !bytes.Equal(tail, make([]byte, len(tail))) {
+		t.Errorf("the padding is not silence")
+	}
+	if bytes.Equal(pcm[:4*44100/2], make([]byte, 4*44100/2)) {
+		t.Errorf("the audio is silence")
+	}
+
+	res, body = env.get(t, "/databases/1/items/2.wav", "User-Agent", uaMusic)
+	if res.StatusCode != 500 {
+		t.Errorf("broken file: %d %s", res.StatusCode, body)
+	}
+	if !strings.Contains(logs.String(), "transcode broken.flac: ffmpeg: exit status") {
+		t.Errorf("log:\n%s", logs.String())
 	}
 }
