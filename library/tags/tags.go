@@ -319,35 +319,64 @@ func (c *collector) offerPicture(front bool, mime string, load func() ([]byte, e
 
 func (c *collector) empty() bool { return len(c.vals) == 0 && !c.hasPic }
 
-// tags turns the collected values into Tags.
+// textIndex maps a text field's key to its place in textFields.
+var textIndex = func() map[string]int {
+	m := make(map[string]int, len(textFields))
+	for i, f := range textFields {
+		m[f.key] = i
+	}
+	return m
+}()
+
+// tags turns the collected values into Tags in one pass over them.
 func (c *collector) tags() Tags {
 	var t Tags
-	for _, f := range textFields {
-		if !f.join {
-			*f.dst(&t) = c.first(f.key)
+	var year, track, trackTotal, disc, discTotal, bpm, compilation string
+	firstOf := func(dst *string, v string) {
+		if *dst == "" {
+			*dst = v
+		}
+	}
+	for i, kv := range c.vals {
+		if fi, ok := textIndex[kv.key]; ok {
+			f := &textFields[fi]
+			dst := f.dst(&t)
+			switch {
+			case *dst == "":
+				*dst = kv.val
+			case f.join && !slices.ContainsFunc(c.vals[:i], func(p keyVal) bool { return p == kv }):
+				*dst += ", " + kv.val
+			}
 			continue
 		}
-		var buf [4]string
-		vs := buf[:0]
-		for _, kv := range c.vals {
-			if kv.key == f.key && !slices.Contains(vs, kv.val) {
-				vs = append(vs, kv.val)
-			}
+		switch kv.key {
+		case kYear:
+			firstOf(&year, kv.val)
+		case kTrack:
+			firstOf(&track, kv.val)
+		case kTrackTotal:
+			firstOf(&trackTotal, kv.val)
+		case kDisc:
+			firstOf(&disc, kv.val)
+		case kDiscTotal:
+			firstOf(&discTotal, kv.val)
+		case kBPM:
+			firstOf(&bpm, kv.val)
+		case kCompilation:
+			firstOf(&compilation, kv.val)
 		}
-		*f.dst(&t) = strings.Join(vs, ", ")
 	}
-	first := c.first
-	t.Year = parseYear(first(kYear))
-	t.Track, t.TrackTotal = parsePair(first(kTrack))
-	if n := leadingInt(first(kTrackTotal)); n > 0 {
+	t.Year = parseYear(year)
+	t.Track, t.TrackTotal = parsePair(track)
+	if n := leadingInt(trackTotal); n > 0 {
 		t.TrackTotal = n
 	}
-	t.Disc, t.DiscTotal = parsePair(first(kDisc))
-	if n := leadingInt(first(kDiscTotal)); n > 0 {
+	t.Disc, t.DiscTotal = parsePair(disc)
+	if n := leadingInt(discTotal); n > 0 {
 		t.DiscTotal = n
 	}
-	t.BPM = parseBPM(first(kBPM))
-	t.Compilation = parseBool(first(kCompilation))
+	t.BPM = parseBPM(bpm)
+	t.Compilation = parseBool(compilation)
 	t.HasPicture = c.hasPic
 	t.PictureMIME = c.pic.mime
 	return t
