@@ -274,18 +274,26 @@ func (t *id3Tag) frameAt(pos int64) bool {
 	return h != nil && (h[0] == 0 || validFrameID(h))
 }
 
-// frameIDs interns the names of the frames handle reads.
-var frameIDs = func() map[string]string {
+// frameIDs interns the names of the frames handle reads; frameInitials
+// holds their first letters, which rule most other frames out cheaply.
+var frameIDs, frameInitials = func() (map[string]string, [256]bool) {
 	m := map[string]string{"TXXX": "TXXX", "COMM": "COMM", "APIC": "APIC"}
 	for id := range id3Text {
 		m[id] = id
 	}
-	return m
+	var initials [256]bool
+	for id := range m {
+		initials[id[0]] = true
+	}
+	return m, initials
 }()
 
 // frameID returns the v2.3/v2.4 frame name b, without allocating for the
 // frames we read; the others are only compared, so "" stands for them.
 func frameID(b []byte) string {
+	if !frameInitials[b[0]] {
+		return ""
+	}
 	return frameIDs[string(b)]
 }
 
@@ -301,6 +309,9 @@ func validFrameID(id []byte) bool {
 // handle decodes the frames we use and returns fallback values to apply
 // once the whole tag is read.
 func (t *id3Tag) handle(f id3Frame, c *collector) (fills [][2]string) {
+	if f.id == "" { // a frame we do not read
+		return nil
+	}
 	key, text := id3Text[f.id]
 	if !text && f.id != "TXXX" && f.id != "COMM" && f.id != "APIC" && f.id != "PIC" {
 		return nil

@@ -126,16 +126,24 @@ func (s *source) section(off, n int64) *io.SectionReader {
 }
 
 // bufReaders recycles the buffered readers of streamed tag regions (FLAC
-// blocks, Ogg packets), keyed by buffer size.
-var bufReaders = map[int]*sync.Pool{
-	4 << 10:  {New: func() any { return bufio.NewReaderSize(nil, 4<<10) }},
-	16 << 10: {New: func() any { return bufio.NewReaderSize(nil, 16<<10) }},
+// blocks, Ogg packets): [0] holds 4 KiB buffers, [1] 16 KiB ones.
+var bufReaders = [2]sync.Pool{
+	{New: func() any { return bufio.NewReaderSize(nil, 4<<10) }},
+	{New: func() any { return bufio.NewReaderSize(nil, 16<<10) }},
+}
+
+// bufPool returns the pool of readers with size-byte buffers.
+func bufPool(size int) *sync.Pool {
+	if size > 4<<10 {
+		return &bufReaders[1]
+	}
+	return &bufReaders[0]
 }
 
 // newBufReader returns a recycled reader of r with a buffer of size bytes
 // (4 or 16 KiB); pass it to putBufReader when done.
 func newBufReader(r io.Reader, size int) *bufio.Reader {
-	br := bufReaders[size].Get().(*bufio.Reader)
+	br := bufPool(size).Get().(*bufio.Reader)
 	br.Reset(r)
 	return br
 }
@@ -143,7 +151,7 @@ func newBufReader(r io.Reader, size int) *bufio.Reader {
 // putBufReader recycles br; nothing may use it afterwards.
 func putBufReader(br *bufio.Reader) {
 	br.Reset(nil)
-	bufReaders[br.Size()].Put(br)
+	bufPool(br.Size()).Put(br)
 }
 
 // readFull is io.ReadFull of n bytes from r, errors included, without a
