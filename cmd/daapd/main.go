@@ -4,7 +4,6 @@ package main
 
 import (
 	"context"
-	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -175,7 +174,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		})
 	})
 	mux.HandleFunc("POST /rescan", func(w http.ResponseWriter, r *http.Request) {
-		if !rescanAllowed(r, cfg.password) {
+		if !rescanAllowed(r, dsrv, cfg.password) {
 			w.Header().Set("WWW-Authenticate", `Basic realm="daapd"`)
 			http.Error(w, "rescan needs a request from this machine or the share password", http.StatusUnauthorized)
 			return
@@ -186,7 +185,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	})
 	mux.Handle("/", dsrv.Handler())
 	hs := daap.NewHTTPServer(mux)
-	hs.BaseContext = func(net.Listener) context.Context { return ctx }
+	// Requests get a context of their own, cancelled only after the
+	// announcement is withdrawn and parked /update requests are answered,
+	// so that shutdown keeps the documented order.
+	reqCtx, cancelReqs := context.WithCancel(context.Background())
+	defer cancelReqs()
+	hs.BaseContext = func(net.Listener) context.Context { return reqCtx }
 	hs.ErrorLog = slog.NewLogLogger(log.Handler(), slog.LevelDebug)
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- hs.Serve(ln) }()
@@ -217,7 +221,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		ann.a = a
 		ann.Unlock()
 		dsrv.SetName(a.Name())
-		log.Info("announced", "backend", a.Backend(), "name", a.Name(), "url", url)
+		if a.Backend() != "off" { // "off": announce has logged why
+			log.Info("announced", "backend", a.Backend(), "name", a.Name(), "url", url)
+		}
 	} else {
 		log.Info("not announcing (mdns: off); clients connect by address", "url", url)
 	}
@@ -255,6 +261,7 @@ loop:
 	ann.Unlock()
 	dsrv.Close()
 	lib.Catalog().Close()
+	cancelReqs()
 	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	if err := hs.Shutdown(sctx); err != nil {
 		log.Warn("http shutdown", "err", err)
@@ -292,18 +299,15 @@ func displayHost(a net.Addr) string {
 }
 
 // rescanAllowed admits POST /rescan from loopback, or with the share
-// password (HTTP Basic, any user name) when one is set.
-func rescanAllowed(r *http.Request, password string) bool {
+// password (HTTP Basic, any user name, checked as DAAP requests are) when
+// one is set.
+func rescanAllowed(r *http.Request, dsrv *daap.Server, password string) bool {
 	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
 		if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
 			return true
 		}
 	}
-	if password == "" {
-		return false
-	}
-	_, pw, ok := r.BasicAuth()
-	return ok && subtle.ConstantTimeCompare([]byte(pw), []byte(password)) == 1
+	return password != "" && dsrv.Authorized(r)
 }
 
 // runHealthcheck asks a running daapd for /healthz (for Docker's
