@@ -131,6 +131,16 @@ func (s *Server) Name() string { return *s.name.Load() }
 // http.Server can shut down. The server keeps answering other requests.
 func (s *Server) Close() { s.closeOnce.Do(func() { close(s.done) }) }
 
+// closed reports whether Close has been called.
+func (s *Server) closed() bool {
+	select {
+	case <-s.done:
+		return true
+	default:
+		return false
+	}
+}
+
 // NewHTTPServer wraps h with the timeouts daapd wants: a bounded header read
 // and idle time, and no write timeout (streams and /update are long-lived).
 func NewHTTPServer(h http.Handler) *http.Server {

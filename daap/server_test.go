@@ -557,13 +557,13 @@ func TestAuthorized(t *testing.T) {
 	} {
 		r := httptest.NewRequest("GET", "/login", nil)
 		r.Header.Set("Authorization", "Basic "+base64Std(cred))
-		if got := s.authorized(r); got != want {
-			t.Errorf("authorized(%q) = %v, want %v", cred, got, want)
+		if got := s.Authorized(r); got != want {
+			t.Errorf("Authorized(%q) = %v, want %v", cred, got, want)
 		}
 	}
 	r := httptest.NewRequest("GET", "/login", nil)
 	r.Header.Set("Authorization", "Bearer x")
-	if s.authorized(r) {
+	if s.Authorized(r) {
 		t.Error("Bearer accepted")
 	}
 }

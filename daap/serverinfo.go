@@ -127,7 +127,7 @@ func (s *Server) contentCodes(r *http.Request, c client) (body, error) {
 // login answers /login with a session id. With a password set it needs
 // HTTP Basic credentials and answers 401 otherwise.
 func (s *Server) login(r *http.Request, c client) (body, error) {
-	if !s.authorized(r) {
+	if !s.Authorized(r) {
 		return body{}, errAuth
 	}
 	var want uint32
@@ -177,11 +177,12 @@ func (s *Server) update(w http.ResponseWriter, r *http.Request) {
 		s.parked.Add(-1)
 		cancel()
 		switch {
-		case r.Context().Err() != nil:
-			return // the client left
-		case errors.Is(err, library.ErrClosed), err != nil:
+		case err == nil:
+		case s.closed() || errors.Is(err, library.ErrClosed):
 			s.fail(w, r, errClosing)
 			return
+		default:
+			return // the client left
 		}
 	}
 	e := newEnc(clientOf(r))

@@ -151,7 +151,7 @@ func (s *Server) requireSession(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id, ok := sessionID(r)
 		live := ok && s.sessions.touch(id)
-		if s.cfg.Password != "" && !live && !s.authorized(r) {
+		if s.cfg.Password != "" && !live && !s.Authorized(r) {
 			s.fail(w, r, errNoSession)
 			return
 		}
@@ -159,13 +159,14 @@ func (s *Server) requireSession(next http.Handler) http.Handler {
 	})
 }
 
-// authorized checks HTTP Basic credentials against the password. The user
-// name is ignored and may contain colons (Music.app sends
+// Authorized reports whether r's HTTP Basic credentials carry the share
+// password (always true when none is set). The user name is ignored and
+// may contain colons (Music.app sends
 // "iTunes_Music/1.4.5 (Macintosh; OS X 14.5) …"), so the credentials are
 // not split at the first colon: they match when they end with ":" and the
 // password. That is the split at the last colon, and it also admits
 // passwords that contain colons (curl and libsoup split at the first).
-func (s *Server) authorized(r *http.Request) bool {
+func (s *Server) Authorized(r *http.Request) bool {
 	if s.cfg.Password == "" {
 		return true
 	}

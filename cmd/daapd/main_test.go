@@ -3,10 +3,12 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -14,6 +16,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/daapd/daapd/daap"
 )
 
 // syncBuffer is a log sink safe for the daemon's goroutines.
@@ -148,10 +152,10 @@ func TestRunServesFixtures(t *testing.T) {
 	}
 	select {
 	case code := <-parked:
-		if code == 200 {
-			// Answering with the client's own revision is forbidden; any
-			// error status or a dropped connection is a clean release.
-			t.Logf("parked /update answered %d at shutdown", code)
+		// Answering with the client's own revision (or an empty 200) is
+		// forbidden: shutdown releases it with 503.
+		if code != http.StatusServiceUnavailable {
+			t.Errorf("parked /update answered %d at shutdown, want 503", code)
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("parked /update was not released at shutdown")
@@ -221,3 +225,31 @@ func countAudio(t *testing.T, root string) int {
 }
 
 func itoa(n uint32) string { return strconv.FormatUint(uint64(n), 10) }
+
+func TestRescanAllowed(t *testing.T) {
+	basic := func(cred string) string { return "Basic " + base64.StdEncoding.EncodeToString([]byte(cred)) }
+	for _, tc := range []struct {
+		remote, password, auth string
+		want                   bool
+	}{
+		{"127.0.0.1:5000", "", "", true},
+		{"[::1]:5000", "secret", "", true},
+		{"192.0.2.7:5000", "", "", false},
+		{"192.0.2.7:5000", "", basic("u:"), false},
+		{"192.0.2.7:5000", "secret", "", false},
+		{"192.0.2.7:5000", "secret", basic("u:wrong"), false},
+		{"192.0.2.7:5000", "secret", basic("u:secret"), true},
+		// Music.app's user name contains colons: split at the last one.
+		{"192.0.2.7:5000", "secret", basic("iTunes_Music/1.4.5 (Macintosh; OS X 14.5) a:b:secret"), true},
+	} {
+		dsrv := daap.New(daap.Config{Password: tc.password})
+		r := httptest.NewRequest("POST", "/rescan", nil)
+		r.RemoteAddr = tc.remote
+		if tc.auth != "" {
+			r.Header.Set("Authorization", tc.auth)
+		}
+		if got := rescanAllowed(r, dsrv, tc.password); got != tc.want {
+			t.Errorf("rescanAllowed(%s, password %q, %q) = %v, want %v", tc.remote, tc.password, tc.auth, got, tc.want)
+		}
+	}
+}
