@@ -26,15 +26,11 @@ const windows = 3
 type blockReader struct {
 	r    io.ReaderAt
 	size int64
-	win  [windows]struct {
-		off  int64
-		n    int
-		used uint64
-		buf  []byte
-	}
+	win  [windows]window
 	tick  uint64
-	reads int   // ReadAt calls made on r
-	bytes int64 // bytes read from r
+	gen   uint64 // bumped whenever a window's bytes change (see View)
+	reads int    // ReadAt calls made on r
+	bytes int64  // bytes read from r
 }
 
 var errNegativeOffset = errors.New("negative offset")
@@ -43,10 +39,39 @@ var errNegativeOffset = errors.New("negative offset")
 // buffers and the counters.
 func (b *blockReader) reset(r io.ReaderAt, size int64) {
 	b.r, b.size = r, size
+	b.gen++
 	for i := range b.win {
 		b.win[i].n = 0
 	}
 }
+
+// View lends up to n bytes at off (fewer only at the end of the file)
+// straight from a cached window, filling one if needed, so the tag reader
+// need not copy its read-ahead. The bytes stay valid while Gen returns the
+// same value. ok is false when n is larger than a window or the read
+// fails; ReadAt then gives the bytes or the error.
+func (b *blockReader) View(off int64, n int) ([]byte, bool) {
+	if off < 0 || n < 0 || n > windowSize || off >= b.size {
+		return nil, false
+	}
+	n = int(min(int64(n), b.size-off))
+	b.tick++
+	for i := range b.win {
+		w := &b.win[i]
+		if off >= w.off && off+int64(n) <= w.off+int64(w.n) {
+			w.used = b.tick
+			return w.buf[off-w.off : off-w.off+int64(n) : off-w.off+int64(n)], true
+		}
+	}
+	w, err := b.fill(off)
+	if err != nil || off+int64(n) > w.off+int64(w.n) {
+		return nil, false
+	}
+	return w.buf[off-w.off : off-w.off+int64(n) : off-w.off+int64(n)], true
+}
+
+// Gen changes whenever bytes lent by View may have changed.
+func (b *blockReader) Gen() uint64 { return b.gen }
 
 func (b *blockReader) ReadAt(p []byte, off int64) (int, error) {
 	if off < 0 {
@@ -77,8 +102,26 @@ func (b *blockReader) ReadAt(p []byte, off int64) (int, error) {
 		}
 		return n, err
 	}
-	// Refill the least recently used window. Near the end of the file the
-	// window is aligned to end there, so backward searches stay cached.
+	w, err := b.fill(off)
+	if err != nil {
+		return 0, err
+	}
+	m := copy(p[:want], w.buf[off-w.off:w.n])
+	return m, eofIfShort(m, len(p))
+}
+
+// window is one cached window of the file.
+type window = struct {
+	off  int64
+	n    int
+	used uint64
+	buf  []byte
+}
+
+// fill reads the window holding off into the least recently used slot.
+// Near the end of the file the window is aligned to end there, so
+// backward searches stay cached.
+func (b *blockReader) fill(off int64) (*window, error) {
 	w := &b.win[0]
 	for i := 1; i < windows; i++ {
 		if b.win[i].used < w.used {
@@ -94,19 +137,19 @@ func (b *blockReader) ReadAt(p []byte, off int64) (int, error) {
 		// starts earlier (ID3v1, APE footers and Ogg's last page sit there).
 		start = max(0, min(off, b.size-tailSize))
 	}
+	b.gen++
 	n, err := b.r.ReadAt(w.buf[:min(windowSize, b.size-start)], start)
 	b.reads++
 	b.bytes += int64(n)
 	w.off, w.n, w.used = start, n, b.tick
 	if err != nil && err != io.EOF {
 		w.n = 0
-		return 0, err
+		return nil, err
 	}
 	if off >= start+int64(n) {
-		return 0, io.ErrUnexpectedEOF // the file shrank under us
+		return nil, io.ErrUnexpectedEOF // the file shrank under us
 	}
-	m := copy(p[:want], w.buf[off-start:n])
-	return m, eofIfShort(m, len(p))
+	return w, nil
 }
 
 func eofIfShort(n, want int) error {

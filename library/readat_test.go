@@ -132,3 +132,42 @@ func TestRawFile(t *testing.T) {
 		t.Errorf("open missing: %v", err)
 	}
 }
+
+func TestBlockReaderView(t *testing.T) {
+	data := make([]byte, 300_000)
+	for i := range data {
+		data[i] = byte(i * 7 / 3)
+	}
+	var b blockReader
+	b.reset(bytes.NewReader(data), int64(len(data)))
+	check := func(off int64, n, wantLen int) []byte {
+		t.Helper()
+		v, ok := b.View(off, n)
+		if !ok || len(v) != wantLen || !bytes.Equal(v, data[off:off+int64(wantLen)]) {
+			t.Fatalf("View(%d, %d) = %d bytes, %v; want %d", off, n, len(v), ok, wantLen)
+		}
+		return v
+	}
+	check(0, 64<<10, 64<<10)
+	g := b.Gen()
+	check(100, 1000, 1000) // same window: no read, same generation
+	if b.Gen() != g || b.reads != 1 {
+		t.Errorf("cached view: gen %d -> %d, %d reads", g, b.Gen(), b.reads)
+	}
+	check(299_000, 64<<10, 1000) // the tail: clipped to the file
+	if b.Gen() == g || b.reads != 2 {
+		t.Errorf("tail view: gen unchanged or %d reads", b.reads)
+	}
+	if _, ok := b.View(0, windowSize+1); ok {
+		t.Error("view larger than a window")
+	}
+	if _, ok := b.View(300_000, 1); ok {
+		t.Error("view past the end")
+	}
+	g = b.Gen()
+	b.reset(bytes.NewReader(data[:10]), 10)
+	if b.Gen() == g {
+		t.Error("reset kept the generation")
+	}
+	check(0, 100, 10)
+}

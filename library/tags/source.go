@@ -14,13 +14,26 @@ const window = 64 << 10
 // errTruncated means a length in the file points past its end.
 var errTruncated = errors.New("length past end of file")
 
+// viewer is an io.ReaderAt that can lend the bytes it has buffered (the
+// scanner's block reader): View returns up to n bytes at off, fewer only
+// at the end of the file, valid while Gen returns the same value; ok is
+// false when it cannot, and ReadAt then serves the read.
+type viewer interface {
+	View(off int64, n int) (b []byte, ok bool)
+	Gen() uint64
+}
+
 // source is a read-ahead view of the file that never reads past size.
+// Over a viewer it borrows the reader's buffer instead of copying it.
 type source struct {
 	r    io.ReaderAt
+	v    viewer // r, when it lends its bytes
 	size int64
 
-	buf []byte // the window last read
+	buf []byte // the window last read, in own or lent by v
 	off int64  // its offset in the file
+	gen uint64 // v's Gen when buf was lent
+	own []byte // our read-ahead buffer
 }
 
 // sources recycles sources, with their read-ahead buffers, across files.
@@ -29,15 +42,21 @@ var sources = sync.Pool{New: func() any { return new(source) }}
 // newSource returns a recycled source over r; release it when done.
 func newSource(r io.ReaderAt, size int64) *source {
 	s := sources.Get().(*source)
-	s.r, s.size, s.buf, s.off = r, size, s.buf[:0], 0
+	s.r, s.size, s.buf, s.off = r, size, nil, 0
+	s.v, _ = r.(viewer)
 	return s
 }
 
 // release recycles s, which must not be used afterwards. Nothing handed
 // out by read aliases its buffer.
 func (s *source) release() {
-	s.r = nil
+	s.r, s.v, s.buf = nil, nil, nil
 	sources.Put(s)
+}
+
+// cached reports whether the n bytes at off are in the current window.
+func (s *source) cached(off int64, n int) bool {
+	return off >= s.off && off+int64(n) <= s.off+int64(len(s.buf)) && (s.v == nil || s.v.Gen() == s.gen)
 }
 
 // peek returns the n bytes at off. The slice is valid until the next call;
@@ -50,7 +69,7 @@ func (s *source) peek(off int64, n int) ([]byte, error) {
 	if rest := s.size - off; int64(n) > rest {
 		n, err = int(rest), errTruncated
 	}
-	if off >= s.off && off+int64(n) <= s.off+int64(len(s.buf)) {
+	if s.cached(off, n) {
 		return s.buf[off-s.off : off-s.off+int64(n)], err
 	}
 	if n > window {
@@ -64,10 +83,16 @@ func (s *source) peek(off int64, n int) ([]byte, error) {
 	if rest := s.size - off; m > rest {
 		m = rest
 	}
-	if cap(s.buf) < window {
-		s.buf = make([]byte, window)
+	if s.v != nil {
+		if b, ok := s.v.View(off, int(m)); ok && len(b) == int(m) {
+			s.buf, s.off, s.gen = b, off, s.v.Gen()
+			return s.buf[:n], err
+		}
 	}
-	s.buf = s.buf[:m]
+	if cap(s.own) < window {
+		s.own = make([]byte, window)
+	}
+	s.buf = s.own[:m]
 	got, rerr := s.r.ReadAt(s.buf, off)
 	s.buf, s.off = s.buf[:got], off
 	if got < n {
@@ -85,7 +110,7 @@ func (s *source) read(off int64, n int) ([]byte, error) {
 	if off < 0 || n < 0 || off > s.size || int64(n) > s.size-off {
 		return nil, errTruncated
 	}
-	if off >= s.off && off+int64(n) <= s.off+int64(len(s.buf)) {
+	if s.cached(off, n) {
 		return append([]byte(nil), s.buf[off-s.off:off-s.off+int64(n)]...), nil
 	}
 	b := make([]byte, n)
