@@ -24,9 +24,9 @@ const windows = 3
 // straight to the file. It counts the reads it makes on the file. It is not
 // safe for concurrent use; a worker reuses one for every file.
 type blockReader struct {
-	r    io.ReaderAt
-	size int64
-	win  [windows]window
+	r     io.ReaderAt
+	size  int64
+	win   [windows]window
 	tick  uint64
 	gen   uint64 // bumped whenever a window's bytes change (see View)
 	reads int    // ReadAt calls made on r
