@@ -21,7 +21,8 @@ const windows = 3
 // blockReader serves ReadAt calls from a few cached windows of the file, so
 // parsers that read a few bytes at a time (dhowden/tag makes ~55 tiny reads
 // per file) cost one pread per window. Reads larger than a window go
-// straight to the file. It counts the reads it makes on the file. It is not
+// straight to the file. View lends a window's bytes without a copy. It
+// counts the reads it makes on the file. It is not
 // safe for concurrent use; a worker reuses one for every file.
 type blockReader struct {
 	r     io.ReaderAt
