@@ -14,9 +14,14 @@ RUN go mod download
 COPY . .
 ARG VERSION=dev
 RUN CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X main.version=${VERSION}" -o /out/daapd ./cmd/daapd
+# /state must exist in the image, owned by the runtime user: Docker creates a
+# missing VOLUME directory root-owned, and a new named volume copies the
+# image directory's ownership, so nonroot could not write its state otherwise.
+RUN mkdir -p /out/state
 
 FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /out/daapd /usr/local/bin/daapd
+COPY --from=build --chown=65532:65532 /out/state /state
 ENV DAAPD_MUSIC=/music \
     DAAPD_STATE_DIR=/state
 VOLUME ["/music", "/state"]
