@@ -200,7 +200,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		h.ready(ln.Addr())
 	}
 
-	// Announce, then scan in the background.
+	// Serve the cached catalog and scan in the background (clients see the
+	// library grow through /update), while the announcement probes its name.
+	libCtx, stopLib := context.WithCancel(context.Background())
+	libDone := make(chan error, 1)
+	go func() { libDone <- lib.Run(libCtx) }()
+
 	if cfg.MDNS != "off" {
 		a, err := announce.Start(ctx, announce.Service{
 			Name:       cfg.Name,
@@ -215,6 +220,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		})
 		if err != nil {
 			hs.Close()
+			stopLib()
+			<-libDone
 			return fmt.Errorf("announce: %w", err)
 		}
 		ann.Lock()
@@ -227,10 +234,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	} else {
 		log.Info("not announcing (mdns: off); clients connect by address", "url", url)
 	}
-
-	libCtx, stopLib := context.WithCancel(context.Background())
-	libDone := make(chan error, 1)
-	go func() { libDone <- lib.Run(libCtx) }()
 
 	var runErr error
 loop:
