@@ -115,10 +115,8 @@ var itemFieldRows = []field{
 	id64("daap.songartistid", "asri", func(t *library.Track) uint64 { return t.ArtistID }),
 	str("daap.sortname", "assn", func(t *library.Track) string { return cmp.Or(t.SortTitle, t.Title) }),
 	str("daap.sortalbumartist", "assl", func(t *library.Track) string {
-		if t.AlbumArtist == "" && !t.Compilation {
-			return cmp.Or(t.SortArtist, t.Artist)
-		}
-		return cmp.Or(t.SortAlbumArtist, albumArtist(t))
+		name, sortName := t.GroupArtist()
+		return cmp.Or(sortName, name)
 	}),
 	str("daap.sortcomposer", "assc", func(t *library.Track) string { return cmp.Or(t.SortComposer, t.Composer) }),
 	constant("com.apple.itunes.extended-media-kind", "aeMk", 1), // music
@@ -240,20 +238,11 @@ func (ft *fieldTable) encode(b *dmap.Builder, set fieldSet, t *library.Track) {
 	}
 }
 
-// compilationArtist is the album artist of compilations without one.
-const compilationArtist = "Various Artists"
-
-// albumArtist is the album artist clients group by: the tag, else
-// "Various Artists" for compilations, else the artist (as the catalog
-// groups albums).
+// albumArtist is the album artist clients group by, as the catalog groups
+// albums (library.Track.GroupArtist).
 func albumArtist(t *library.Track) string {
-	switch {
-	case t.AlbumArtist != "":
-		return t.AlbumArtist
-	case t.Compilation:
-		return compilationArtist
-	}
-	return t.Artist
+	name, _ := t.GroupArtist()
+	return name
 }
 
 // Sort names fall back to the names they sort, so that clients sorting by

@@ -198,7 +198,7 @@ func buildSnapshot(rev uint32, tracks []*Track, playlists []*Playlist) *Snapshot
 			a := s.albumByID[t.AlbumID]
 			if a == nil {
 				a = &Album{ID: t.AlbumID, Name: t.Album, SortName: t.SortAlbum, Compilation: t.Compilation}
-				a.Artist, a.SortArtist = albumArtist(t)
+				a.Artist, a.SortArtist = t.GroupArtist()
 				s.albumByID[t.AlbumID] = a
 				s.Albums = append(s.Albums, a)
 			}
@@ -207,7 +207,7 @@ func buildSnapshot(rev uint32, tracks []*Track, playlists []*Playlist) *Snapshot
 				a.ArtworkFrom = t.ID
 			}
 		}
-		name, sortName := albumArtist(t)
+		name, sortName := t.GroupArtist()
 		if name != "" {
 			ar := s.artByID[t.ArtistID]
 			if ar == nil {
@@ -237,9 +237,10 @@ func buildSnapshot(rev uint32, tracks []*Track, playlists []*Playlist) *Snapshot
 	return s
 }
 
-// albumArtist is the name a track is grouped under: the album artist, the
-// artist, or "Various Artists" for compilations without an album artist.
-func albumArtist(t *Track) (name, sortName string) {
+// GroupArtist is the name a track's album and artist groups are listed
+// under, with its sort name: the album artist, "Various Artists" for
+// compilations without one, else the artist.
+func (t *Track) GroupArtist() (name, sortName string) {
 	switch {
 	case t.AlbumArtist != "":
 		return t.AlbumArtist, t.SortAlbumArtist

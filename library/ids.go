@@ -192,7 +192,7 @@ func foldKey(s string) string {
 
 // setGroupIDs fills AlbumID and ArtistID from the track's tags.
 func setGroupIDs(libID string, t *Track) {
-	name, _ := albumArtist(t)
+	name, _ := t.GroupArtist()
 	t.ArtistID = artistKeyID(libID, name)
 	if t.Album != "" {
 		aa := t.AlbumArtist
