@@ -59,11 +59,29 @@ export DAAPD_CLIENTS=${DAAPD_CLIENTS:-$SHARED/clients}
 step "go mod download" go mod download
 step "go vet" go vet ./...
 
+# go_test runs the Go tests verbosely into a log, prints the package
+# summary, and lists every skipped test with its reason (each counted as
+# skipped below, so a test that cannot run here never passes silently).
+go_test() {
+    local log=/tmp/daapd-gotest.log rc
+    go test -count=1 -timeout 15m -v "$@" ./... >"$log" 2>&1
+    rc=$?
+    grep -E '^(ok|FAIL|\?) ' "$log"
+    gotest_skips=$(grep -c -- '--- SKIP' "$log")
+    if [ "$gotest_skips" -gt 0 ]; then
+        echo "skipped Go tests ($gotest_skips), with reasons:"
+        grep -B1 -- '--- SKIP' "$log" | grep -v -E '^(--$|=== )'
+    fi
+    [ $rc = 0 ] || grep -v -E '^( *--- PASS|=== (RUN|PAUSE|CONT|NAME))' "$log" | tail -300
+    return $rc
+}
+gotest_skips=0
 if [ -n "${QUICK:-}" ]; then
-    step "go test" go test -count=1 ./...
+    step "go test" go_test
 else
-    step "go test -race" go test -race -count=1 -timeout 15m ./...
+    step "go test -race" go_test -race
 fi
+skip=$((skip + gotest_skips))
 
 # 2. Fuzz every parser briefly (seeds already ran above).
 fuzz_all() {
