@@ -95,7 +95,7 @@ func (s *Server) listParams(r *http.Request, c client, defaultMeta string) (list
 	}
 	if qs := q.Get("query"); qs != "" {
 		if p.query, err = query.Parse(qs); err != nil {
-			return p, badRequest("query: %v", err)
+			return p, badRequest("%v", err) // the error starts with "query:"
 		}
 	}
 	switch v := q.Get("include-sort-headers"); v {
