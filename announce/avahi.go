@@ -181,7 +181,7 @@ func startAvahi(ctx context.Context, conn *dbus.Conn, s Service, ifaces []string
 
 	rctx, rcancel := context.WithTimeout(p.ctx, registerCap)
 	defer rcancel()
-	if err := p.newGroup(); err == nil {
+	if err = p.newGroup(); err == nil {
 		err = p.publish(rctx)
 	}
 	if err != nil {
