@@ -204,7 +204,6 @@ func (ft *fieldTable) parse(meta string, classic bool) fieldSet {
 		for name := range strings.SplitSeq(meta, ",") {
 			name = strings.TrimSpace(name)
 			if name == "all" {
-				clear(seen)
 				for i := range seen {
 					seen[i] = true
 				}

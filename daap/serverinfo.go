@@ -23,14 +23,6 @@ func newEnc(c client) *enc {
 // strictEncoding makes every Builder check tags and types; tests set it.
 var strictEncoding = false
 
-// grow makes room for n more bytes in e's buffer.
-func (e *enc) grow(n int) {
-	if n > 0 {
-		e.AppendEncoded(make([]byte, n))
-		e.Reset()
-	}
-}
-
 // ok reports whether tag may be sent to this client.
 func (e *enc) ok(tag string) bool {
 	if !e.classic {
