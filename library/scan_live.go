@@ -195,7 +195,7 @@ func (sc *scan) plan(paths []string) *pathPlan {
 			p.dirs[ri], p.scope[ri] = nil, nil
 			continue
 		}
-		p.dirs[ri] = collapseRel(p.dirs[ri])
+		p.dirs[ri] = collapse(p.dirs[ri], '/')
 		for _, d := range p.dirs[ri] {
 			drop(ri, nfc(d))
 		}
@@ -216,31 +216,4 @@ func (sc *scan) locate(abs string) (ri int, rel string, ok bool) {
 		}
 	}
 	return 0, "", false
-}
-
-// collapseRel sorts relative folders, removes duplicates and drops those
-// below another one of the list.
-func collapseRel(dirs []string) []string {
-	slices.Sort(dirs)
-	dirs = slices.Compact(dirs)
-	set := make(map[string]bool, len(dirs))
-	for _, d := range dirs {
-		set[d] = true
-	}
-	out := dirs[:0]
-	for _, d := range dirs {
-		below := false
-		for p := d; !below; {
-			i := strings.LastIndexByte(p, '/')
-			if i < 0 {
-				break
-			}
-			p = p[:i]
-			below = set[p]
-		}
-		if !below {
-			out = append(out, d)
-		}
-	}
-	return out
 }

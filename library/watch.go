@@ -185,7 +185,7 @@ func (w *Watcher) Run(ctx context.Context) error {
 			w.log.Warn("watching music folders", "err", err)
 		case <-timer.C:
 			if r := d.fire(w.now()); len(r) > 0 {
-				batch = collapse(append(batch, r...))
+				batch = collapse(append(batch, r...), filepath.Separator)
 				out = w.out
 			}
 			rearm()
@@ -372,12 +372,12 @@ func (d *debouncer) fire(now time.Time) []string {
 			}
 		}
 	}
-	return collapse(ready)
+	return collapse(ready, filepath.Separator)
 }
 
-// collapse sorts paths, removes duplicates and drops every path that lies
-// below another one of the list.
-func collapse(paths []string) []string {
+// collapse sorts paths (separated by sep), removes duplicates and drops
+// every path that lies below another one of the list.
+func collapse(paths []string, sep byte) []string {
 	slices.Sort(paths)
 	paths = slices.Compact(paths)
 	set := make(map[string]bool, len(paths))
@@ -386,16 +386,16 @@ func collapse(paths []string) []string {
 	}
 	out := paths[:0]
 	for _, p := range paths {
-		if !hasAncestor(set, p) {
+		if !hasAncestor(set, p, sep) {
 			out = append(out, p)
 		}
 	}
 	return out
 }
 
-func hasAncestor(set map[string]bool, p string) bool {
+func hasAncestor(set map[string]bool, p string, sep byte) bool {
 	for {
-		i := strings.LastIndexByte(p, filepath.Separator)
+		i := strings.LastIndexByte(p, sep)
 		if i <= 0 {
 			return false
 		}

@@ -139,7 +139,7 @@ func TestCollapse(t *testing.T) {
 		{[]string{"/m/a/b/c/d.mp3", "/m/a/b"}, []string{"/m/a/b"}},
 	}
 	for _, tt := range tests {
-		if diff := cmp.Diff(tt.want, collapse(tt.in)); diff != "" {
+		if diff := cmp.Diff(tt.want, collapse(tt.in, filepath.Separator)); diff != "" {
 			t.Errorf("collapse(%q) (-want +got):\n%s", tt.in, diff)
 		}
 	}
