@@ -349,6 +349,7 @@ func (c *Config) logValue() slog.Value {
 		slog.Int("scan_workers", c.ScanWorkers),
 		slog.String("transcode", c.Transcode),
 		slog.String("log_level", c.LogLevel),
+		slog.String("log_format", c.LogFormat),
 	)
 }
 
