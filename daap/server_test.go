@@ -332,6 +332,8 @@ func TestStatuses(t *testing.T) {
 		{"/databases/1/items/12.mp3?session-id=-1", 200},
 		{"/databases/1/items/-4294967285.mp3", 400},
 		{"/activity?session-id=5", 204},
+		{"/activity?session-id=five", 400},
+		{"/databases/1/items/12.mp3?session-id=99999999999", 400},
 	}
 	for _, tc := range cases {
 		res, body := env.get(t, tc.path)

@@ -146,10 +146,15 @@ func parseID64(v string) (uint64, error) {
 }
 
 // requireSession lets a request through when no password is set, or when
-// it carries a live session-id (or valid credentials).
+// it carries a live session-id (or valid credentials). A session-id that is
+// not a number is a 400.
 func (s *Server) requireSession(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id, ok := sessionID(r)
+		if v := r.URL.Query().Get("session-id"); v != "" && !ok {
+			s.fail(w, r, badRequest("session-id %q: not a 32-bit number", v))
+			return
+		}
 		live := ok && s.sessions.touch(id)
 		if s.cfg.Password != "" && !live && !s.Authorized(r) {
 			s.fail(w, r, errNoSession)
