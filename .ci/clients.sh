@@ -10,6 +10,11 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 CLIENTS=${DAAPD_CLIENTS:-$ROOT/../shared/clients}
 WORK=$(mktemp -d)
 PORT=${DAAPD_TEST_PORT:-$((20000 + RANDOM % 20000))}
+# A fixed library id makes every track and playlist id the same on each run.
+# With random ids, about one run in 25 hit an id whose four bytes are all
+# printable ASCII, which the kit's dmap-decode.pl prints as "1265396092 'Kli|'"
+# and daap-dump.sh then put into a URL (a kit bug, not a daapd one).
+mkdir -p "$WORK/state" && echo 5ca1ab1e0ddba11d > "$WORK/state/library-id"
 ARGS=(--music "$ROOT/music-fixtures" --listen "127.0.0.1:$PORT" --mdns off --state-dir "$WORK/state" --name "daapd CI")
 KIT=(--strict)
 if [ "${1:-}" = --password ]; then
