@@ -253,15 +253,17 @@ loop:
 	// Stop order: withdraw the announcement, release parked /update
 	// requests, shut HTTP down with a deadline, then flush library state.
 	log.Info("shutting down")
+	// Not under ann's lock: /healthz must not wait for the goodbye packets.
 	ann.Lock()
-	if ann.a != nil {
-		if err := ann.a.Close(); err != nil {
+	a := ann.a
+	ann.Unlock()
+	if a != nil {
+		if err := a.Close(); err != nil {
 			log.Warn("withdrawing announcement", "err", err)
-		} else {
+		} else if a.Backend() != "off" {
 			log.Info("announcement withdrawn")
 		}
 	}
-	ann.Unlock()
 	dsrv.Close()
 	lib.Catalog().Close()
 	cancelReqs()
