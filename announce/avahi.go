@@ -247,7 +247,7 @@ func (p *avahiPub) publish(ctx context.Context) error {
 			}
 		}
 		if err := p.eg.Commit(); err != nil {
-			return fmt.Errorf("Commit: %w", err)
+			return fmt.Errorf("Commit: %w", err) //lint:ignore ST1005 a D-Bus method name
 		}
 		st, err := p.wait(ctx)
 		if err != nil {
@@ -276,7 +276,7 @@ func (p *avahiPub) rename(taken string) error {
 	p.log.Info("announce: name taken on the network, renamed", "taken", taken, "name", alt)
 	p.setName(alt)
 	if err := p.eg.Reset(); err != nil {
-		return fmt.Errorf("Reset: %w", err)
+		return fmt.Errorf("Reset: %w", err) //lint:ignore ST1005 a D-Bus method name
 	}
 	return nil
 }
