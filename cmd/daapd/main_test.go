@@ -253,3 +253,25 @@ func TestRescanAllowed(t *testing.T) {
 		}
 	}
 }
+
+func TestHealthcheckCommand(t *testing.T) {
+	base, _, stop := startDaemon(t)
+	defer stop()
+	addr := strings.TrimPrefix(base, "http://")
+	var out bytes.Buffer
+	if code := runHealthcheck([]string{"--listen", addr}, env(nil), &out); code != 0 {
+		t.Fatalf("healthcheck against a running daapd: exit %d: %s", code, out.String())
+	}
+	if !strings.Contains(out.String(), `"status":"ok"`) {
+		t.Errorf("healthcheck output %q", out.String())
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	free := ln.Addr().String()
+	ln.Close()
+	if code := runHealthcheck(nil, env(map[string]string{"DAAPD_LISTEN": free}), io.Discard); code == 0 {
+		t.Error("healthcheck against nothing: exit 0")
+	}
+}
