@@ -20,6 +20,7 @@
 package daap
 
 import (
+	"cmp"
 	"context"
 	"hash/fnv"
 	"log/slog"
@@ -38,6 +39,7 @@ import (
 // Config configures a Server.
 type Config struct {
 	Name        string // share name (minm, Machine Name)
+	LibraryID   string // seeds the database's persistent id; "" = the name
 	Password    string // "" = none
 	Version     string // daapd version for the DAAP-Server header
 	Catalog     *library.Catalog
@@ -100,8 +102,10 @@ func New(cfg Config) *Server {
 	if cfg.Catalog == nil {
 		cfg.Catalog = library.NewCatalog()
 	}
+	// The database's mper follows the library, so renaming the share does
+	// not make clients see a new database.
 	h := fnv.New64a()
-	h.Write([]byte("daapd database\x00" + cfg.Name))
+	h.Write([]byte("daapd database\x00" + cmp.Or(cfg.LibraryID, cfg.Name)))
 	s := &Server{
 		cfg:      cfg,
 		log:      cfg.Log,

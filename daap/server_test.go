@@ -569,3 +569,16 @@ func TestAuthorized(t *testing.T) {
 		t.Error("Bearer accepted")
 	}
 }
+
+// The database's persistent id follows the library, not the share name.
+func TestDatabaseIDFollowsLibrary(t *testing.T) {
+	a := New(Config{Name: "Living Room", LibraryID: "0123456789abcdef"})
+	b := New(Config{Name: "Kitchen", LibraryID: "0123456789abcdef"})
+	c := New(Config{Name: "Living Room", LibraryID: "fedcba9876543210"})
+	if a.dbPID != b.dbPID {
+		t.Errorf("renaming the share changed the database id: %x → %x", a.dbPID, b.dbPID)
+	}
+	if a.dbPID == c.dbPID {
+		t.Errorf("two libraries share the database id %x", a.dbPID)
+	}
+}

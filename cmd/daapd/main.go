@@ -140,6 +140,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	}
 	dsrv := daap.New(daap.Config{
 		Name:      cfg.Name,
+		LibraryID: libID,
 		Password:  cfg.password,
 		Version:   daapdVersion(),
 		Catalog:   lib.Catalog(),
