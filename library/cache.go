@@ -526,7 +526,7 @@ func (s *cacheSaver) Flush() error {
 	start := time.Now()
 	err := saveCache(s.name, d)
 	if err != nil {
-		s.log.Warn("cannot save scan cache; the next start scans everything", "err", err)
+		s.log.Warn("cannot save scan cache; the previous one (if any) stays, and the next start re-reads what changed since", "err", err)
 	} else {
 		s.log.Debug("scan cache saved", "tracks", len(d.Tracks), "duration", time.Since(start).Round(time.Millisecond))
 	}
