@@ -19,6 +19,9 @@ var (
 	errNoSession = &httpError{status: http.StatusForbidden, msg: "no valid session-id"}
 	errAuth      = &httpError{status: http.StatusUnauthorized, msg: "password required"}
 	errClosing   = &httpError{status: http.StatusServiceUnavailable, msg: "server shutting down"}
+	// errUnavailable answers streams of tracks whose music folder was
+	// unavailable at the last scan (an unmounted share).
+	errUnavailable = &httpError{status: http.StatusServiceUnavailable, msg: "music folder unavailable"}
 )
 
 // badRequest reports a malformed parameter.

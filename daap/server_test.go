@@ -582,3 +582,35 @@ func TestDatabaseIDFollowsLibrary(t *testing.T) {
 		t.Errorf("two libraries share the database id %x", a.dbPID)
 	}
 }
+
+// A track kept from an unavailable music folder answers 503; a file that
+// vanished since the last scan answers 404.
+func TestStreamUnavailable(t *testing.T) {
+	env := newEnv(t, "")
+	var tracks []*library.Track
+	for _, tr := range env.cat.Snapshot().Tracks {
+		if tr.ID == 12 {
+			c := *tr
+			c.Missing = true
+			tr = &c
+		}
+		tracks = append(tracks, tr)
+	}
+	env.cat.Publish(tracks, nil)
+	for _, p := range []string{"Alpha/One/01 Sunrise.mp3", "Alpha/One/02 Noon.mp3"} {
+		if err := os.Remove(filepath.Join(env.root, filepath.FromSlash(p))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tc := range []struct {
+		path string
+		want int
+	}{
+		{"/databases/1/items/12.mp3", http.StatusServiceUnavailable},
+		{"/databases/1/items/11.mp3", http.StatusNotFound},
+	} {
+		if res, body := env.get(t, tc.path); res.StatusCode != tc.want {
+			t.Errorf("GET %s: %d %q, want %d", tc.path, res.StatusCode, body, tc.want)
+		}
+	}
+}

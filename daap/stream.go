@@ -71,10 +71,7 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request) {
 	}
 	f, err := os.Open(t.AbsPath())
 	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			err = errNotFound
-		}
-		s.fail(w, r, err)
+		s.fail(w, r, openError(t, err))
 		return
 	}
 	defer f.Close()
@@ -92,6 +89,19 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request) {
 	}
 	h.Set("Content-Type", ct)
 	http.ServeContent(w, r, path.Base(t.Path), fi.ModTime(), f)
+}
+
+// openError maps a failure to open t's file to a reply: 503 while its
+// music folder is unavailable (the track is kept, marked Missing), 404 for a
+// file that is gone, anything else a logged 500.
+func openError(t *library.Track, err error) error {
+	switch {
+	case t.Missing:
+		return errUnavailable
+	case errors.Is(err, fs.ErrNotExist):
+		return errNotFound
+	}
+	return err
 }
 
 // itemArtwork serves a track's cover: the original bytes of its folder

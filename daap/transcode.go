@@ -407,7 +407,11 @@ var (
 // concurrent transcodes is bounded (503 with Retry-After beyond).
 func (s *Server) streamWAV(w http.ResponseWriter, r *http.Request, t *library.Track) {
 	fi, err := os.Stat(t.AbsPath())
-	if err != nil || !fi.Mode().IsRegular() {
+	if err != nil {
+		s.fail(w, r, openError(t, err))
+		return
+	}
+	if !fi.Mode().IsRegular() {
 		s.fail(w, r, errNotFound)
 		return
 	}
