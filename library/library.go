@@ -208,7 +208,9 @@ func (l *Library) scan(ctx context.Context, prev []*Track, progressive bool) {
 	l.setScanning()
 	sc := *l.scanner
 	if progressive {
-		sc.partial = func(tracks []*Track) { l.cat.Publish(tracks, nil) }
+		// Playlists already published (from the cache) stay listed; their
+		// entries appear as their tracks are found.
+		sc.partial = func(tracks []*Track) { l.cat.Publish(tracks, l.cat.Snapshot().Playlists) }
 	}
 	res, err := sc.Scan(ctx, prev)
 	l.publish(ctx, res, err)
