@@ -58,6 +58,7 @@ export DAAPD_CLIENTS=${DAAPD_CLIENTS:-$SHARED/clients}
 
 step "go mod download" go mod download
 step "go vet" go vet ./...
+step "staticcheck" go run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
 
 # go_test runs the Go tests verbosely into a log, prints the package
 # summary, and lists every skipped test with its reason (each counted as

@@ -578,7 +578,7 @@ func legacyText(s string) string {
 
 // resync undoes ID3 unsynchronisation: FF 00 becomes FF.
 func resync(b []byte) []byte {
-	if bytes.Index(b, []byte{0xFF, 0}) < 0 {
+	if !bytes.Contains(b, []byte{0xFF, 0}) {
 		return b
 	}
 	out := make([]byte, 0, len(b))
