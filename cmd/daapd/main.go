@@ -223,6 +223,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 			hs.Close()
 			stopLib()
 			<-libDone
+			if ctx.Err() != nil { // stopped by a signal while announcing
+				log.Info("stopped")
+				return nil
+			}
 			return fmt.Errorf("announce: %w", err)
 		}
 		ann.Lock()
