@@ -30,9 +30,10 @@
 //     DACP clients) is read as field!: (has a value).
 //
 // Unknown fields (get reports known=false) never make a query fail: such a
-// clause is dropped from an AND, is false inside an OR, and a group made
-// only of unknown clauses is itself unknown. A query that is entirely
-// unknown matches everything. Callers should log Fields() they do not know
+// clause is dropped from an AND and is false inside an OR; an AND made only
+// of unknown clauses is itself unknown (dropped in turn), while an OR made
+// only of them is false. A query that is a lone unknown clause, or an AND
+// of them, matches everything. Callers should log Fields() they do not know
 // once, not per item.
 package query
 
@@ -450,16 +451,14 @@ func (n *node) eval(get func(string) (string, bool)) result {
 		}
 		return r
 	case or:
-		r := unknown
+		// An unknown clause is false inside an OR, so an OR of nothing but
+		// unknown clauses is false, never "no filter".
 		for _, k := range n.kids {
-			switch k.eval(get) {
-			case yes:
+			if k.eval(get) == yes {
 				return yes
-			case no:
-				r = no
 			}
 		}
-		return r
+		return no
 	}
 	v, known := get(n.field)
 	if !known {

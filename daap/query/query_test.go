@@ -133,7 +133,9 @@ func TestMatch(t *testing.T) {
 		{`'unknown:1'+'dmap.itemid:6'`, false},
 		{`('dmap.itemid:6','unknown:2')`, false},
 		{`('dmap.itemid:5','unknown:2')`, true},
-		{`('unknown:1','unknown:2')+'dmap.itemid:5'`, true},
+		{`('unknown:1','unknown:2')+'dmap.itemid:5'`, false}, // unknown clauses are false inside an OR
+		{`('unknown:1','unknown:2')`, false},
+		{`('unknown:1'+'unknown:2'),'dmap.itemid:5'`, true},
 		{`('unknown:1','unknown:2')+'dmap.itemid:6'`, false},
 		{`('unknown:1'+'unknown:2'),'dmap.itemid:6'`, false},
 		{`'com.apple.itunes.xid'`, true},
