@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
+	"io"
 	"io/fs"
 	"log/slog"
 	"os"
@@ -424,5 +425,30 @@ func BenchmarkCacheSave100k(b *testing.B) {
 		if err := saveCache(name, d); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// A write that fails part way (a full disk, say) leaves the previous cache
+// intact and no temporary file behind. Unlike TestCacheSaveFailureKeepsOld
+// this runs as root too.
+func TestCacheWriteFailureKeepsOld(t *testing.T) {
+	dir := t.TempDir()
+	name := filepath.Join(dir, cacheFile)
+	if err := saveCache(name, &cacheData{LibraryID: testLibID, Tracks: testTracks(3)}); err != nil {
+		t.Fatal(err)
+	}
+	full := errors.New("no space left on device")
+	err := writeFileAtomic(name, func(w io.Writer) error {
+		w.Write([]byte("half a cache"))
+		return full
+	})
+	if !errors.Is(err, full) {
+		t.Fatalf("write error not returned: %v", err)
+	}
+	if d, err := loadCache(name, testLibID); err != nil || len(d.Tracks) != 3 {
+		t.Fatalf("old cache damaged: %v", err)
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 1 {
+		t.Errorf("temporary files left behind: %v", ents)
 	}
 }
