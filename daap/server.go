@@ -76,6 +76,8 @@ type Server struct {
 	cache    *lru
 	art      *lru
 	artSem   chan struct{}
+	scaleSem chan struct{} // bounds artwork rescaling
+	onScale  func()        // tests: called after each rescale
 	fields   *fieldTable
 
 	unknownMu sync.Mutex
@@ -114,6 +116,7 @@ func New(cfg Config) *Server {
 		cache:    newLRU(cacheBytes),
 		art:      newLRU(artBytes),
 		artSem:   make(chan struct{}, artWorkers),
+		scaleSem: make(chan struct{}, scaleWorkers),
 		fields:   itemFields(),
 		unknown:  make(map[string]bool),
 		done:     make(chan struct{}),

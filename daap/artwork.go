@@ -1,0 +1,363 @@
+package daap
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"image"
+	imgjpeg "image/jpeg"
+	"image/png"
+	"io"
+	"math"
+	"mime"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/go-chi/chi/v5"
+	"golang.org/x/image/draw"
+
+	"github.com/daapd/daapd/library"
+	"github.com/daapd/daapd/library/tags"
+)
+
+// Artwork scaling limits.
+const (
+	// maxArtSide is the largest mw/mh honoured; larger values are ignored.
+	maxArtSide = 4096
+	// maxArtPixels refuses to decode bigger images (decode bombs): they are
+	// served as they are.
+	maxArtPixels = 50_000_000
+	// scaleWorkers bounds concurrent rescaling (decode, scale, encode).
+	scaleWorkers = 2
+	// jpegQuality is the quality of scaled JPEGs.
+	jpegQuality = 85
+)
+
+// itemArtwork serves a track's cover: its folder image or embedded
+// picture, scaled down to fit mw×mh when asked (see serveArt), 204 when it
+// has none.
+func (s *Server) itemArtwork(w http.ResponseWriter, r *http.Request) {
+	t, err := s.trackParam(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.serveArt(w, r, t)
+}
+
+// groupArtwork serves an album's (or artist's) cover. The id is the
+// group's mper or its 32-bit miid.
+func (s *Server) groupArtwork(w http.ResponseWriter, r *http.Request) {
+	v := chi.URLParam(r, "id")
+	id, err := parseID64(v)
+	if err != nil {
+		s.fail(w, r, badRequest("group id %q", v))
+		return
+	}
+	snap := s.cfg.Catalog.Snapshot()
+	var from uint32
+	found := false
+	if a, ok := findAlbum(snap, id); ok {
+		from, found = a.ArtworkFrom, true
+	} else if ar, ok := findArtist(snap, id); ok {
+		found = true
+		for _, tid := range ar.Tracks {
+			if t, ok := snap.Track(tid); ok && t.Artwork.Source != library.ArtworkNone {
+				from = tid
+				break
+			}
+		}
+	}
+	if !found {
+		s.fail(w, r, errNotFound)
+		return
+	}
+	t, ok := snap.Track(from)
+	if !ok {
+		s.noArt(w)
+		return
+	}
+	s.serveArt(w, r, t)
+}
+
+func findAlbum(snap *library.Snapshot, id uint64) (*library.Album, bool) {
+	if a, ok := snap.Album(id); ok {
+		return a, true
+	}
+	for _, a := range snap.Albums {
+		if id <= 0xFFFFFFFF && uint64(uint32(a.ID)) == id {
+			return a, true
+		}
+	}
+	return nil, false
+}
+
+func findArtist(snap *library.Snapshot, id uint64) (*library.Artist, bool) {
+	if a, ok := snap.Artist(id); ok {
+		return a, true
+	}
+	for _, a := range snap.Artists {
+		if id <= 0xFFFFFFFF && uint64(uint32(a.ID)) == id {
+			return a, true
+		}
+	}
+	return nil, false
+}
+
+// artSize returns the mw and mh parameters, 0 for a missing one. A
+// malformed value (not a number, 0, over maxArtSide) counts as missing,
+// as in OwnTone: the client still gets a picture, the original when
+// neither bound is usable, rather than an error it would not show.
+func artSize(r *http.Request) (w, h int) {
+	q := r.URL.Query()
+	side := func(k string) int {
+		n, err := strconv.Atoi(q.Get(k))
+		if err != nil || n <= 0 || n > maxArtSide {
+			return 0
+		}
+		return n
+	}
+	return side("mw"), side("mh")
+}
+
+func (s *Server) noArt(w http.ResponseWriter) {
+	w.Header().Set("DAAP-Server", s.serverHeader())
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// serveArt writes t's artwork. Lookups are cached per album (a folder
+// image or an album's embedded picture is read once) and bounded in
+// concurrency; a file whose picture is broken answers 204. Without mw/mh
+// the original bytes are served as they are. With them, a bigger JPEG or
+// PNG is scaled to fit inside mw×mh, keeping its aspect ratio, and cached
+// per (album, mw, mh); an image that is small enough, not JPEG or PNG,
+// undecodable or over maxArtPixels is served as it is.
+func (s *Server) serveArt(w http.ResponseWriter, r *http.Request, t *library.Track) {
+	if t.Artwork.Source == library.ArtworkNone {
+		s.noArt(w)
+		return
+	}
+	rev := s.cfg.Catalog.Revision()
+	key := artKey(t, rev)
+	e, err := s.artGet(r.Context(), key, rev, func() ([]byte, string, error) {
+		if err := acquire(r.Context(), s.artSem); err != nil {
+			return nil, "", err
+		}
+		defer func() { <-s.artSem }()
+		data, mimeType, err := loadArt(t)
+		if err != nil {
+			s.log.Debug("artwork unavailable", "path", t.Path, "err", err)
+			return nil, "", nil // cached as "none"
+		}
+		return data, mimeType, nil
+	})
+	if err != nil || len(e.data) == 0 {
+		s.noArt(w)
+		return
+	}
+	data, mimeType := e.data, e.mime
+	if mw, mh := artSize(r); mw > 0 || mh > 0 {
+		orig := e
+		se, err := s.artGet(r.Context(), fmt.Sprintf("%s|%dx%d", key, mw, mh), rev, func() ([]byte, string, error) {
+			if err := acquire(r.Context(), s.scaleSem); err != nil {
+				return nil, "", err
+			}
+			defer func() { <-s.scaleSem }()
+			out, outType, err := scaleImage(orig.data, mw, mh)
+			if err != nil {
+				s.log.Debug("artwork not scaled", "path", t.Path, "mw", mw, "mh", mh, "err", err)
+				return nil, "", nil // cached: serve the original
+			}
+			if out != nil && s.onScale != nil {
+				s.onScale()
+			}
+			return out, outType, nil
+		})
+		switch {
+		case err == nil && len(se.data) > 0:
+			data, mimeType = se.data, se.mime
+		case err != nil && r.Context().Err() == nil:
+			s.log.Debug("artwork not scaled", "path", t.Path, "mw", mw, "mh", mh, "err", err)
+		}
+	}
+	h := w.Header()
+	h.Set("DAAP-Server", s.serverHeader())
+	h.Set("Content-Type", mimeType)
+	h.Set("Content-Length", strconv.Itoa(len(data)))
+	h.Set("Cache-Control", "max-age=3600")
+	w.WriteHeader(http.StatusOK)
+	if r.Method != http.MethodHead {
+		w.Write(data)
+	}
+}
+
+// artGet is s.art.get, retried while another request's build of the same
+// key failed because that request went away: only ctx's own end stops it.
+func (s *Server) artGet(ctx context.Context, key string, rev uint32, build func() ([]byte, string, error)) (*cacheEntry, error) {
+	for {
+		e, err := s.art.get(key, rev, build)
+		if err == nil || ctx.Err() != nil ||
+			!(errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) {
+			return e, err
+		}
+	}
+}
+
+// acquire takes a slot of sem, or gives up when ctx ends.
+func acquire(ctx context.Context, sem chan struct{}) error {
+	select {
+	case sem <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// artKey is the artwork cache key: the folder image's path, or the album
+// for embedded pictures (one file read per album, however many tracks
+// Music.app asks for), or the file for tracks without an album. Keys carry
+// the catalog revision, so a rescan that changed files drops stale images.
+func artKey(t *library.Track, rev uint32) string {
+	switch {
+	case t.Artwork.Source == library.ArtworkFile:
+		return fmt.Sprintf("%d|file|%s|%s", rev, t.Root, t.Artwork.Path)
+	case t.Album != "":
+		return fmt.Sprintf("%d|album|%d", rev, t.AlbumID)
+	default:
+		return fmt.Sprintf("%d|track|%s|%s", rev, t.Root, t.Path)
+	}
+}
+
+// maxArtFile bounds folder images read into memory.
+const maxArtFile = 16 << 20
+
+// loadArt reads t's cover image and its MIME type.
+func loadArt(t *library.Track) ([]byte, string, error) {
+	switch t.Artwork.Source {
+	case library.ArtworkFile:
+		p := filepath.Join(t.Root, filepath.FromSlash(t.Artwork.Path))
+		f, err := os.Open(p)
+		if err != nil {
+			return nil, "", err
+		}
+		defer f.Close()
+		data, err := io.ReadAll(io.LimitReader(f, maxArtFile+1))
+		if err != nil {
+			return nil, "", err
+		}
+		if len(data) > maxArtFile {
+			return nil, "", fmt.Errorf("%s: over %d bytes", p, maxArtFile)
+		}
+		return data, imageType(data, t.Artwork.MIME, p), nil
+	case library.ArtworkEmbedded:
+		f, err := os.Open(t.AbsPath())
+		if err != nil {
+			return nil, "", err
+		}
+		defer f.Close()
+		fi, err := f.Stat()
+		if err != nil {
+			return nil, "", err
+		}
+		data, mimeType, err := tags.Picture(f, fi.Size(), "")
+		if err != nil {
+			return nil, "", err
+		}
+		return data, imageType(data, mimeType, ""), nil
+	}
+	return nil, "", errors.New("no artwork")
+}
+
+// imageType prefers the bytes' own signature over declared types.
+func imageType(data []byte, declared, name string) string {
+	switch {
+	case len(data) >= 3 && data[0] == 0xFF && data[1] == 0xD8 && data[2] == 0xFF:
+		return "image/jpeg"
+	case len(data) >= 8 && string(data[:8]) == "\x89PNG\r\n\x1a\n":
+		return "image/png"
+	case strings.HasPrefix(declared, "image/"):
+		return declared
+	}
+	if t := mime.TypeByExtension(filepath.Ext(name)); strings.HasPrefix(t, "image/") {
+		return t
+	}
+	return http.DetectContentType(data)
+}
+
+// fitSize returns the size of a w×h image scaled down, keeping its aspect
+// ratio, to fit inside maxW×maxH (0 = unbounded), and whether that is
+// smaller than w×h.
+func fitSize(w, h, maxW, maxH int) (int, int, bool) {
+	f := 1.0
+	if maxW > 0 {
+		f = min(f, float64(maxW)/float64(w))
+	}
+	if maxH > 0 {
+		f = min(f, float64(maxH)/float64(h))
+	}
+	if f >= 1 {
+		return w, h, false
+	}
+	dw := max(1, int(math.Round(float64(w)*f)))
+	dh := max(1, int(math.Round(float64(h)*f)))
+	if maxW > 0 {
+		dw = min(dw, maxW)
+	}
+	if maxH > 0 {
+		dh = min(dh, maxH)
+	}
+	return dw, dh, true
+}
+
+// scaleImage scales a JPEG or PNG down to fit inside maxW×maxH (0 =
+// unbounded) with ApproxBiLinear. The result is a JPEG (quality 85), or a
+// PNG when the source is a PNG with transparent pixels. It returns nil
+// data when the image already fits, and an error for other formats,
+// undecodable images and images over maxArtPixels, which are checked
+// from their header before anything is decoded.
+func scaleImage(data []byte, maxW, maxH int) ([]byte, string, error) {
+	cfg, format, err := image.DecodeConfig(bytes.NewReader(data))
+	if err != nil {
+		return nil, "", err
+	}
+	if format != "jpeg" && format != "png" {
+		return nil, "", fmt.Errorf("cannot scale %s images", format)
+	}
+	if cfg.Width <= 0 || cfg.Height <= 0 || int64(cfg.Width)*int64(cfg.Height) > maxArtPixels {
+		return nil, "", fmt.Errorf("%d×%d image: over %d pixels", cfg.Width, cfg.Height, maxArtPixels)
+	}
+	dw, dh, ok := fitSize(cfg.Width, cfg.Height, maxW, maxH)
+	if !ok {
+		return nil, "", nil
+	}
+	var src image.Image
+	if format == "jpeg" {
+		src, err = imgjpeg.Decode(bytes.NewReader(data))
+	} else {
+		src, err = png.Decode(bytes.NewReader(data))
+	}
+	if err != nil {
+		return nil, "", err
+	}
+	dst := image.NewRGBA(image.Rect(0, 0, dw, dh))
+	draw.ApproxBiLinear.Scale(dst, dst.Bounds(), src, src.Bounds(), draw.Src, nil)
+	var out bytes.Buffer
+	if format == "png" && !opaque(src) {
+		err = png.Encode(&out, dst)
+		return out.Bytes(), "image/png", err
+	}
+	err = imgjpeg.Encode(&out, dst, &imgjpeg.Options{Quality: jpegQuality})
+	return out.Bytes(), "image/jpeg", err
+}
+
+// opaque reports whether every pixel of m is opaque.
+func opaque(m image.Image) bool {
+	if o, ok := m.(interface{ Opaque() bool }); ok {
+		return o.Opaque()
+	}
+	return false
+}
