@@ -3,6 +3,7 @@ package daap
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"image"
@@ -315,7 +316,8 @@ func fitSize(w, h, maxW, maxH int) (int, int, bool) {
 
 // scaleImage scales a JPEG or PNG down to fit inside maxW×maxH (0 =
 // unbounded) with ApproxBiLinear. The result is a JPEG (quality 85), or a
-// PNG when the source is a PNG with transparent pixels. It returns nil
+// PNG when the source is a PNG with transparent pixels; a JPEG's EXIF
+// orientation is applied, as the output has no EXIF. It returns nil
 // data when the image already fits, and an error for other formats,
 // undecodable images and images over maxArtPixels, which are checked
 // from their header before anything is decoded.
@@ -330,9 +332,22 @@ func scaleImage(data []byte, maxW, maxH int) ([]byte, string, error) {
 	if cfg.Width <= 0 || cfg.Height <= 0 || int64(cfg.Width)*int64(cfg.Height) > maxArtPixels {
 		return nil, "", fmt.Errorf("%d×%d image: over %d pixels", cfg.Width, cfg.Height, maxArtPixels)
 	}
-	dw, dh, ok := fitSize(cfg.Width, cfg.Height, maxW, maxH)
+	orient := 1
+	if format == "jpeg" {
+		orient = exifOrientation(data)
+	}
+	// Fit the image as shown (turned by its EXIF orientation), scale it as
+	// stored, then turn it: the output carries no EXIF.
+	w, h := cfg.Width, cfg.Height
+	if orient >= 5 {
+		w, h = h, w
+	}
+	dw, dh, ok := fitSize(w, h, maxW, maxH)
 	if !ok {
 		return nil, "", nil
+	}
+	if orient >= 5 {
+		dw, dh = dh, dw
 	}
 	var src image.Image
 	if format == "jpeg" {
@@ -345,6 +360,7 @@ func scaleImage(data []byte, maxW, maxH int) ([]byte, string, error) {
 	}
 	dst := image.NewRGBA(image.Rect(0, 0, dw, dh))
 	draw.ApproxBiLinear.Scale(dst, dst.Bounds(), src, src.Bounds(), draw.Src, nil)
+	dst = orientImage(dst, orient)
 	var out bytes.Buffer
 	if format == "png" && !opaque(src) {
 		err = png.Encode(&out, dst)
@@ -360,4 +376,98 @@ func opaque(m image.Image) bool {
 		return o.Opaque()
 	}
 	return false
+}
+
+// exifOrientation returns the EXIF orientation (1–8) of a JPEG, 1 when it
+// has none or it is malformed.
+func exifOrientation(data []byte) int {
+	for i := 2; i+4 <= len(data) && data[i] == 0xFF; {
+		marker := data[i+1]
+		switch {
+		case marker == 0xFF: // fill byte
+			i++
+			continue
+		case marker == 0x01 || marker >= 0xD0 && marker <= 0xD8: // no length
+			i += 2
+			continue
+		case marker == 0xDA || marker == 0xD9: // image data: no more headers
+			return 1
+		}
+		n := int(binary.BigEndian.Uint16(data[i+2:]))
+		if n < 2 || i+2+n > len(data) {
+			return 1
+		}
+		if seg := data[i+4 : i+2+n]; marker == 0xE1 && bytes.HasPrefix(seg, []byte("Exif\x00\x00")) {
+			return tiffOrientation(seg[6:])
+		}
+		i += 2 + n
+	}
+	return 1
+}
+
+// tiffOrientation reads the Orientation tag (0x0112) of a TIFF header's
+// first IFD.
+func tiffOrientation(t []byte) int {
+	if len(t) < 8 {
+		return 1
+	}
+	var bo binary.ByteOrder
+	switch string(t[:2]) {
+	case "II":
+		bo = binary.LittleEndian
+	case "MM":
+		bo = binary.BigEndian
+	default:
+		return 1
+	}
+	off := int64(bo.Uint32(t[4:]))
+	if off+2 > int64(len(t)) {
+		return 1
+	}
+	n := int64(bo.Uint16(t[off:]))
+	for e := off + 2; e < off+2+12*n && e+12 <= int64(len(t)); e += 12 {
+		if bo.Uint16(t[e:]) == 0x0112 && bo.Uint16(t[e+2:]) == 3 { // SHORT
+			if o := int(bo.Uint16(t[e+8:])); o >= 1 && o <= 8 {
+				return o
+			}
+			return 1
+		}
+	}
+	return 1
+}
+
+// orientImage turns or flips m as EXIF orientation o asks (1 = as is).
+func orientImage(m *image.RGBA, o int) *image.RGBA {
+	if o <= 1 || o > 8 {
+		return m
+	}
+	w, h := m.Rect.Dx(), m.Rect.Dy()
+	ow, oh := w, h
+	if o >= 5 {
+		ow, oh = h, w
+	}
+	out := image.NewRGBA(image.Rect(0, 0, ow, oh))
+	for y := range h {
+		for x := range w {
+			var nx, ny int
+			switch o {
+			case 2: // mirrored
+				nx, ny = w-1-x, y
+			case 3: // turned 180°
+				nx, ny = w-1-x, h-1-y
+			case 4: // flipped
+				nx, ny = x, h-1-y
+			case 5: // transposed
+				nx, ny = y, x
+			case 6: // to be turned 90° clockwise
+				nx, ny = h-1-y, x
+			case 7: // transversed
+				nx, ny = h-1-y, w-1-x
+			case 8: // to be turned 90° counter-clockwise
+				nx, ny = y, w-1-x
+			}
+			copy(out.Pix[out.PixOffset(nx, ny):][:4], m.Pix[m.PixOffset(x, y):][:4])
+		}
+	}
+	return out
 }

@@ -67,6 +67,36 @@ func bombJPEG(t testing.TB) []byte {
 	return data
 }
 
+// withOrientation inserts an EXIF APP1 segment with orientation o into a
+// JPEG, big-endian (MM) or little-endian (II).
+func withOrientation(data []byte, o byte, bigEndian bool) []byte {
+	tiff := []byte("MM\x00\x2a\x00\x00\x00\x08\x00\x01\x01\x12\x00\x03\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00\x00\x00")
+	tiff[19] = o // value, first SHORT
+	if !bigEndian {
+		tiff = []byte("II\x2a\x00\x08\x00\x00\x00\x01\x00\x12\x01\x03\x00\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00")
+		tiff[18] = o
+	}
+	payload := append([]byte("Exif\x00\x00"), tiff...)
+	n := len(payload) + 2
+	seg := append([]byte{0xFF, 0xE1, byte(n >> 8), byte(n)}, payload...)
+	return append(append(bytes.Clone(data[:2]), seg...), data[2:]...)
+}
+
+// cornerImage is white with a red top-left corner.
+func cornerImage(w, h int) *image.RGBA {
+	m := image.NewRGBA(image.Rect(0, 0, w, h))
+	for y := range h {
+		for x := range w {
+			c := color.RGBA{255, 255, 255, 255}
+			if x < w/4 && y < h/4 {
+				c = color.RGBA{255, 0, 0, 255}
+			}
+			m.SetRGBA(x, y, c)
+		}
+	}
+	return m
+}
+
 // artEnv serves albums whose folder images are the given files.
 type artEnv struct {
 	srv    *Server
@@ -76,7 +106,7 @@ type artEnv struct {
 }
 
 // artFiles are the images of newArtEnv: item and album i+1 use artNames[i].
-var artNames = []string{"big.jpg", "alpha.png", "opaque.png", "small.jpg", "broken.jpg", "bomb.jpg", "cover.gif", "tall.jpg"}
+var artNames = []string{"big.jpg", "alpha.png", "opaque.png", "small.jpg", "broken.jpg", "bomb.jpg", "cover.gif", "tall.jpg", "exif6.jpg"}
 
 func newArtEnv(t testing.TB) *artEnv {
 	t.Helper()
@@ -90,6 +120,7 @@ func newArtEnv(t testing.TB) *artEnv {
 		"bomb.jpg":   bombJPEG(t),
 		"cover.gif":  []byte("GIF89a\x01\x00\x01\x00\x00\x00\x00;"),
 		"tall.jpg":   encodeJPEG(t, testImage(10, 1000, false)),
+		"exif6.jpg":  withOrientation(encodeJPEG(t, cornerImage(1200, 800)), 6, true),
 	}
 	root := t.TempDir()
 	var tracks []*library.Track
@@ -149,6 +180,8 @@ func TestArtworkScale(t *testing.T) {
 		{"decode bomb: original", item(6, "?mw=300&mh=300"), "image/jpeg", 0, 0, 0},
 		{"gif: original", item(7, "?mw=1&mh=1"), "image/gif", 0, 0, 0},
 		{"thin side at least 1 pixel", item(8, "?mw=100&mh=100"), "image/jpeg", 1, 100, 1},
+		{"exif orientation applied", item(9, "?mw=300&mh=300"), "image/jpeg", 200, 300, 1},
+		{"exif: fits as shown: original", item(9, "?mw=800&mh=1200"), "image/jpeg", 0, 0, 0},
 		{"bad mw ignored, mh used", item(1, "?mw=big&mh=80"), "image/jpeg", 120, 80, 1},
 		{"mw=0 ignored", item(1, "?mw=0"), "image/jpeg", 0, 0, 0},
 		{"negative ignored", item(1, "?mw=-5&mh=-5"), "image/jpeg", 0, 0, 0},
@@ -188,6 +221,14 @@ func TestArtworkScale(t *testing.T) {
 			}
 			if b := m.Bounds(); b.Dx() != tc.w || b.Dy() != tc.h {
 				t.Errorf("%dx%d, want %dx%d", b.Dx(), b.Dy(), tc.w, tc.h)
+			}
+			if id == 9 { // stored red top-left, shown top-right
+				if r, g, _, _ := m.At(tc.w-10, 10).RGBA(); r < 0xC000 || g > 0x4000 {
+					t.Errorf("top-right is not red: %x %x", r, g)
+				}
+				if _, g, _, _ := m.At(10, 10).RGBA(); g < 0xC000 {
+					t.Errorf("top-left is not white")
+				}
 			}
 			if tc.mime == "image/png" {
 				if _, _, _, a := m.At(0, 0).RGBA(); a != 0 {
@@ -273,11 +314,61 @@ func TestFitSize(t *testing.T) {
 	}
 }
 
+func TestOrientation(t *testing.T) {
+	const w, h = 3, 2
+	m := image.NewRGBA(image.Rect(0, 0, w, h))
+	for y := range h {
+		for x := range w {
+			m.SetRGBA(x, y, color.RGBA{uint8(x), uint8(y), 1, 255})
+		}
+	}
+	type pt struct{ X, Y int }
+	// Where the stored top-left and top-right pixels are shown.
+	for o, want := range map[int][2]pt{
+		1: {{0, 0}, {2, 0}},
+		2: {{2, 0}, {0, 0}},
+		3: {{2, 1}, {0, 1}},
+		4: {{0, 1}, {2, 1}},
+		5: {{0, 0}, {0, 2}},
+		6: {{1, 0}, {1, 2}},
+		7: {{1, 2}, {1, 0}},
+		8: {{0, 2}, {0, 0}},
+	} {
+		for _, be := range []bool{true, false} {
+			data := withOrientation(encodeJPEG(t, testImage(4, 4, false)), byte(o), be)
+			if got := exifOrientation(data); got != o {
+				t.Errorf("exifOrientation (big-endian %v) = %d, want %d", be, got, o)
+			}
+		}
+		out := orientImage(m, o)
+		if o >= 5 && (out.Rect.Dx() != h || out.Rect.Dy() != w) {
+			t.Errorf("orientation %d: %v, want %dx%d", o, out.Rect, h, w)
+		}
+		if c := out.RGBAAt(want[0].X, want[0].Y); c.R != 0 || c.G != 0 || c.B != 1 {
+			t.Errorf("orientation %d: top-left not at %v", o, want[0])
+		}
+		if c := out.RGBAAt(want[1].X, want[1].Y); c.R != w-1 || c.G != 0 || c.B != 1 {
+			t.Errorf("orientation %d: top-right not at %v", o, want[1])
+		}
+	}
+	for _, data := range [][]byte{
+		encodeJPEG(t, testImage(4, 4, false)),
+		withOrientation(encodeJPEG(t, testImage(4, 4, false)), 9, true),
+		withOrientation(encodeJPEG(t, testImage(4, 4, false)), 6, true)[:30],
+		{0xFF, 0xD8, 0xFF, 0xE1, 0x00, 0x01},
+	} {
+		if got := exifOrientation(data); got != 1 {
+			t.Errorf("exifOrientation(% x…) = %d, want 1", data[:min(len(data), 12)], got)
+		}
+	}
+}
+
 // FuzzScaleImage: arbitrary bytes never panic, and whatever scales fits.
 func FuzzScaleImage(f *testing.F) {
 	f.Add(encodeJPEG(f, testImage(40, 30, false)), 16, 16)
 	f.Add(encodePNG(f, testImage(30, 40, true)), 16, 0)
 	f.Add(bombJPEG(f), 16, 16)
+	f.Add(withOrientation(encodeJPEG(f, testImage(40, 30, false)), 6, false), 16, 8)
 	f.Add([]byte("\x89PNG\r\n\x1a\n"), 1, 1)
 	f.Fuzz(func(t *testing.T, data []byte, mw, mh int) {
 		mw, mh = mw&0x3FF, mh&0x3FF
