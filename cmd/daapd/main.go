@@ -97,7 +97,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		return err
 	}
 	if fv.version {
-		fmt.Fprintln(stderr, "daapd", daapdVersion())
+		fmt.Println("daapd", daapdVersion())
 		return nil
 	}
 	if fs.NArg() > 0 {
@@ -321,15 +321,17 @@ func rescanAllowed(r *http.Request, dsrv *daap.Server, password string) bool {
 }
 
 // runHealthcheck asks a running daapd for /healthz (for Docker's
-// HEALTHCHECK, where no curl exists) and returns the exit status.
+// HEALTHCHECK, where no curl exists) and returns the exit status. It takes
+// the daemon's own flags, environment and config file to find the address.
 func runHealthcheck(args []string, getenv func(string) string, stderr io.Writer) int {
-	listen := getenv("DAAPD_LISTEN")
-	if len(args) == 2 && args[0] == "--listen" {
-		listen = args[1]
+	fs, fv := newFlagSet(stderr)
+	if err := fs.Parse(args); err != nil {
+		return 2
 	}
-	if listen == "" {
-		listen = ":3689"
-	}
+	// Only the listen address matters here; other problems are the
+	// daemon's to report.
+	cfg, _ := loadConfig(fv, getenv)
+	listen := cfg.Listen
 	host, port, err := net.SplitHostPort(listen)
 	if err != nil {
 		fmt.Fprintln(stderr, "healthcheck:", err)

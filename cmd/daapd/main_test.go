@@ -265,6 +265,10 @@ func TestHealthcheckCommand(t *testing.T) {
 	if !strings.Contains(out.String(), `"status":"ok"`) {
 		t.Errorf("healthcheck output %q", out.String())
 	}
+	cfgFile := writeFile(t, t.TempDir(), "c.yaml", "listen: '"+addr+"'\n")
+	if code := runHealthcheck([]string{"--config", cfgFile}, env(nil), io.Discard); code != 0 {
+		t.Errorf("healthcheck with the address from the config file: exit %d", code)
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
