@@ -23,6 +23,7 @@ import (
 	"github.com/daapd/daapd/daap/dmap"
 	"github.com/daapd/daapd/library"
 	fixtures "github.com/daapd/daapd/music-fixtures"
+	"github.com/daapd/daapd/transcode"
 )
 
 // fakeFFmpeg writes an executable that stands in for ffmpeg where a test
@@ -41,85 +42,6 @@ func realFFmpeg(t testing.TB) {
 	t.Helper()
 	if _, err := exec.LookPath("ffmpeg"); err != nil {
 		t.Skip("ffmpeg not in PATH: the transcoding stream tests need it (apt-get install ffmpeg)")
-	}
-}
-
-func TestWAVFrames(t *testing.T) {
-	cases := []struct {
-		ms   uint32
-		want int64
-	}{
-		{0, 0},
-		{1, 44},       // 44.1 rounds down
-		{10, 441},     // exact
-		{2038, 89876}, // 89875.8 rounds up
-		{1000, 44100}, //
-		{310000, 13671000},
-		{24347000, 1073702700}, // just under the 4 GiB RIFF limit
-		{24348000, 0},          // over it
-		{0xFFFFFFFF, 0},
-	}
-	for _, tc := range cases {
-		got := wavFrames(&library.Track{DurationMS: tc.ms})
-		if got != tc.want {
-			t.Errorf("wavFrames(%d ms) = %d, want %d", tc.ms, got, tc.want)
-		}
-		if got > 0 && wavSize(got) != 44+4*got {
-			t.Errorf("wavSize(%d) = %d", got, wavSize(got))
-		}
-	}
-}
-
-func TestWAVHeader(t *testing.T) {
-	h := wavHeader(44100)
-	want := []byte("RIFF" + "\x34\xb1\x02\x00" + "WAVE" + "fmt " + "\x10\x00\x00\x00" + "\x01\x00" + "\x02\x00" +
-		"\x44\xac\x00\x00" + "\x10\xb1\x02\x00" + "\x04\x00" + "\x10\x00" + "data" + "\x10\xb1\x02\x00")
-	if !bytes.Equal(h, want) {
-		t.Fatalf("header\n got % x\nwant % x", h, want)
-	}
-	if len(wavHeader(0)) != wavHeaderLen {
-		t.Fatal("header length")
-	}
-	// The largest header still describes its sizes exactly.
-	n := int64(wavMaxData / wavFrameBytes)
-	h = wavHeader(n)
-	if riff := binary.LittleEndian.Uint32(h[4:]); int64(riff) != wavSize(n)-8 {
-		t.Errorf("RIFF size %d, want %d", riff, wavSize(n)-8)
-	}
-}
-
-func TestApplePlays(t *testing.T) {
-	cases := []struct {
-		codec, format string
-		want          bool
-	}{
-		{"mp3", "mp3", true},
-		{"aac", "m4a", true},
-		{"alac", "m4a", true},
-		{"aac", "mp4", true},
-		{"pcm", "wav", true},
-		{"pcm", "aiff", true},
-		{"pcm", "aifc", true},
-		{"", "mp3", true},
-		{"", "m4a", true},
-		{"flac", "flac", false},
-		{"vorbis", "ogg", false},
-		{"opus", "ogg", false},
-		{"opus", "opus", false},
-		{"aac", "aac", false}, // ADTS: AAC outside MPEG-4
-		{"alaw", "aifc", false},
-		{"ulaw", "aifc", false},
-		{"pcm_float", "wav", false},
-		{"mp3", "mka", false},
-		{"dsd", "dsf", false},
-		{"", "wma", false},
-		{"", "flac", false},
-	}
-	for _, tc := range cases {
-		tr := &library.Track{Codec: tc.codec, Format: tc.format, Path: "x." + tc.format}
-		if got := applePlays(tr); got != tc.want {
-			t.Errorf("applePlays(%s in %s) = %v, want %v", tc.codec, tc.format, got, tc.want)
-		}
 	}
 }
 
@@ -173,36 +95,6 @@ func FuzzByteRange(f *testing.F) {
 			t.Fatalf("%q: range %d-%d of %d", h, start, end, n)
 		}
 	})
-}
-
-func TestFFmpegArgs(t *testing.T) {
-	cases := []struct {
-		first, count int64
-		ss, af       string
-	}{
-		{0, 100, "", "aresample=44100,atrim=start_sample=0:end_sample=100"},
-		{1763, 1, "", "aresample=44100,atrim=start_sample=1763:end_sample=1764"},
-		{1764, 10, "0.04", "aresample=44100,atrim=start_sample=0:end_sample=10"},
-		{50000, 38200, "1.12", "aresample=44100,atrim=start_sample=608:end_sample=38808"},
-		{44100 * 3600, 5, "3600.00", "aresample=44100,atrim=start_sample=0:end_sample=5"},
-	}
-	for _, tc := range cases {
-		args := ffmpegArgs("/m/a.flac", tc.first, tc.count)
-		arg := func(name string) string {
-			for i, a := range args {
-				if a == name && i+1 < len(args) {
-					return args[i+1]
-				}
-			}
-			return ""
-		}
-		if arg("-ss") != tc.ss || arg("-af") != tc.af || arg("-i") != "file:/m/a.flac" {
-			t.Errorf("first %d: %q", tc.first, args)
-		}
-		if args[len(args)-1] != "-" || arg("-f") != "s16le" || arg("-ar") != "44100" || arg("-ac") != "2" {
-			t.Errorf("output args %q", args)
-		}
-	}
 }
 
 // viewEnv serves the newEnv tracks with transcode mode and ffmpeg binary.
@@ -402,7 +294,7 @@ func TestTranscodeStream(t *testing.T) {
 		}
 		t.Run(codec, func(t *testing.T) {
 			u := fmt.Sprintf("/databases/1/items/%d.wav?session-id=1", tr.ID)
-			size := wavSize(wavFrames(tr))
+			size := transcode.Size(transcode.Frames(tr.DurationMS))
 			res, full := env.get(t, u, "User-Agent", uaMusic)
 			if res.StatusCode != 200 || res.Header.Get("Content-Type") != "audio/wav" {
 				t.Fatalf("%d %s: %s", res.StatusCode, res.Header.Get("Content-Type"), full)
@@ -476,7 +368,7 @@ func TestTranscodeListing(t *testing.T) {
 			switch {
 			case ua == uaRB && (f != "flac" || size != tr.Size):
 				t.Errorf("Rhythmbox: %s: %s %d", tr.Path, f, size)
-			case ua == uaMusic && (f != "wav" || size != wavSize(wavFrames(tr)) || desc != "WAV audio file"):
+			case ua == uaMusic && (f != "wav" || size != transcode.Size(transcode.Frames(tr.DurationMS)) || desc != "WAV audio file"):
 				t.Errorf("Music.app: %s: %s %d %q", tr.Path, f, size, desc)
 			}
 		}
@@ -500,7 +392,7 @@ func TestTranscodeLimits(t *testing.T) {
 		}
 	}
 	u := env.http.URL + fmt.Sprintf("/databases/1/items/%d.wav", tr.ID)
-	size := wavSize(wavFrames(tr))
+	size := transcode.Size(transcode.Frames(tr.DurationMS))
 
 	req, _ := http.NewRequest("HEAD", u, nil)
 	res, err := http.DefaultClient.Do(req)
@@ -641,7 +533,7 @@ func BenchmarkTranscode(b *testing.B) {
 		}
 		return n
 	}
-	size := wavSize(wavFrames(&library.Track{DurationMS: 300000}))
+	size := transcode.Size(transcode.Frames(300000))
 	b.Run("whole", func(b *testing.B) {
 		b.SetBytes(size)
 		for b.Loop() {
@@ -723,7 +615,7 @@ func TestTranscodeShortAndBroken(t *testing.T) {
 	env := &testEnv{srv: srv, http: hs, cat: cat, root: dir}
 
 	res, body := env.get(t, "/databases/1/items/1.wav", "User-Agent", uaMusic)
-	if want := wavSize(wavFrames(&library.Track{DurationMS: 1500})); res.StatusCode != 200 || int64(len(body)) != want {
+	if want := transcode.Size(transcode.Frames(1500)); res.StatusCode != 200 || int64(len(body)) != want {
 		t.Fatalf("short file: %d, %d bytes, want %d", res.StatusCode, len(body), want)
 	}
 	pcm := wavInfo(t, body)
