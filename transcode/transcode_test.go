@@ -79,4 +79,3 @@ func TestFFmpegArgs(t *testing.T) {
 		}
 	}
 }
-

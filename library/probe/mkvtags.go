@@ -59,7 +59,7 @@ func MatroskaTags(r io.ReaderAt, size int64) ([]MKVTag, []MKVAttachment, error) 
 	}
 	var tags []MKVTag
 	var atts []MKVAttachment
-	var title string // the segment's title: the track title when no tag says it
+	var title string         // the segment's title: the track title when no tag says it
 	done := map[int64]bool{} // element offsets read
 	var readElem func(e ebmlElem)
 	readElem = func(e ebmlElem) {
