@@ -262,6 +262,7 @@ type trackChanges struct {
 	changed []*Track // new versions of tracks keeping their key and id
 	prior   []*Track // the old versions of changed, in the same order
 	removed []*Track // old tracks gone, or replaced under another id
+	same    []*Track // new pointers to tracks equal to the old ones
 }
 
 func (ch *trackChanges) empty() bool {
@@ -283,6 +284,8 @@ func (ch *trackChanges) pair(o, n *Track) {
 	case *o != *n:
 		ch.changed = append(ch.changed, n)
 		ch.prior = append(ch.prior, o)
+	default:
+		ch.same = append(ch.same, n)
 	}
 }
 
@@ -377,7 +380,7 @@ func (s *Snapshot) next(tracks []*Track, playlists []*Playlist, ch trackChanges)
 	for _, t := range ch.removed {
 		del = append(del, uint64(t.ID))
 	}
-	put := append(slices.Clone(ch.added), ch.changed...)
+	put := slices.Concat(ch.added, ch.changed, ch.same)
 	n.byID = s.byID.with(put, del)
 	n.regroupAlbums(s, ch)
 	n.regroupArtists(s, ch)
