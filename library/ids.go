@@ -13,6 +13,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/daapd/daapd/internal/regfile"
 )
 
 // Identities are derived from a 64-bit FNV-1a hash of the library id, a root
@@ -234,7 +236,7 @@ var ErrBadLibraryID = errors.New("malformed library id")
 // error wrapping fs.ErrNotExist when there is none yet.
 func ReadLibraryID(stateDir string) (string, error) {
 	name := filepath.Join(stateDir, libraryIDFile)
-	b, err := os.ReadFile(name)
+	b, err := regfile.ReadFile(name, 4096)
 	if err != nil {
 		return "", err
 	}
@@ -289,6 +291,9 @@ func writeFileAtomic(name string, write func(io.Writer) error) error {
 	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
+	}
+	if err == nil {
+		err = regfile.Check(name) // never replace a FIFO or device someone put there
 	}
 	if err == nil {
 		err = os.Rename(tmp, name)

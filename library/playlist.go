@@ -3,11 +3,7 @@ package library
 import (
 	"bytes"
 	"cmp"
-	"errors"
-	"fmt"
-	"io"
 	"net/url"
-	"os"
 	"path"
 	"path/filepath"
 	"slices"
@@ -15,6 +11,8 @@ import (
 	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
+
+	"github.com/daapd/daapd/internal/regfile"
 )
 
 // maxPlaylistSize caps how much of a playlist file is read: 100,000 entries
@@ -252,21 +250,8 @@ func (sc *scan) readPlaylists(tracks []*Track, rootTags map[string]string) []*Pl
 	return pls
 }
 
-var errTooLarge = errors.New("file too large")
-
-// readSmall reads a whole file of at most limit bytes, read-only.
+// readSmall reads a whole regular file of at most limit bytes, read-only; a
+// FIFO or device is refused without blocking.
 func readSmall(name string, limit int64) ([]byte, error) {
-	f, err := os.Open(name)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, limit+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(b)) > limit {
-		return nil, fmt.Errorf("%w: over %d bytes", errTooLarge, limit)
-	}
-	return b, nil
+	return regfile.ReadFile(name, limit)
 }

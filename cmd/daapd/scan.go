@@ -13,8 +13,9 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/daapd/daapd/library"
 	"golang.org/x/term"
+
+	"github.com/daapd/daapd/library"
 )
 
 // scanTrack is one line of `daapd scan --json`: what clients will see.
