@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/godbus/dbus/v5"
+	"github.com/google/go-cmp/cmp"
 )
 
 type fakePub struct {
@@ -155,34 +156,39 @@ func TestStartValidates(t *testing.T) {
 func TestEmbeddedConfig(t *testing.T) {
 	docker := link{Name: "docker0", Up: true, Multicast: true, Addrs: []netip.Addr{netip.MustParseAddr("172.17.0.1")}}
 	for _, tc := range []struct {
-		name  string
-		o     Options
-		links []link
-		want  embeddedConfig
+		name    string
+		o       Options
+		links   []link
+		want    embeddedConfig
+		wantErr bool
 	}{
-		{"all interfaces: tracked live", Options{}, []link{eth0}, embeddedConfig{Host: "nas-daapd"}},
-		{"docker skipped", Options{}, []link{eth0, docker}, embeddedConfig{Host: "nas-daapd", Ifaces: []string{"eth0"}}},
-		{"explicit", Options{Interfaces: []string{"docker0"}, HostLabel: "box"}, []link{eth0, docker}, embeddedConfig{Host: "box", Ifaces: []string{"docker0"}}},
+		{"default", Options{}, []link{eth0, docker}, embeddedConfig{Host: "nas-daapd"}, false},
+		{"explicit", Options{Interfaces: []string{"docker0"}, HostLabel: "box", IPv4Only: true}, []link{eth0, docker},
+			embeddedConfig{Host: "box", Interfaces: []string{"docker0"}, IPv4Only: true}, false},
+		{"no such interface", Options{Interfaces: []string{"eth9"}}, []link{eth0}, embeddedConfig{}, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			w := world{facts: facts{BusErr: errors.New("none")}, links: tc.links}
 			tc.o.Log = slog.New(slog.DiscardHandler)
-			if _, err := start(context.Background(), svc, tc.o, ModeEmbedded, w.probes()); err != nil {
+			_, err := start(context.Background(), svc, tc.o, ModeEmbedded, w.probes())
+			if tc.wantErr {
+				if err == nil {
+					t.Error("no error")
+				}
+				return
+			}
+			if err != nil {
 				t.Fatal(err)
 			}
 			got := w.embConfigs[0]
-			got.Log = nil
-			if got.Host != tc.want.Host || strings.Join(got.Ifaces, ",") != strings.Join(tc.want.Ifaces, ",") || got.IPv4 != nil {
-				t.Errorf("config = %+v, want %+v", got, tc.want)
+			if got.Links == nil {
+				t.Error("no Links func: the responder could not follow interface changes")
+			}
+			got.Log, got.Links = nil, nil
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("config (-want +got):\n%s", diff)
 			}
 		})
-	}
-	w := world{links: []link{eth0}}
-	if _, err := start(context.Background(), svc, Options{IPv4Only: true, Log: slog.New(slog.DiscardHandler)}, ModeEmbedded, w.probes()); err != nil {
-		t.Fatal(err)
-	}
-	if ips := w.embConfigs[0].IPv4; len(ips) != 1 || ips[0].String() != "192.0.2.1" {
-		t.Errorf("IPv4Only: IPs = %v", ips)
 	}
 }
 

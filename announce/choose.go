@@ -11,7 +11,7 @@ type Mode string
 // The modes; the zero Mode means ModeAuto.
 const (
 	ModeAuto     Mode = "auto"     // avahi when it runs, else embedded
-	ModeEmbedded Mode = "embedded" // brutella/dnssd inside the process
+	ModeEmbedded Mode = "embedded" // our own responder inside the process
 	ModeAvahi    Mode = "avahi"    // the system avahi-daemon over D-Bus
 	ModeOff      Mode = "off"      // announce nothing
 )
