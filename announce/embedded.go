@@ -10,6 +10,7 @@ import (
 	"net/netip"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -34,7 +35,7 @@ var (
 const (
 	probeWait     = 250 * time.Millisecond // between probes, and after the last
 	probeCount    = 3
-	tieBreakWait  = time.Second     // after losing a simultaneous-probe tie-break
+	tieBreakWait  = time.Second      // after losing a simultaneous-probe tie-break
 	stormWindow   = 10 * time.Second // §8.1: 15 conflicts in 10 s …
 	stormCount    = 15
 	stormWait     = 5 * time.Second // … and probes wait 5 s
@@ -75,7 +76,8 @@ type responder struct {
 	linkCh  chan struct{}
 	quit    chan struct{}
 	done    chan struct{}
-	started chan error // the first probe's outcome, once
+	started chan error   // the first probe's outcome, once
+	dropped atomic.Int64 // packets the loop had no room for
 
 	mu       sync.Mutex
 	zone     zone
@@ -95,7 +97,6 @@ type responder struct {
 	conflicts  []time.Time
 	uniTokens  float64
 	uniAt      time.Time
-	dropped    int
 	isStarted  bool
 }
 
@@ -233,6 +234,7 @@ func (r *responder) deliver(b []byte, src net.Addr, ifIndex int) {
 	select {
 	case r.in <- p:
 	default:
+		r.dropped.Add(1)
 	}
 }
 
@@ -298,9 +300,8 @@ func (r *responder) loop() {
 			}
 		case now := <-clean.C:
 			r.ans.forget(now)
-			if r.dropped > 0 {
-				r.log.Warn("announce: embedded: dropped packets while busy (flood?)", "count", r.dropped)
-				r.dropped = 0
+			if n := r.dropped.Swap(0); n > 0 {
+				r.log.Warn("announce: embedded: dropped packets while busy (flood?)", "count", n)
 			}
 		}
 		if !r.next.IsZero() {
@@ -453,17 +454,12 @@ func (r *responder) handle(p packet, now time.Time) {
 		r.send(rep.Msg, p.ifIndex, p.src)
 		return
 	}
-	r.multicastFamily(p.ifIndex, st, rep.Msg, p.src.Addr().Is4())
-}
-
-// multicastFamily multicasts m on one interface, on the family the query
-// came in on.
-func (r *responder) multicastFamily(idx int, st *ifaceState, m *dns.Msg, v4 bool) {
+	// Multicast on the interface and family the query came in on.
 	dst := group4
-	if !v4 {
+	if p.src.Addr().Is6() {
 		dst = group6
 	}
-	r.send(m, idx, dst)
+	r.send(rep.Msg, p.ifIndex, dst)
 }
 
 // takeUnicastToken bounds unicast replies to unicastBurst a second.

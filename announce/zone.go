@@ -323,9 +323,9 @@ func hdrBytes(rr dns.RR) []byte {
 type verdict int
 
 const (
-	noConflict verdict = iota
-	conflict           // another host uses one of our names: rename (probing) or re-probe (established)
-	lostTieBreak       // a simultaneous probe won (§8.2): wait a second, probe again
+	noConflict   verdict = iota
+	conflict             // another host uses one of our names: rename (probing) or re-probe (established)
+	lostTieBreak         // a simultaneous probe won (§8.2): wait a second, probe again
 )
 
 // check reads a received packet for conflicts with the zone. ours holds the

@@ -197,7 +197,9 @@ func TestCheck(t *testing.T) {
 }
 
 func TestCompareSets(t *testing.T) {
-	a := func(ip byte) dns.RR { return &dns.A{Hdr: hdr(hostName, dns.TypeA, 120, false), A: []byte{192, 0, 2, ip}} }
+	a := func(ip byte) dns.RR {
+		return &dns.A{Hdr: hdr(hostName, dns.TypeA, 120, false), A: []byte{192, 0, 2, ip}}
+	}
 	aaaa := &dns.AAAA{Hdr: hdr(hostName, dns.TypeAAAA, 120, false), AAAA: netip.MustParseAddr("fe80::1").AsSlice()}
 	for _, tc := range []struct {
 		name         string
