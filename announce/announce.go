@@ -120,6 +120,9 @@ type Announcer struct {
 	name     string    // final name when pub is nil
 	closed   bool
 	closeErr error
+
+	stopFollow chan struct{} // auto mode: ends follow
+	followDone chan struct{} // closed when follow has returned; nil when not following
 }
 
 // Start announces s and returns once it is registered (its final name is
@@ -150,6 +153,7 @@ type probes struct {
 	hostname      func() string
 	startAvahi    func(context.Context, *dbus.Conn, Service, Options, *slog.Logger) (publisher, error)
 	startEmbedded func(context.Context, Service, embeddedConfig) (publisher, error)
+	watchAvahi    func(context.Context) (<-chan bool, func(), error)
 }
 
 var systemProbes = probes{
@@ -169,6 +173,7 @@ var systemProbes = probes{
 	startEmbedded: func(ctx context.Context, s Service, c embeddedConfig) (publisher, error) {
 		return startEmbedded(ctx, s, c)
 	},
+	watchAvahi: watchAvahi,
 }
 
 func start(ctx context.Context, s Service, o Options, mode Mode, env probes) (*Announcer, error) {
@@ -176,7 +181,33 @@ func start(ctx context.Context, s Service, o Options, mode Mode, env probes) (*A
 	if err := a.start(ctx, mode); err != nil {
 		return nil, err
 	}
+	if mode == ModeAuto {
+		a.startFollowing(ctx)
+	}
 	return a, nil
+}
+
+// startFollowing watches avahi-daemon on the system bus (auto mode). Without
+// a reachable bus (a container without the host's socket) there is nothing
+// to follow: the embedded responder stays.
+func (a *Announcer) startFollowing(ctx context.Context) {
+	events, stop, err := a.env.watchAvahi(ctx)
+	if err != nil {
+		a.log.Info("announce: auto: not following avahi-daemon (no system D-Bus); the backend stays "+a.backend, "err", err)
+		return
+	}
+	a.stopFollow, a.followDone = make(chan struct{}), make(chan struct{})
+	// avahi-daemon may have started between the first look and the watch.
+	a.mu.Lock()
+	if a.backend != "avahi" {
+		conn, f := a.env.avahi(ctx)
+		closeConn(conn)
+		if f.avahiProblem() == "" {
+			a.switchBackend(true)
+		}
+	}
+	a.mu.Unlock()
+	go a.follow(events, stop)
 }
 
 func validate(s Service) error {
@@ -304,8 +335,34 @@ func (a *Announcer) Name() string {
 	return a.name
 }
 
-// Backend returns "avahi", "embedded" or "off".
-func (a *Announcer) Backend() string { return a.backend }
+// Backend returns "avahi", "embedded" or "off": the backend publishing now
+// (in auto mode it follows avahi-daemon).
+func (a *Announcer) Backend() string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.backend
+}
+
+// Status is what /healthz reports about the announcement.
+type Status struct {
+	Backend string `json:"backend"` // "avahi", "embedded" or "off"
+	Name    string `json:"name"`    // instance name held now
+	Host    string `json:"host"`    // host name the SRV record points at; "" while nothing is published
+}
+
+// Status returns the backend publishing now and the names it holds.
+func (a *Announcer) Status() Status {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	st := Status{Backend: a.backend, Name: a.name}
+	if a.pub != nil {
+		st.Name = a.pub.Name()
+		if h, ok := a.pub.(interface{ Host() string }); ok {
+			st.Host = h.Host()
+		}
+	}
+	return st
+}
 
 // Update announces a changed service (name, password, port). Avahi updates
 // the TXT record in place or re-registers a new name; the embedded responder
@@ -345,11 +402,18 @@ func (a *Announcer) Update(s Service) error {
 // reset) and waits for it, at most about 2 s. It is idempotent.
 func (a *Announcer) Close() error {
 	a.mu.Lock()
-	defer a.mu.Unlock()
 	if a.closed {
+		defer a.mu.Unlock()
 		return a.closeErr
 	}
 	a.closed = true
+	a.mu.Unlock()
+	if a.followDone != nil {
+		close(a.stopFollow)
+		<-a.followDone
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
 	if a.pub != nil {
 		a.closeErr = a.pub.Close()
 		if a.closeErr == nil {

@@ -38,6 +38,7 @@ type world struct {
 	avahiPubs  []*fakeAvahiPub
 	embPubs    []*fakePub
 	embConfigs []embeddedConfig
+	events     chan bool // avahi-daemon on the bus; nil: no bus to watch
 }
 
 func (w *world) probes() probes {
@@ -62,6 +63,12 @@ func (w *world) probes() probes {
 			p := &fakePub{name: instanceName(s.Name) + " (2)"}
 			w.embPubs = append(w.embPubs, p)
 			return p, nil
+		},
+		watchAvahi: func(context.Context) (<-chan bool, func(), error) {
+			if w.events == nil {
+				return nil, nil, errors.New("no bus")
+			}
+			return w.events, func() {}, nil
 		},
 	}
 }
@@ -286,4 +293,52 @@ func TestUpdate(t *testing.T) {
 			t.Error("Update accepted an empty database ID")
 		}
 	})
+}
+
+// TestFollowAvahi: in auto mode the announcer follows avahi-daemon on the
+// bus (issue 14, defect 10): embedded while it is away, avahi while it is
+// there, one backend at a time.
+func TestFollowAvahi(t *testing.T) {
+	absent := facts{AvahiOwned: false}
+	present := facts{AvahiOwned: true, AvahiState: avahiRunning}
+	w := &world{facts: absent, links: []link{eth0}, events: make(chan bool)}
+	a, err := start(context.Background(), svc, Options{Log: slog.New(slog.DiscardHandler)}, ModeAuto, w.probes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	step := func(what string, up bool, wantBackend string) {
+		t.Helper()
+		if up {
+			w.facts = present
+		} else {
+			w.facts = absent
+		}
+		w.events <- up
+		w.events <- up // the second send returns once the first was handled
+		if got := a.Backend(); got != wantBackend {
+			t.Fatalf("%s: backend %s, want %s", what, got, wantBackend)
+		}
+	}
+	if a.Backend() != "embedded" {
+		t.Fatalf("start: backend %s", a.Backend())
+	}
+	step("avahi-daemon starts", true, "avahi")
+	if w.embPubs[0].closes != 1 || len(w.avahiPubs) != 1 {
+		t.Errorf("embedded closes %d, avahi pubs %d", w.embPubs[0].closes, len(w.avahiPubs))
+	}
+	step("avahi-daemon stops", false, "embedded")
+	if w.avahiPubs[0].closes != 1 || len(w.embPubs) != 2 {
+		t.Errorf("avahi closes %d, embedded pubs %d", w.avahiPubs[0].closes, len(w.embPubs))
+	}
+	if st := a.Status(); st.Backend != "embedded" || st.Name != "Lab DAAP (2)" {
+		t.Errorf("status %+v", st)
+	}
+	w.avahiErr = errors.New("refused")
+	step("avahi-daemon starts but refuses", true, "embedded")
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if w.embPubs[2].closes != 1 {
+		t.Errorf("last embedded closes %d", w.embPubs[2].closes)
+	}
 }

@@ -31,6 +31,7 @@ func ParseMode(s string) (Mode, error) {
 const (
 	avahiRegistering = 1
 	avahiRunning     = 2
+	avahiCollision   = 3
 )
 
 var avahiStates = map[int32]string{0: "invalid", 1: "registering", 2: "running", 3: "host name collision", 4: "failure"}
