@@ -47,6 +47,8 @@ type Track struct {
 	ArtworkPath string `json:"artwork_path"` // the folder image, for "file"
 	Exercises   string `json:"exercises"`
 	MediaKind   string `json:"media_kind"` // music, audiobook or podcast
+	Stik        int    `json:"stik"`       // MP4 media type written, 0 for none
+	Podcast     bool   `json:"podcast"`    // podcast flag written (MP4 pcst, ID3 PCST)
 }
 
 // Playlist is a playlist file and what each of its entries resolves to.

@@ -593,7 +593,8 @@ def main():
                  seconds=secs, duration_ms=pr["duration_ms"], sample_rate=pr["sample_rate"],
                  channels=pr["channels"], artwork="none", artwork_mime="", artwork_path="",
                  size=os.path.getsize(p), exercises=exercises,
-                 media_kind=t.get("media_kind", "music"))
+                 media_kind=t.get("media_kind", "music"), stik=t.get("stik", 0),
+                 podcast=bool(t.get("podcast")))
         if cover:
             e.update(artwork="embedded", artwork_mime=cover[1])
         elif art == "file":
