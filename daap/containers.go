@@ -1,6 +1,7 @@
 package daap
 
 import (
+	"context"
 	"fmt"
 	"hash/fnv"
 	"net/http"
@@ -38,7 +39,8 @@ func (s *Server) containers(r *http.Request, c client) (body, error) {
 	p.meta, p.delta = nil, 0 // the fields of playlists are fixed; they are always sent whole
 	snap := s.cfg.Catalog.Snapshot()
 	key := fmt.Sprintf("containers|%d|%s", snap.Revision, p.key())
-	return s.cached(snap.Revision, key, func() []byte {
+	need := func() int { return smallNeed(snap, p.view) }
+	return s.cached(r.Context(), snap.Revision, key, need, func(context.Context) ([]byte, error) {
 		list := []container{{id: basePlaylistID, pid: s.basePID(), name: basePlaylistName, count: s.trackCount(snap, p.view), base: true}}
 		for _, pl := range snap.Playlists {
 			if pl.ID == basePlaylistID {
@@ -78,7 +80,7 @@ func (s *Server) containers(r *http.Request, c client) (body, error) {
 				}
 			})
 		})
-		return e.Bytes()
+		return e.Bytes(), nil
 	})
 }
 

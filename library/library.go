@@ -246,7 +246,7 @@ func (l *Library) scan(ctx context.Context, prev []*Track, progressive bool) {
 	if progressive {
 		// Playlists already published (from the cache) stay listed; their
 		// entries appear as their tracks are found.
-		sc.partial = func(tracks []*Track) { l.publishAll(tracks, l.cat.Snapshot().Playlists) }
+		sc.partial = func(found []*Track) { l.cat.PublishChanges(found, nil, l.cat.Snapshot().Playlists) }
 	}
 	res, err := sc.Scan(ctx, prev)
 	l.publish(ctx, res, err)

@@ -6,6 +6,8 @@ import (
 	"io/fs"
 	"path/filepath"
 	"time"
+
+	"github.com/daapd/daapd/internal/regfile"
 )
 
 // Defaults for keeping the library current.
@@ -30,6 +32,9 @@ func (l *Library) loadCache() ([]*Track, []*Playlist) {
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		l.log.Info("no scan cache yet; reading every file", "path", l.saver.name)
+		return nil, nil
+	case errors.Is(err, regfile.ErrNotRegular):
+		l.log.Error("ignoring the scan cache, and not replacing it, since it is not a regular file: remove it; reading every file", "err", err)
 		return nil, nil
 	case err != nil:
 		l.log.Warn("ignoring the scan cache; reading every file", "err", err)

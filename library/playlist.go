@@ -5,9 +5,7 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
-	"io"
 	"net/url"
-	"os"
 	"path"
 	"path/filepath"
 	"slices"
@@ -16,6 +14,7 @@ import (
 	"unicode/utf16"
 	"unicode/utf8"
 
+	"github.com/daapd/daapd/internal/regfile"
 	"github.com/daapd/daapd/library/smartpl"
 )
 
@@ -262,23 +261,10 @@ func (sc *scan) readPlaylists(tracks []*Track, rootTags map[string]string) []*Pl
 	return pls
 }
 
-var errTooLarge = errors.New("file too large")
-
-// readSmall reads a whole file of at most limit bytes, read-only.
+// readSmall reads a whole regular file of at most limit bytes, read-only; a
+// FIFO or device is refused without blocking.
 func readSmall(name string, limit int64) ([]byte, error) {
-	f, err := os.Open(name)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, limit+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(b)) > limit {
-		return nil, fmt.Errorf("%w: over %d bytes", errTooLarge, limit)
-	}
-	return b, nil
+	return regfile.ReadFile(name, limit)
 }
 
 // maxWarned bounds the smart playlist files whose warnings are remembered.

@@ -30,6 +30,11 @@ const (
 	progressLogEvery   = 5 * time.Second
 	progressLiveEvery  = 250 * time.Millisecond
 	partialEvery       = 1500 * time.Millisecond
+	// partialGrowth paces a first scan's partial results: one is published
+	// only once the tracks found have grown by 1/partialGrowth since the
+	// last, so all of them together cost a small multiple of one publish
+	// of the whole library, not one per tick.
+	partialGrowth = 4
 )
 
 // Scanner reads music roots into tracks and playlists. The zero values of
@@ -51,7 +56,7 @@ type Scanner struct {
 
 	open    func(name string) (readCloserAt, error)                        // openRaw; tests inject fakes
 	read    func(r io.ReaderAt, size int64) (probe.Info, tags.Tags, error) // readFacts; tests inject fakes
-	partial func(tracks []*Track)                                          // gets the tracks found so far, every partialEvery
+	partial func(found []*Track)                                           // gets the tracks found since the last call (catalog order), see partialGrowth
 	every   struct{ log, live, partial time.Duration }                     // test overrides
 }
 
@@ -129,6 +134,7 @@ type scan struct {
 	rootIdx map[string]int     // absolute root → index in roots
 	prev    map[prevKey]*Track // read-only during the walk
 	seen    map[*Track]bool    // prev tracks found again; walker only
+	ids     *idAlloc           // collector only
 
 	playlistErrs []error
 
@@ -156,7 +162,7 @@ func (s *Scanner) Scan(ctx context.Context, prev []*Track) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	return sc.finish(tracks, prev), nil
+	return sc.finish(tracks, nil, prev), nil
 }
 
 // newScan prepares the state of one scan against prev.
@@ -209,6 +215,7 @@ func (s *Scanner) newScan(prev []*Track) (*scan, error) {
 			sc.prev[prevKey{ri, t.Path}] = t
 		}
 	}
+	sc.ids = newIDAlloc(s.LibraryID, sc.tags, prev)
 	sc.added = sc.started.UTC().Truncate(time.Second)
 	sc.fresh = len(prev) == 0
 	return sc, nil
@@ -250,6 +257,7 @@ func (sc *scan) collect(ctx context.Context, results <-chan result) []*Track {
 	lastLog, lastLive, lastPartial := sc.started, sc.started, time.Now()
 	intern := make(map[string]string)
 	var tracks []*Track
+	published := 0 // tracks[:published] went out as partial results
 	st := &sc.stats
 	for {
 		select {
@@ -287,6 +295,7 @@ func (sc *scan) collect(ctx context.Context, results <-chan result) []*Track {
 					sc.log.Warn("cannot read tags; using the file name", "path", r.abs, "reason", r.err)
 				}
 				internTrack(intern, r.t)
+				sc.ids.assign(r.t, r.prev)
 			}
 			tracks = append(tracks, r.t)
 		case now := <-tick.C:
@@ -302,20 +311,22 @@ func (sc *scan) collect(ctx context.Context, results <-chan result) []*Track {
 				fmt.Fprintf(sc.Progress, "\rscanning: %d files, %.0f files/s, %d skipped\033[K",
 					st.Files, rate(st.Files, now.Sub(sc.started)), st.Skipped)
 			}
-			if sc.partial != nil && now.Sub(lastPartial) >= every.partial && len(tracks) > 0 {
+			if grown := len(tracks) - published; sc.partial != nil && now.Sub(lastPartial) >= every.partial &&
+				grown > 0 && grown >= published/partialGrowth {
 				lastPartial = now
-				part := slices.Clone(tracks)
+				part := slices.Clone(tracks[published:])
+				published = len(tracks)
 				sortTracks(part)
-				assignIDs(sc.LibraryID, sc.tags, part)
 				sc.partial(part)
 			}
 		}
 	}
 }
 
-// finish keeps the tracks of unavailable roots and folders, assigns ids,
-// reads the playlists and logs the summary.
-func (sc *scan) finish(tracks, prev []*Track) Result {
+// finish adds to the tracks found (in any order) the previous tracks kept
+// as they are (in catalog order) and those of unavailable roots and
+// folders, reads the playlists and logs the summary.
+func (sc *scan) finish(tracks, kept, prev []*Track) Result {
 	var res Result
 	perRoot := make([]int, len(sc.roots))
 	rootIdx := sc.rootIdx
@@ -337,6 +348,7 @@ func (sc *scan) finish(tracks, prev []*Track) Result {
 			res.UnavailableRoots = append(res.UnavailableRoots, r.abs)
 		}
 	}
+	var missing []*Track
 	for _, t := range prev {
 		ri, ok := rootIdx[t.Root]
 		if !ok || sc.seen[t] || !(down[ri] || under(sc.roots[ri].failedDirs, t.Path)) {
@@ -347,11 +359,16 @@ func (sc *scan) finish(tracks, prev []*Track) Result {
 			c.Missing = true
 			t = &c
 		}
-		tracks = append(tracks, t)
+		missing = append(missing, t)
 		sc.stats.Kept++
 	}
 	sortTracks(tracks)
-	assignIDs(sc.LibraryID, sc.tags, tracks)
+	for _, l := range [][]*Track{kept, missing} {
+		if !slices.IsSortedFunc(l, compareTracks) {
+			sortTracks(l) // prev was not in catalog order
+		}
+		tracks = mergeSorted(tracks, l)
+	}
 	res.Tracks = tracks
 	res.Playlists = sc.readPlaylists(tracks, sc.tags)
 	res.PlaylistErrors = sc.playlistErrs

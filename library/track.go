@@ -8,9 +8,9 @@
 // NFC; DiskPath remembers a differently spelled on-disk name. Files are
 // opened read-only, once, and only their headers are read.
 //
-// Identities are a pure function of the library id and the set of paths
-// (see ids.go): item and persistent ids survive restarts and rescans while a
-// file keeps its path. Album ids come from album artist and album (the album
+// Identities derive from the library id and the path (see ids.go): item
+// and persistent ids survive restarts and rescans while a file keeps its
+// path. Album ids come from album artist and album (the album
 // alone for compilations), artist ids from the album artist.
 //
 // Safety: a root that is missing, not a folder, unreadable, or suddenly
@@ -181,6 +181,8 @@ type Album struct {
 	Compilation bool
 	Tracks      []uint32 // track ids, in snapshot order
 	ArtworkFrom uint32   // id of a track whose artwork stands for the album, 0 if none
+
+	first *Track // the first track, which orders albums of the same name
 }
 
 // Artist groups tracks by album artist (or artist when there is none).
@@ -190,4 +192,6 @@ type Artist struct {
 	SortName string
 	Tracks   []uint32
 	Albums   int
+
+	first *Track // the first track, which orders artists of the same name
 }

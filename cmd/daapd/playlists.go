@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"strings"
 
 	"github.com/daapd/daapd/library"
 )
@@ -78,3 +79,9 @@ func absAll(dirs []string) []string {
 	}
 	return out
 }
+
+// folderList is a repeatable folder flag.
+type folderList []string
+
+func (f *folderList) String() string     { return strings.Join(*f, ",") }
+func (f *folderList) Set(v string) error { *f = append(*f, v); return nil }

@@ -14,8 +14,9 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/daapd/daapd/library"
 	"golang.org/x/term"
+
+	"github.com/daapd/daapd/library"
 )
 
 // scanTrack is one line of `daapd scan --json`: what clients will see.
@@ -63,7 +64,7 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	verbose := flags.Bool("v", false, "log debug details, such as each ignored file")
 	listPlaylists := flags.Bool("playlists", false, "print every playlist with its track count and warnings instead of the tracks")
 	recentDays := flags.Int("recently-added-days", defaultRecentlyAddedDays, "days a track stays in Recently Added; 0 leaves the playlist out")
-	var audiobookDirs, podcastDirs stringList
+	var audiobookDirs, podcastDirs folderList
 	flags.Var(&audiobookDirs, "audiobook-folder", "folder whose tracks are audiobooks (repeatable)")
 	flags.Var(&podcastDirs, "podcast-folder", "folder whose tracks are podcasts (repeatable)")
 	var dirs []string
