@@ -80,9 +80,13 @@ func buildVersion(bi *debug.BuildInfo) string {
 const stopGrace = 8 * time.Second
 
 func main() {
-	if len(os.Args) > 1 && os.Args[1] == "scan" {
+	if len(os.Args) > 1 && (os.Args[1] == "scan" || os.Args[1] == "playlists") {
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-		code := runScan(ctx, os.Args[2:], os.Stdout, os.Stderr)
+		args := os.Args[2:]
+		if os.Args[1] == "playlists" {
+			args = append([]string{"--playlists"}, args...)
+		}
+		code := runScan(ctx, args, os.Stdout, os.Stderr)
 		stop()
 		os.Exit(code)
 	}
