@@ -3,12 +3,10 @@ package daap
 import (
 	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"maps"
 	"net/http"
-	"os"
 	"os/exec"
 	"slices"
 	"strconv"
@@ -50,7 +48,6 @@ func (v view) String() string { return v.family.String() + "/" + v.mode.String()
 const (
 	defaultTranscodes = 4               // concurrent ffmpeg processes
 	transcodeQueue    = 2 * time.Second // wait for a free slot before 503
-	stallTimeout      = 2 * time.Minute // a transcode's client not reading for this long is gone
 )
 
 // decide is what view v gives track t.
@@ -287,50 +284,8 @@ func formatCounts(counts map[string]int) string {
 	return strings.Join(parts, ", ")
 }
 
-// byteRange parses a Range header for a body of n bytes. It returns
-// partial=false when the body should be sent whole (no header, a header
-// it ignores as RFC 9110 allows: malformed, not bytes, or several
-// ranges), and errRange when no byte of the range exists.
-func byteRange(h string, n int64) (start, end int64, partial bool, err error) {
-	spec, ok := strings.CutPrefix(strings.TrimSpace(h), "bytes=")
-	if !ok || strings.Contains(spec, ",") {
-		return 0, n - 1, false, nil
-	}
-	a, b, ok := strings.Cut(strings.TrimSpace(spec), "-")
-	if !ok {
-		return 0, n - 1, false, nil
-	}
-	a, b = strings.TrimSpace(a), strings.TrimSpace(b)
-	if a == "" { // suffix: the last b bytes
-		k, err := strconv.ParseInt(b, 10, 64)
-		if err != nil || k < 0 {
-			return 0, n - 1, false, nil
-		}
-		if k == 0 || n == 0 {
-			return 0, 0, false, errRange
-		}
-		return max(n-k, 0), n - 1, true, nil
-	}
-	start, err = strconv.ParseInt(a, 10, 64)
-	if err != nil || start < 0 {
-		return 0, n - 1, false, nil
-	}
-	end = n - 1
-	if b != "" {
-		if end, err = strconv.ParseInt(b, 10, 64); err != nil || end < start {
-			return 0, n - 1, false, nil
-		}
-		end = min(end, n-1)
-	}
-	if start >= n {
-		return 0, 0, false, errRange
-	}
-	return start, end, true, nil
-}
-
 var (
-	errRange = errors.New("range not satisfiable")
-	errBusy  = &httpError{status: http.StatusServiceUnavailable, msg: "too many transcodes in progress; retry shortly"}
+	errBusy = &httpError{status: http.StatusServiceUnavailable, msg: "too many transcodes in progress; retry shortly", retry: "2"}
 )
 
 // streamWAV serves t transcoded to WAV: our own header, then ffmpeg's raw
@@ -338,32 +293,28 @@ var (
 // seek. ffmpeg ends with the request (client gone), and the number of
 // concurrent transcodes is bounded (503 with Retry-After beyond).
 func (s *Server) streamWAV(w http.ResponseWriter, r *http.Request, t *library.Track) {
-	fi, err := os.Stat(t.AbsPath())
+	p := t.AbsPath()
+	f, fi, err := openRegular(p)
 	if err != nil {
-		s.fail(w, r, openError(t, err))
+		s.fail(w, r, s.fileError(t, p, err))
 		return
 	}
-	if !fi.Mode().IsRegular() {
-		s.fail(w, r, errNotFound)
-		return
-	}
+	defer f.Close()
 	frames := transcode.Frames(t.DurationMS)
 	size := transcode.Size(frames)
-	mod := fi.ModTime().UTC().Format(http.TimeFormat)
 	h := w.Header()
 	h.Set("DAAP-Server", s.serverHeader())
 	h.Set("Accept-Ranges", "bytes")
 	h.Set("Content-Type", "audio/wav")
-	h.Set("Last-Modified", mod)
+	h.Set("Last-Modified", fi.ModTime().UTC().Format(http.TimeFormat))
 
 	rangeHdr := r.Header.Get("Range")
-	if ir := r.Header.Get("If-Range"); ir != "" && ir != mod {
+	if !ifRangeHolds(r, fi.ModTime()) {
 		rangeHdr = "" // the client's copy is of another version: send it whole
 	}
-	start, end, partial, err := byteRange(rangeHdr, size)
+	start, end, partial, err := parseRange(rangeHdr, size)
 	if err != nil {
-		h.Set("Content-Range", fmt.Sprintf("bytes */%d", size))
-		s.fail(w, r, &httpError{status: http.StatusRequestedRangeNotSatisfiable, msg: "range not satisfiable"})
+		s.rangeNotSatisfiable(w, r, size)
 		return
 	}
 	status := http.StatusOK
@@ -377,13 +328,12 @@ func (s *Server) streamWAV(w http.ResponseWriter, r *http.Request, t *library.Tr
 			if r.Context().Err() != nil {
 				return // the client gave up waiting
 			}
-			h.Set("Retry-After", "2")
 			s.fail(w, r, err)
 			return
 		}
 		defer release()
 		from := max(start-transcode.HeaderLen, 0)
-		if pcm, err = transcode.Start(r.Context(), s.ffmpeg, t.AbsPath(), from, end-transcode.HeaderLen-from+1); err != nil {
+		if pcm, err = transcode.Start(r.Context(), s.ffmpeg, f, from, end-transcode.HeaderLen-from+1); err != nil {
 			s.fail(w, r, err)
 			return
 		}
@@ -414,26 +364,27 @@ func (s *Server) streamWAV(w http.ResponseWriter, r *http.Request, t *library.Tr
 	if _, err := w.Write(header); err != nil || pcm == nil {
 		return
 	}
-	// A client that stops reading for stallTimeout is taken for gone, so
+	// A client that stops reading for the stall timeout is taken for gone, so
 	// it cannot hold an ffmpeg slot forever. The deadline is cleared after,
 	// as the connection may serve further requests.
 	rc := http.NewResponseController(w)
 	defer rc.SetWriteDeadline(time.Time{})
-	if err := pcm.CopyTo(&stallWriter{w: w, rc: rc}); err != nil {
+	if err := pcm.CopyTo(&stallWriter{w: w, rc: rc, timeout: s.cfg.StallTimeout}); err != nil {
 		s.log.Warn("transcode failed", "path", t.Path, "err", err)
 		// Fewer bytes than Content-Length: net/http closes the connection,
 		// so the client sees the stream end early rather than bad audio.
 	}
 }
 
-// stallWriter sets a write deadline of stallTimeout before each write.
+// stallWriter sets a write deadline of timeout before each write.
 type stallWriter struct {
-	w  io.Writer
-	rc *http.ResponseController
+	w       io.Writer
+	rc      *http.ResponseController
+	timeout time.Duration
 }
 
 func (sw *stallWriter) Write(p []byte) (int, error) {
-	sw.rc.SetWriteDeadline(time.Now().Add(stallTimeout)) // unsupported by some writers: then no deadline
+	sw.rc.SetWriteDeadline(time.Now().Add(sw.timeout)) // unsupported by some writers: then no deadline
 	return sw.w.Write(p)
 }
 

@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -48,14 +49,29 @@ func args(path string, first, count int64) []string {
 		"-f", "s16le", "-acodec", "pcm_s16le", "-ac", strconv.Itoa(Channels), "-ar", strconv.Itoa(Rate), "-")
 }
 
-// Start runs ffmpeg (the binary at ffmpeg) to produce n bytes of path's
-// PCM from byte offset from, both counted after the WAV header. ffmpeg is
-// killed when ctx ends; Stop must be called in any case.
-func Start(ctx context.Context, ffmpeg, path string, from, n int64) (*Stream, error) {
+// devFD reports whether /dev/fd/N opens a process's own descriptors
+// (Linux, the BSDs, macOS).
+var devFD = sync.OnceValue(func() bool {
+	fi, err := os.Stat("/dev/fd")
+	return err == nil && fi.IsDir()
+})
+
+// Start runs ffmpeg (the binary at ffmpeg) to produce n bytes of the PCM of
+// f from byte offset from, both counted after the WAV header. f is a
+// regular file the caller opened and checked: ffmpeg reads it as its
+// descriptor 3 (by name only where /dev/fd is missing), never by a path
+// that may have become a FIFO since. ffmpeg is killed when ctx ends; Stop
+// must be called in any case, and f stays the caller's to close.
+func Start(ctx context.Context, ffmpeg string, f *os.File, from, n int64) (*Stream, error) {
 	first, skip := from/FrameBytes, from%FrameBytes
 	count := (skip + n + FrameBytes - 1) / FrameBytes
 	ctx, cancel := context.WithCancel(ctx)
-	cmd := exec.CommandContext(ctx, ffmpeg, args(path, first, count)...)
+	input := f.Name()
+	if devFD() {
+		input = "/dev/fd/3"
+	}
+	cmd := exec.CommandContext(ctx, ffmpeg, args(input, first, count)...)
+	cmd.ExtraFiles = []*os.File{f}
 	cmd.WaitDelay = 5 * time.Second
 	st := &Stream{cmd: cmd, stderr: &tailBuffer{max: stderrTail}, cancel: cancel, skip: skip, n: n}
 	cmd.Stderr = st.stderr
