@@ -558,3 +558,70 @@ func TestTranscodeShortAndBroken(t *testing.T) {
 		t.Errorf("log:\n%s", logs.String())
 	}
 }
+
+// TestAppleEveryFixture: iTunes is offered every fixture, each either as
+// it is (a format it plays) or as a WAV transcode whose audio runs to the
+// track's length: the last non-silent sample (the fixtures are sine tones)
+// lies within 1% or 50 ms of the end, so ffmpeg decoded the whole file and
+// the stream was not padded out. Rhythmbox gets WAV only for the formats
+// GStreamer cannot be expected to decode.
+func TestAppleEveryFixture(t *testing.T) {
+	realFFmpeg(t)
+	env, exp := fixtureEnvWith(t, Config{})
+	snap := env.cat.Snapshot()
+	if len(snap.Tracks) != len(exp.Tracks) {
+		t.Fatalf("%d tracks scanned, %d fixtures", len(snap.Tracks), len(exp.Tracks))
+	}
+	_, body := env.get(t, "/databases/1/items?meta=dmap.itemid,daap.songformat,daap.songsize", "User-Agent", uaITunes)
+	items := listing(t, body, "adbs")
+	if len(items) != len(snap.Tracks) {
+		t.Errorf("iTunes is offered %d of %d fixtures", len(items), len(snap.Tracks))
+	}
+	wavs := 0
+	for _, it := range items {
+		tr, _ := snap.Track(uint32(it["miid"].Uint()))
+		format := string(it["asfm"].Value)
+		if format != "wav" || tr.Format == "wav" {
+			if !transcode.Plays(transcode.Apple, tr.Codec, tr.Format) {
+				t.Errorf("%s (%s) offered as %s", tr.Path, tr.Codec, format)
+			}
+			continue
+		}
+		wavs++
+		t.Run(tr.Path, func(t *testing.T) {
+			res, full := env.get(t, fmt.Sprintf("/databases/1/items/%d.wav?session-id=1", tr.ID), "User-Agent", uaITunes)
+			size := transcode.Size(transcode.Frames(tr.DurationMS))
+			if res.StatusCode != 200 || int64(len(full)) != size || int64(it["assz"].Uint()) != size {
+				t.Fatalf("%d, %d bytes, listed %d, want %d", res.StatusCode, len(full), it["assz"].Uint(), size)
+			}
+			pcm := wavInfo(t, full)
+			last := -1
+			for i := len(pcm) - 2; i >= 0; i -= 2 {
+				if s := int16(binary.LittleEndian.Uint16(pcm[i:])); s > 64 || s < -64 {
+					last = i / 4
+					break
+				}
+			}
+			frames := len(pcm) / 4
+			tol := max(frames/100, 50*44100/1000)
+			if frames-last > tol {
+				t.Errorf("audio ends at frame %d of %d: decoded %d ms, listed %d ms", last, frames, last*1000/44100, tr.DurationMS)
+			}
+		})
+	}
+	if wavs < 10 {
+		t.Errorf("only %d fixtures transcoded", wavs)
+	}
+	// Rhythmbox: FLAC as it is, WMA as WAV.
+	_, body = env.get(t, "/databases/1/items?meta=dmap.itemid,daap.songformat", "User-Agent", uaRB, "Client-DAAP-Version", "3.0")
+	for _, it := range listing(t, body, "adbs") {
+		tr, _ := snap.Track(uint32(it["miid"].Uint()))
+		want := tr.Format
+		if !transcode.Plays(transcode.Other, tr.Codec, tr.Format) {
+			want = "wav"
+		}
+		if got := string(it["asfm"].Value); got != want {
+			t.Errorf("Rhythmbox: %s offered as %s, want %s", tr.Path, got, want)
+		}
+	}
+}
