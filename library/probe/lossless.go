@@ -20,21 +20,19 @@ func probeAPE(rd *reader, start int64) (Info, error) {
 	le := binary.LittleEndian
 	version := int(le.Uint16(b[4:]))
 	var frames, finalBlocks, blocksPerFrame uint32
-	var flags uint16
 	if version >= 3980 {
 		desc := le.Uint32(b[8:])
 		h := rd.at(start+int64(desc), 24)
 		if desc < 52 || desc > 1<<16 || h == nil {
 			return info, fmt.Errorf("ape: %w: header", ErrTruncated)
 		}
-		flags = le.Uint16(h[2:])
 		blocksPerFrame, finalBlocks, frames = le.Uint32(h[4:]), le.Uint32(h[8:]), le.Uint32(h[12:])
 		info.BitsPerSample = int(le.Uint16(h[16:]))
 		info.Channels = int(le.Uint16(h[18:]))
 		info.SampleRate = int(le.Uint32(h[20:]))
 	} else {
 		level := le.Uint16(b[6:])
-		flags = le.Uint16(b[8:])
+		flags := le.Uint16(b[8:])
 		info.Channels = int(le.Uint16(b[10:]))
 		info.SampleRate = int(le.Uint32(b[12:]))
 		frames, finalBlocks = le.Uint32(b[24:]), le.Uint32(b[28:])

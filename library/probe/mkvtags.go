@@ -61,8 +61,7 @@ func MatroskaTags(r io.ReaderAt, size int64) ([]MKVTag, []MKVAttachment, error) 
 	var atts []MKVAttachment
 	var title string         // the segment's title: the track title when no tag says it
 	done := map[int64]bool{} // element offsets read
-	var readElem func(e ebmlElem)
-	readElem = func(e ebmlElem) {
+	readElem := func(e ebmlElem) {
 		if done[e.start] {
 			return
 		}
