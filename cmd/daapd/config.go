@@ -83,7 +83,7 @@ var options = []*option{
 			}
 			return nil
 		}},
-	{name: "password_file", arg: "FILE", usage: fmt.Sprintf("file holding the share password (one line, at most %d KiB; default no password)", maxPasswordFile>>10),
+	{name: "password_file", arg: "FILE", usage: fmt.Sprintf("file holding the share password (a regular file, at most %d KiB; default no password)", maxPasswordFile>>10),
 		field: func(c *Config) any { return &c.PasswordFile }},
 	{name: "mdns", arg: "MODE", usage: "announce backend: " + strings.Join(mdnsModes, ", "), def: "auto",
 		field: func(c *Config) any { return &c.MDNS }, check: func(c *Config) error { return oneOf(c.MDNS, mdnsModes) }},
