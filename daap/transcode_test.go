@@ -123,58 +123,6 @@ func TestApplePlays(t *testing.T) {
 	}
 }
 
-func TestByteRange(t *testing.T) {
-	const n = 1000
-	cases := []struct {
-		h          string
-		start, end int64
-		partial    bool
-		err        bool
-	}{
-		{"", 0, 999, false, false},
-		{"bytes=0-99", 0, 99, true, false},
-		{"bytes=500-", 500, 999, true, false},
-		{"bytes=500-5000", 500, 999, true, false},
-		{"bytes=-100", 900, 999, true, false},
-		{"bytes=-5000", 0, 999, true, false},
-		{"bytes=999-999", 999, 999, true, false},
-		{"bytes=1000-", 0, 0, false, true},
-		{"bytes=-0", 0, 0, false, true},
-		{"bytes=5-1", 0, 999, false, false}, // malformed: ignored
-		{"bytes=0-1,5-6", 0, 999, false, false},
-		{"items=0-1", 0, 999, false, false},
-		{"bytes=x-", 0, 999, false, false},
-		{"bytes=-x", 0, 999, false, false},
-		{"bytes= 10 - 20 ", 10, 20, true, false},
-	}
-	for _, tc := range cases {
-		start, end, partial, err := byteRange(tc.h, n)
-		if (err != nil) != tc.err || (err == nil && (start != tc.start || end != tc.end || partial != tc.partial)) {
-			t.Errorf("byteRange(%q) = %d, %d, %v, %v; want %d, %d, %v, err %v", tc.h, start, end, partial, err,
-				tc.start, tc.end, tc.partial, tc.err)
-		}
-	}
-}
-
-func FuzzByteRange(f *testing.F) {
-	for _, s := range []string{"bytes=0-99", "bytes=-1", "bytes=5-", "bytes=1-0", "bytes=0-1,2-3", ""} {
-		f.Add(s, int64(1000))
-	}
-	f.Fuzz(func(t *testing.T, h string, n int64) {
-		if n <= 0 {
-			return
-		}
-		start, end, partial, err := byteRange(h, n)
-		switch {
-		case err != nil:
-		case !partial && (start != 0 || end != n-1):
-			t.Fatalf("whole body as %d-%d of %d", start, end, n)
-		case start < 0 || start > end || end >= n:
-			t.Fatalf("%q: range %d-%d of %d", h, start, end, n)
-		}
-	})
-}
-
 func TestFFmpegArgs(t *testing.T) {
 	cases := []struct {
 		first, count int64

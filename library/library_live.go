@@ -75,7 +75,14 @@ func (l *Library) saveSnapshot(s *Snapshot) {
 		return
 	}
 	l.cachedRev = s.Revision
-	l.saver.Schedule(&cacheData{LibraryID: l.cfg.LibraryID, Tracks: s.Tracks, Playlists: s.Playlists})
+	// Built-in and configured playlists are made again from the config.
+	pls := make([]*Playlist, 0, len(s.Playlists))
+	for _, p := range s.Playlists {
+		if p.Root != "" {
+			pls = append(pls, p)
+		}
+	}
+	l.saver.Schedule(&cacheData{LibraryID: l.cfg.LibraryID, Tracks: s.Tracks, Playlists: pls})
 }
 
 // startWatcher starts watching the roots and waits until the watches are

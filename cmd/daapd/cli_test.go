@@ -52,7 +52,7 @@ func TestHelp(t *testing.T) {
 		t.Fatalf("run(--help) = %v", err)
 	}
 	help := out.String()
-	for _, want := range []string{"daapd scan", "daapd healthcheck", "defaults < YAML file", "DAAPD_* environment variables < flags", "--config FILE", "--version"} {
+	for _, want := range []string{"daapd scan", "daapd playlists", "daapd healthcheck", "defaults < YAML file", "DAAPD_* environment variables < flags", "--config FILE", "--version"} {
 		if !strings.Contains(help, want) {
 			t.Errorf("--help does not mention %q", want)
 		}
