@@ -23,7 +23,7 @@ import (
 // signal handling and exit codes are part of what is tested.
 func TestMain(m *testing.M) {
 	if os.Getenv("DAAPD_TEST_RUN_MAIN") == "1" {
-		os.Args = append([]string{"daapd"}, strings.Fields(os.Getenv("DAAPD_TEST_ARGS"))...)
+		os.Args = append([]string{"daapd"}, strings.Split(os.Getenv("DAAPD_TEST_ARGS"), "\n")...)
 		main()
 		return
 	}
@@ -125,7 +125,7 @@ func TestListenErrors(t *testing.T) {
 func daapdProcess(t *testing.T, stderr io.Writer, args ...string) *exec.Cmd {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), "DAAPD_TEST_RUN_MAIN=1", "DAAPD_TEST_ARGS="+strings.Join(args, " "), "HOME="+t.TempDir())
+	cmd.Env = append(os.Environ(), "DAAPD_TEST_RUN_MAIN=1", "DAAPD_TEST_ARGS="+strings.Join(args, "\n"), "HOME="+t.TempDir())
 	cmd.Stderr = stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
