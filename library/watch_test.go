@@ -408,9 +408,9 @@ func TestRemoteFilesystem(t *testing.T) {
 // polling.
 func TestWatcherRootReturns(t *testing.T) {
 	cases := []struct {
-		name  string
-		away  func(t *testing.T, root string)
-		back  func(t *testing.T, root string)
+		name string
+		away func(t *testing.T, root string)
+		back func(t *testing.T, root string)
 	}{
 		{"moved away and back", func(t *testing.T, root string) {
 			if err := os.Rename(root, root+".gone"); err != nil {
