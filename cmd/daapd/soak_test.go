@@ -210,6 +210,7 @@ func (c *soakClient) stream(ctx context.Context, kind string, tr soakTrack, rng 
 	defer cancel()
 	req, _ := http.NewRequestWithContext(ctx, "GET", fmt.Sprintf("%s/databases/1/items/%d.%s?session-id=%d", c.base, tr.id, tr.format, c.sid), nil)
 	req.Header.Set("User-Agent", c.ua)
+	req.Header.Set("Client-DAAP-Version", "3.0") // with the 4.6 UA: libdmapsharing, which gets files as they are
 	if rng.IntN(4) == 0 {
 		req.Header.Set("Range", fmt.Sprintf("bytes=%d-", rng.IntN(4096)))
 	}
