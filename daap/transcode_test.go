@@ -15,12 +15,12 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/daapd/daapd/daap/dmap"
+	"github.com/daapd/daapd/internal/testkit"
 	"github.com/daapd/daapd/library"
 	fixtures "github.com/daapd/daapd/music-fixtures"
 )
@@ -298,7 +298,7 @@ func TestTranscodeSession(t *testing.T) {
 // TestTranscodeWarning: without ffmpeg, auto mode logs one warning naming
 // the hidden tracks and formats.
 func TestTranscodeWarning(t *testing.T) {
-	var buf syncBuffer
+	var buf testkit.SyncBuffer
 	cat := library.NewCatalog()
 	cat.Publish(testTracks(t, t.TempDir()), nil)
 	srv := New(Config{Catalog: cat, FFmpeg: "no-such-ffmpeg-daapd-test", Log: slog.New(slog.NewTextHandler(&buf, nil))})
@@ -490,30 +490,6 @@ func TestTranscodeLimits(t *testing.T) {
 	<-env.srv.transSem
 }
 
-// syncBuffer is a bytes.Buffer safe for a logger and a test to share.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
-
-func (b *syncBuffer) Reset() {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.b.Reset()
-}
-
 // topInt is the integer child tag of a reply's top container.
 func topInt(t *testing.T, body []byte, tag string) uint64 {
 	t.Helper()
@@ -663,7 +639,7 @@ func TestTranscodeShortAndBroken(t *testing.T) {
 		{ID: 1, Root: dir, Path: "short.flac", Codec: "flac", Format: "flac", DurationMS: 1500},
 		{ID: 2, Root: dir, Path: "broken.flac", Codec: "flac", Format: "flac", DurationMS: 1000},
 	}, nil)
-	var logs syncBuffer
+	var logs testkit.SyncBuffer
 	srv := New(Config{Catalog: cat, Log: slog.New(slog.NewTextHandler(&logs, nil))})
 	hs := httptest.NewServer(srv.Handler())
 	defer srv.Close()

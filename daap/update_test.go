@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/daapd/daapd/daap/dmap"
+	"github.com/daapd/daapd/internal/testkit"
 	"github.com/daapd/daapd/library"
 )
 
@@ -124,7 +125,7 @@ func TestDelta(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			golden(t, d)
+			testkit.Golden(t, testkit.GoldenName(t), []byte(d))
 		})
 	}
 }
