@@ -93,6 +93,9 @@ func TestPredicates(t *testing.T) {
 		{`NOT (year < 1990 OR year > 2000)`, true},
 		{`not not year = 1998`, true},
 		{`Artist IS "rob zombie" AnD YEAR = 1998`, true},
+		{`title includes "ULA"`, true},
+		{`title ends with "dragula!"`, false},
+		{`composer starts with "zombie and more"`, false},
 	} {
 		t.Run(tc.expr, func(t *testing.T) {
 			p, err := ParseQuery("t", tc.expr)
@@ -335,6 +338,29 @@ func TestSelectRandom(t *testing.T) {
 	}
 	if b := p.Select(now.AddDate(0, 0, 1), 7, len(ts), items(ts...)); cmp.Equal(a, b) {
 		t.Errorf("next day, same selection: %v", a)
+	}
+}
+
+func TestMatchFold(t *testing.T) {
+	for _, tc := range []struct {
+		op   Op
+		v, p string
+		want bool
+	}{
+		{Includes, "Techno-Industrial", "industrial", true},
+		{Includes, "Sigur Rós", "rós", true},
+		{Includes, "SIGUR RÓS", "rós", true},
+		{StartsWith, "Ärzte", "ärz", true},
+		{EndsWith, "The Beatles", "beatles", true},
+		{EndsWith, "The Beatles", "the", false},
+		{StartsWith, "a", "ab", false},
+		{Includes, "", "", true},
+		{Includes, "abc", "", true},
+		{Includes, "[x]", "[X]", false}, // patterns are lower-cased by the parser
+	} {
+		if got := matchFold(tc.op, tc.v, tc.p); got != tc.want {
+			t.Errorf("%s %q %q = %v", opNames[tc.op], tc.v, tc.p, got)
+		}
 	}
 }
 
