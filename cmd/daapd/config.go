@@ -597,6 +597,7 @@ func (c *Config) logValue() slog.Value {
 
 const helpHead = `Usage: daapd [flags]
        daapd scan [--json] [--state-dir DIR] [--workers N] [-v] MUSIC_DIR
+       daapd playlists [--json] MUSIC_DIR
        daapd healthcheck [flags]
 
 daapd shares music folders with iTunes, Music.app, Rhythmbox and other DAAP

@@ -341,6 +341,36 @@ func TestSelectRandom(t *testing.T) {
 	}
 }
 
+// TestExamples parses the README's examples and those of OwnTone's
+// smart-playlists.md, which users bring along.
+func TestExamples(t *testing.T) {
+	for _, src := range []string{
+		"# Comments run to the end of the line.\n\"Jazz before 1970\" {\n    genre includes \"jazz\"\n    and year < 1970\n    and not media_kind is audiobook\n    order by year asc\n    limit 200\n}\n",
+		`"techno" { genre includes "techno" and artist includes "zombie" }`,
+		`"techno 2015" { genre includes "techno" and artist includes "zombie" and not genre includes "industrial" }`,
+		`"Local music" { data_kind is file and media_kind is music }`,
+		`"Unplayed podcasts and audiobooks" { play_count = 0 and (media_kind is podcast or media_kind is audiobook) }`,
+		`"Recently added music" { media_kind is music order by time_added desc limit 10 }`,
+		`"Files added after January 1, 2004" { time_added after 2004-01-01 }`,
+		`"Recently Added" { time_added after 2 weeks ago }`,
+		`"Recently played audiobooks" { time_played after last week and media_kind is audiobook }`,
+	} {
+		if _, err := Parse(src); err != nil {
+			t.Errorf("%q: %v", src, err)
+		}
+	}
+	for _, q := range []string{
+		"song_length > 600000 order by song_length desc limit 50",
+		"time_added after last month and not media_kind is podcast",
+		`genre includes "jazz" and year < 1970 order by year`,
+		`Jazz=genre is "Jazz" order by year`[5:],
+	} {
+		if _, err := ParseQuery("q", q); err != nil {
+			t.Errorf("%q: %v", q, err)
+		}
+	}
+}
+
 func TestMatchFold(t *testing.T) {
 	for _, tc := range []struct {
 		op   Op
