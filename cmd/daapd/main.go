@@ -221,26 +221,31 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		sync.Mutex
 		a *announce.Announcer
 	}
-	backend := func() string {
+	// announcement is the backend publishing now and the names it holds
+	// (auto mode follows avahi-daemon; conflicts rename).
+	announcement := func() announce.Status {
 		ann.Lock()
 		defer ann.Unlock()
 		if ann.a == nil {
-			return "off"
+			return announce.Status{Backend: "off"}
 		}
-		return ann.a.Backend()
+		return ann.a.Status()
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		st := lib.Status()
+		as := announcement()
 		body := map[string]any{
-			"status":    "ok",
-			"scanning":  st.Scanning,
-			"tracks":    st.Tracks,
-			"revision":  st.Revision,
-			"announce":  backend(),
-			"version":   daapdVersion(),
-			"last_scan": st.LastScan,
-			"error":     st.LastError,
+			"status":        "ok",
+			"scanning":      st.Scanning,
+			"tracks":        st.Tracks,
+			"revision":      st.Revision,
+			"announce":      as.Backend,
+			"announce_name": as.Name,
+			"announce_host": as.Host,
+			"version":       daapdVersion(),
+			"last_scan":     st.LastScan,
+			"error":         st.LastError,
 		}
 		if isLoopback(r) { // process internals, for the soak test and for debugging
 			body["goroutines"] = runtime.NumGoroutine()
