@@ -336,7 +336,9 @@ func (l *Library) keepPlaylists(res Result) []*Playlist {
 // publishAll publishes tracks with the playlists files gave (pls) and the
 // smart playlists evaluated against them (see EvalPlaylists).
 func (l *Library) publishAll(tracks []*Track, pls []*Playlist) (*Snapshot, bool) {
-	sortTracks(tracks)
+	if !slices.IsSortedFunc(tracks, compareTracks) {
+		sortTracks(tracks) // EvalPlaylists lists matches in catalog order
+	}
 	return l.cat.Publish(tracks, EvalPlaylists(l.cfg.LibraryID, tracks, pls, l.cfg.Smart, l.cfg.Now()))
 }
 
@@ -345,7 +347,7 @@ func (l *Library) publishAll(tracks []*Track, pls []*Playlist) (*Snapshot, bool)
 // Added, a new day's random pick).
 func (l *Library) refreshSmart() {
 	snap := l.cat.Snapshot()
-	if s, changed := l.publishAll(snap.Tracks, snap.Playlists); changed {
+	if s, changed := l.publishAll(slices.Clone(snap.Tracks), snap.Playlists); changed {
 		l.log.Debug("smart playlists changed with the date", "revision", s.Revision)
 	}
 }

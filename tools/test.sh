@@ -105,6 +105,7 @@ if [ -z "${QUICK:-}" ]; then
     if [ -x "$DAAPD_CLIENTS/run-all.sh" ] && command -v tshark >/dev/null && /usr/bin/python3 -c 'import gi' 2>/dev/null; then
         step "real clients (run-all --strict)" bash "$ROOT/.ci/clients.sh" "$BIN"
         step "real clients with a password" bash "$ROOT/.ci/clients.sh" "$BIN" --password
+        step "smart playlists (libdmapsharing)" bash "$ROOT/.ci/smartpl.sh" "$BIN"
     else
         skipped "real clients" "client kit or its packages missing (run as root to install)"
     fi

@@ -187,6 +187,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	}
 	port := ln.Addr().(*net.TCPAddr).Port
 
+	smartDefs, err := cfg.smartPlaylists() // validated by loadConfig
+	if err != nil {
+		return err
+	}
 	lib, err := library.New(library.Config{
 		Roots:          cfg.Music,
 		StateDir:       cfg.StateDir,
@@ -195,6 +199,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		RescanInterval: time.Duration(cfg.RescanInterval),
 		Watch:          cfg.Watch,
 		Log:            log.With("component", "library"),
+
+		Smart:            library.SmartConfig{Playlists: smartDefs, RecentlyAddedDays: cfg.RecentlyAddedDays},
+		AudiobookFolders: cfg.AudiobookFolders,
+		PodcastFolders:   cfg.PodcastFolders,
 	})
 	if err != nil {
 		ln.Close()
