@@ -1,9 +1,14 @@
 package library
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/daapd/daapd/library/probe"
 	"github.com/daapd/daapd/library/tags"
@@ -60,7 +65,7 @@ func TestSkipReason(t *testing.T) {
 }
 
 func wrapNeeds(name string) error {
-	_, _, err := (&scan{}).fallback("", 0, probe.Info{}, tags.Tags{}, fmt.Errorf("%w: %s", probe.ErrUnknownFormat, name))
+	_, _, err := (&scan{Scanner: &Scanner{ffFails: new(ffFailures)}}).fallback("", 0, time.Time{}, probe.Info{}, tags.Tags{}, fmt.Errorf("%w: %s", probe.ErrUnknownFormat, name))
 	return err
 }
 
@@ -79,4 +84,32 @@ func FuzzFromProbe(f *testing.F) {
 			t.Errorf("success without streams: %+v", info)
 		}
 	})
+}
+
+// TestFFprobeFailureRemembered: a file ffprobe cannot describe is asked
+// about once per version, not on every rescan.
+func TestFFprobeFailureRemembered(t *testing.T) {
+	dir := t.TempDir()
+	calls := filepath.Join(dir, "calls")
+	fake := filepath.Join(dir, "ffprobe")
+	if err := os.WriteFile(fake, []byte("#!/bin/sh\necho x >> '"+calls+"'\necho 'Invalid data' >&2\nexit 1\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	root := filepath.Join(dir, "music")
+	os.Mkdir(root, 0o755)
+	os.WriteFile(filepath.Join(root, "broken.ape"), append([]byte("MAC "), make([]byte, 100)...), 0o644)
+	s := &Scanner{Roots: []string{root}, LibraryID: "0123456789abcdef", FFprobe: fake, ffFails: new(ffFailures)}
+	for range 3 {
+		res, err := s.Scan(context.Background(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Stats.Skipped != 1 || res.Stats.SkippedBy["truncated or corrupt"] != 1 {
+			t.Fatalf("stats %+v", res.Stats)
+		}
+	}
+	b, _ := os.ReadFile(calls)
+	if n := strings.Count(string(b), "x"); n != 1 {
+		t.Errorf("ffprobe ran %d times, want 1", n)
+	}
 }

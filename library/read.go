@@ -6,6 +6,8 @@ import (
 	"io"
 	"io/fs"
 	"strings"
+	"sync"
+	"time"
 	"unicode/utf8"
 
 	"github.com/daapd/daapd/library/probe"
@@ -187,7 +189,7 @@ func needsFallback(info probe.Info, err error) bool {
 // could not (see needsFallback). Tags the native readers found win over
 // ffprobe's. Without ffprobe, a format the native readers recognised only
 // by name is skipped with ErrNeedsFFprobe.
-func (sc *scan) fallback(abs string, size int64, info probe.Info, tg tags.Tags, err error) (probe.Info, tags.Tags, error) {
+func (sc *scan) fallback(abs string, size int64, mtime time.Time, info probe.Info, tg tags.Tags, err error) (probe.Info, tags.Tags, error) {
 	if sc.ff == nil {
 		if err != nil && errors.Is(err, probe.ErrUnknownFormat) {
 			if _, name, ok := strings.Cut(err.Error(), probe.ErrUnknownFormat.Error()+": "); ok {
@@ -196,7 +198,16 @@ func (sc *scan) fallback(abs string, size int64, info probe.Info, tg tags.Tags, 
 		}
 		return info, tg, err
 	}
-	fi, ftg, ferr := sc.ff.read(abs, size)
+	key := ffKey{abs, size, mtime.UnixNano()}
+	ferr := sc.ffFails.get(key)
+	var fi probe.Info
+	var ftg tags.Tags
+	if ferr == nil {
+		fi, ftg, ferr = sc.ff.read(abs, size)
+		if ferr != nil && !errors.Is(ferr, errTimeout) {
+			sc.ffFails.put(key, ferr)
+		}
+	}
 	if ferr != nil {
 		if err == nil || errors.Is(err, errBadTags) {
 			return info, tg, err // keep the native reader's track, length unknown
@@ -211,6 +222,40 @@ func (sc *scan) fallback(abs string, size int64, info probe.Info, tg tags.Tags, 
 		merged = ftg
 	}
 	return fi, merged, nil
+}
+
+// ffKey identifies one version of a file.
+type ffKey struct {
+	abs   string
+	size  int64
+	mtime int64
+}
+
+// maxFFFailed bounds the remembered ffprobe failures.
+const maxFFFailed = 4096
+
+// get returns the error ffprobe gave for this version of the file in an
+// earlier scan, so a file ffmpeg cannot decode costs its processes once
+// per daemon, not once per rescan (skipped files are not in the cache).
+func (f *ffFailures) get(k ffKey) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.m[k]
+}
+
+func (f *ffFailures) put(k ffKey, err error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.m == nil || len(f.m) >= maxFFFailed {
+		f.m = make(map[ffKey]error)
+	}
+	f.m[k] = err
+}
+
+// ffFailures remembers ffprobe's failures by file version.
+type ffFailures struct {
+	mu sync.Mutex
+	m  map[ffKey]error
 }
 
 // skipReason names the kind of err, a file's skip reason, for counts.

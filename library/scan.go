@@ -51,6 +51,7 @@ type Scanner struct {
 	// native reader: "" looks for "ffprobe" in PATH, "off" never runs it.
 	// ffmpeg, from PATH, measures lengths ffprobe does not know.
 	FFprobe string
+	ffFails *ffFailures // ffprobe failures by file version, shared by copies; nil: per scan
 	// Tracks under these folders (absolute) are audiobooks or podcasts,
 	// whatever their tags say.
 	AudiobookFolders []string
@@ -187,6 +188,9 @@ func (s *Scanner) newScan(prev []*Track) (*scan, error) {
 	}
 	if sc.read == nil {
 		sc.read = readFacts
+	}
+	if sc.ffFails == nil {
+		sc.ffFails = new(ffFailures)
 	}
 	if s.FFprobe != "off" {
 		timeout := cmp.Or(s.FileTimeout, DefaultFileTimeout)
