@@ -273,6 +273,21 @@ var codecInfo = map[string]struct{ desc, fourcc string }{
 	"wav":    {"WAV audio file", "wav "},
 	"aiff":   {"AIFF audio file", "aif "},
 	"wma":    {"WMA audio file", "wma "},
+
+	"wmapro":      {"WMA Pro audio file", "wma "},
+	"wmalossless": {"WMA Lossless audio file", "wma "},
+	"ape":         {"Monkey's Audio file", "ape "},
+	"wavpack":     {"WavPack audio file", "wvpk"},
+	"musepack":    {"Musepack audio file", "mpc "},
+	"tta":         {"TTA audio file", "tta "},
+	"tak":         {"TAK audio file", "tak "},
+	"ac3":         {"AC-3 audio file", "ac-3"},
+	"eac3":        {"E-AC-3 audio file", "ec-3"},
+	"dts":         {"DTS audio file", "dts "},
+	"mp2":         {"MPEG-1 Layer II audio file", "mpeg"},
+	"speex":       {"Speex audio file", "spx "},
+	"dsd":         {"DSD audio file", "dsd "},
+	"pcm_float":   {"WAV audio file", "wav "},
 }
 
 func codecKey(t *library.Track) string {

@@ -192,8 +192,12 @@ func needsFallback(info probe.Info, err error) bool {
 func (sc *scan) fallback(abs string, size int64, mtime time.Time, info probe.Info, tg tags.Tags, err error) (probe.Info, tags.Tags, error) {
 	if sc.ff == nil {
 		if err != nil && errors.Is(err, probe.ErrUnknownFormat) {
+			// Probe names a format it recognises ("shorten", "xm", "ape
+			// after ID3v2 tag"); other details are not format names.
 			if _, name, ok := strings.Cut(err.Error(), probe.ErrUnknownFormat.Error()+": "); ok {
-				return info, tg, fmt.Errorf("%s: %w", name, ErrNeedsFFprobe)
+				if name = strings.TrimSuffix(name, " after ID3v2 tag"); !strings.ContainsAny(name, " :\"") {
+					return info, tg, fmt.Errorf("%s: %w", name, ErrNeedsFFprobe)
+				}
 			}
 		}
 		return info, tg, err
