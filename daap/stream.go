@@ -32,6 +32,22 @@ var audioTypes = map[string]string{
 	"wma":  "audio/x-ms-wma",
 	"dsf":  "audio/x-dsf",
 	"dff":  "audio/x-dff",
+	"asf":  "audio/x-ms-wma",
+	"ape":  "audio/x-ape",
+	"wv":   "audio/x-wavpack",
+	"mpc":  "audio/x-musepack",
+	"tta":  "audio/x-tta",
+	"tak":  "audio/x-tak",
+	"ac3":  "audio/ac3",
+	"eac3": "audio/eac3",
+	"ec3":  "audio/eac3",
+	"dts":  "audio/vnd.dts",
+	"mp2":  "audio/mpeg",
+	"mpa":  "audio/mpeg",
+	"spx":  "audio/ogg",
+	"mka":  "audio/x-matroska",
+	"webm": "audio/webm",
+	"weba": "audio/webm",
 }
 
 // trackParam looks up the {item} route parameter in the current snapshot.
@@ -49,8 +65,8 @@ func (s *Server) trackParam(r *http.Request) (*library.Track, error) {
 }
 
 // stream serves a track's file with Range support (206, 416,
-// Accept-Ranges), or its WAV transcode to iTunes and Music.app when they
-// cannot play the file (see transcodes). Otherwise the extension in the
+// Accept-Ranges), or its WAV transcode to a client that cannot play the
+// file (see transcodes). Otherwise the extension in the
 // URL is ignored: clients build it from asfm, or put "Unknown" there.
 // The Range header is judged by parseRange, as for transcodes;
 // http.ServeContent then sends the one range or the whole file (with
