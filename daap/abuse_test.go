@@ -25,6 +25,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"github.com/daapd/daapd/internal/testkit"
 	"github.com/daapd/daapd/library"
 )
 
@@ -86,7 +87,7 @@ func TestTrackNotRegular(t *testing.T) {
 				Artwork: library.Artwork{Source: library.ArtworkFile, Path: kind + "/cover.jpg"}})
 		id += 2
 	}
-	var logs syncBuffer
+	var logs testkit.SyncBuffer
 	env := envWith(t, dir, Config{Log: slog.New(slog.NewTextHandler(&logs, nil)), FFmpeg: fakeFFmpeg(t)}, tracks...)
 	for _, tr := range tracks {
 		for range 3 {
@@ -150,7 +151,7 @@ func TestOpenRegular(t *testing.T) {
 // TestFileErrors: every failure to open a track maps to its status in one
 // place, and the ones its owner must fix are logged once.
 func TestFileErrors(t *testing.T) {
-	var logs syncBuffer
+	var logs testkit.SyncBuffer
 	s := New(Config{Log: slog.New(slog.NewTextHandler(&logs, nil))})
 	pe := func(err error) error { return &fs.PathError{Op: "open", Path: "/m/x.mp3", Err: err} }
 	cases := []struct {
@@ -190,7 +191,7 @@ func TestFileErrors(t *testing.T) {
 // EACCES through the server's open hook instead.
 func TestUnreadableTrack(t *testing.T) {
 	root := t.TempDir()
-	var logs syncBuffer
+	var logs testkit.SyncBuffer
 	env := envWith(t, root, Config{Log: slog.New(slog.NewTextHandler(&logs, nil)), FFmpeg: fakeFFmpeg(t)}, testTracks(t, root)...)
 	locked := map[string]bool{}
 	for _, p := range []string{"Alpha/One/01 Sunrise.mp3", "Beta/Two/01 Ünïcode.flac"} {

@@ -96,6 +96,7 @@ fuzz_all() {
     return $ok
 }
 if [ -z "${QUICK:-}" ] && [ "$FUZZTIME" != 0 ]; then step "fuzz" fuzz_all; else skipped fuzz "FUZZTIME=0 or QUICK"; fi
+if [ -z "${QUICK:-}" ]; then step "soak (.ci/soak.sh, ~75 s)" bash "$ROOT/.ci/soak.sh"; else skipped soak "QUICK"; fi
 
 # 3. Real DAAP clients against a real daapd on loopback.
 if [ -z "${QUICK:-}" ]; then

@@ -122,7 +122,7 @@ var options = []*option{
 			}
 			return nil
 		}},
-	{name: "password_file", arg: "FILE", usage: fmt.Sprintf("file holding the share password (one line, at most %d KiB; default no password)", maxPasswordFile>>10),
+	{name: "password_file", arg: "FILE", usage: fmt.Sprintf("file holding the share password (a regular file, at most %d KiB; default no password)", maxPasswordFile>>10),
 		field: func(c *Config) any { return &c.PasswordFile }},
 	{name: "mdns", arg: "MODE", usage: "announce backend: " + strings.Join(mdnsModes, ", "), def: "auto",
 		field: func(c *Config) any { return &c.MDNS }, check: func(c *Config) error { return oneOf(c.MDNS, mdnsModes) }},
@@ -607,6 +607,8 @@ Commands:
   (none)        run the server
   scan          scan a folder as the server would and report what clients
                 will see, without serving it (daapd scan --help)
+  playlists     list the playlists a folder holds, with their track counts,
+                warnings and errors (daapd scan --playlists)
   healthcheck   ask a running daapd for /healthz (exit 0 when healthy); takes
                 the server's flags, environment and config file to find it
 

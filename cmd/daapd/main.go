@@ -152,7 +152,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 			printHelp(stdout)
 			return err
 		}
-		return fmt.Errorf("%w\nRun 'daapd --help' for usage.", err)
+		return fmt.Errorf("%w\nrun 'daapd --help' for usage", err)
 	}
 	if fv.version {
 		fmt.Fprintf(stdout, "daapd %s (%s %s/%s)\n", daapdVersion(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
