@@ -427,10 +427,9 @@ func (r *responder) handle(p packet, now time.Time) {
 		return
 	}
 	z := r.currentZone()
-	ours := r.ourRecords(z)
 	probing := r.probing && !r.verifying
 	if m.Response || probing {
-		v, inst, host := z.check(&m, ours, r.probing)
+		v, inst, host := z.check(&m, r.ourRecords(z), r.probing)
 		switch v {
 		case conflict:
 			r.conflict(now, p.src, inst, host)
