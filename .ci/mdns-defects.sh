@@ -24,6 +24,9 @@
 #                   share follows the new host name
 #   d10-avahi-follow  --mdns auto started before avahi-daemon moves to it when
 #                   it starts, and back to embedded when it stops
+#   docker-dbus-ro  the README's Docker set-up without Docker: the system bus
+#                   socket bind-mounted read-only, daapd as uid 65532, auto
+#                   publishes through avahi-daemon
 #
 # Prints PASS/FAIL per case, figures for BENCHMARKS.md, and
 # "mdns-defects: N passed, N failed". Logs in $MDNS_TEST_DIR/defects.
@@ -57,7 +60,7 @@ down() {
 }
 trap down EXIT
 
-# bus NS DIR: a private system bus in NS (socket DIR/bus)
+# bus NS DIR [with-65532]: a private system bus in NS (socket DIR/bus)
 bus() {
     local ns=$1 dir=$2
     mkdir -p "$dir"
@@ -68,7 +71,17 @@ bus() {
 <policy context="default"><allow user="*"/><allow own="*"/><allow send_type="method_call"/>
 <allow send_destination="*"/><allow receive_sender="*"/></policy></busconfig>
 EOF
-    ip netns exec "$ns" dbus-daemon --config-file="$dir/dbus.conf" --nofork --nopidfile > "$dir/dbus.log" 2>&1 &
+    if [ "${3:-}" = with-65532 ]; then
+        # dbus-daemon drops clients whose uid it cannot look up: give this
+        # one (only, in its own mount namespace) a user 65532, as the
+        # README tells Docker hosts to create.
+        { cat /etc/passwd; echo "daapd:x:65532:65532::/nonexistent:/usr/sbin/nologin"; } > "$dir/passwd"
+        { cat /etc/group; echo "daapd:x:65532:"; } > "$dir/group"
+        ip netns exec "$ns" sh -c 'mount --bind "$1/passwd" /etc/passwd && mount --bind "$1/group" /etc/group &&
+            exec dbus-daemon --config-file="$1/dbus.conf" --nofork --nopidfile' sh "$dir" > "$dir/dbus.log" 2>&1 &
+    else
+        ip netns exec "$ns" dbus-daemon --config-file="$dir/dbus.conf" --nofork --nopidfile > "$dir/dbus.log" 2>&1 &
+    fi
     for _ in $(seq 50); do [ -S "$dir/bus" ] && break; sleep 0.1; done
 }
 
@@ -391,7 +404,32 @@ case_d10-avahi-follow() {
     result d10-avahi-follow "$why" "$dir"
 }
 
-ALL=(d1-nquestions d2-storm d3-flood d4-late d5-newcomer d6-addr d7-iface d8-short d9-avahi-rename d10-avahi-follow)
+# The Docker set-up the README documents, without Docker: the host's system
+# bus socket bind-mounted read-only at the default path, daapd as the
+# image's uid 65532 with no D-Bus settings: auto must publish through Avahi.
+# The host must know uid 65532 (dbus-daemon 1.14 drops clients it cannot
+# look up); the bus here gets such a user, as the README says.
+case_docker-dbus-ro() {
+    local dir=$1 why="" out
+    up "$dir"; bus "$NSA" "$dir/a" with-65532; avahi "$NSA" lab-a veth-a "$dir/a"
+    mkdir -p "$dir/ro/state" && cp -r "$REPO/music-fixtures" "$dir/ro/music" && cp "$BIN" "$dir/ro/daapd"
+    chown -R 65532:65532 "$dir/ro/state"; chmod -R a+rX "$dir/ro"
+    local p=$dir; while [ "$p" != / ]; do chmod o+x "$p"; p=$(dirname "$p"); done
+    ip netns exec "$NSA" unshare --uts sh -c '
+        hostname lab-a
+        mount -t tmpfs -o mode=0755 mdnslab-run /run && mkdir -p /run/dbus && : > /run/dbus/system_bus_socket &&
+        mount --bind "$0" /run/dbus/system_bus_socket && mount -o remount,bind,ro /run/dbus/system_bus_socket &&
+        exec setpriv --reuid 65532 --regid 65532 --clear-groups env -u DBUS_SYSTEM_BUS_ADDRESS \
+            "$1/daapd" --music "$1/music" --listen :3689 --name "$2" --state-dir "$1/state" --mdns auto' \
+        "$dir/a/bus" "$dir/ro" "$NAME" > "$dir/server-$NSA.log" 2>&1 &
+    waitfor 10 published "$dir/server-$NSA.log" || why="not published"
+    grep -q 'announce: published.*backend=avahi' "$dir/server-$NSA.log" || why="${why:+$why; }not published through the host's avahi-daemon"
+    out=$(resolve "$NAME" 5); echo "$out" > "$dir/resolve.json"
+    grep -q '"server": "lab-a.local."' <<<"$out" || why="${why:+$why; }not resolved as lab-a.local: $out"
+    result docker-dbus-ro "$why" "$dir"
+}
+
+ALL=(d1-nquestions d2-storm d3-flood d4-late d5-newcomer d6-addr d7-iface d8-short d9-avahi-rename d10-avahi-follow docker-dbus-ro)
 [ ${#CASES[@]} -gt 0 ] || CASES=("${ALL[@]}")
 for c in "${CASES[@]}"; do
     rm -rf "${WORK:?}/$c"; mkdir -p "$WORK/$c"
