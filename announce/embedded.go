@@ -443,6 +443,9 @@ func (r *responder) handle(p packet, now time.Time) {
 	if m.Response || probing {
 		return
 	}
+	if len(m.Ns) > 0 && compareSets(r.ourRecords(z), m.Ns) == 0 {
+		return // our own probe, looped back
+	}
 	rep, ok := r.ans.answer(z, query{Msg: &m, Src: p.src, IfIndex: p.ifIndex}, st.addrs, now)
 	if !ok {
 		return
