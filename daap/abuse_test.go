@@ -25,6 +25,8 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"github.com/daapd/daapd/internal/regfile"
+	"github.com/daapd/daapd/internal/testkit"
 	"github.com/daapd/daapd/library"
 )
 
@@ -86,7 +88,7 @@ func TestTrackNotRegular(t *testing.T) {
 				Artwork: library.Artwork{Source: library.ArtworkFile, Path: kind + "/cover.jpg"}})
 		id += 2
 	}
-	var logs syncBuffer
+	var logs testkit.SyncBuffer
 	env := envWith(t, dir, Config{Log: slog.New(slog.NewTextHandler(&logs, nil)), FFmpeg: fakeFFmpeg(t)}, tracks...)
 	for _, tr := range tracks {
 		for range 3 {
@@ -121,13 +123,8 @@ func TestOpenRegular(t *testing.T) {
 	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if f, err := openNonblock(fifo); err != nil {
-		t.Fatalf("non-blocking open of a FIFO: %v", err)
-	} else {
-		f.Close()
-	}
-	if _, _, err := openRegular(fifo); !errors.Is(err, errNotRegular) {
-		t.Errorf("FIFO: %v, want %v", err, errNotRegular)
+	if _, _, err := openRegular(fifo); !errors.Is(err, regfile.ErrNotRegular) {
+		t.Errorf("FIFO: %v, want %v", err, regfile.ErrNotRegular)
 	}
 	reg := filepath.Join(dir, "file")
 	if err := os.WriteFile(reg, []byte("data"), 0o644); err != nil {
@@ -150,7 +147,7 @@ func TestOpenRegular(t *testing.T) {
 // TestFileErrors: every failure to open a track maps to its status in one
 // place, and the ones its owner must fix are logged once.
 func TestFileErrors(t *testing.T) {
-	var logs syncBuffer
+	var logs testkit.SyncBuffer
 	s := New(Config{Log: slog.New(slog.NewTextHandler(&logs, nil))})
 	pe := func(err error) error { return &fs.PathError{Op: "open", Path: "/m/x.mp3", Err: err} }
 	cases := []struct {
@@ -164,7 +161,7 @@ func TestFileErrors(t *testing.T) {
 		{"music folder unavailable", true, pe(syscall.ENOENT), 503, false},
 		{"not readable (EACCES)", false, pe(syscall.EACCES), 403, true},
 		{"not permitted (EPERM)", false, pe(syscall.EPERM), 403, true},
-		{"FIFO", false, pe(errNotRegular), 404, true},
+		{"FIFO", false, fmt.Errorf("/m/x.mp3: %w (a FIFO)", regfile.ErrNotRegular), 404, true},
 		{"I/O error", false, pe(syscall.EIO), 500, true},
 	}
 	for _, tc := range cases {
@@ -190,7 +187,7 @@ func TestFileErrors(t *testing.T) {
 // EACCES through the server's open hook instead.
 func TestUnreadableTrack(t *testing.T) {
 	root := t.TempDir()
-	var logs syncBuffer
+	var logs testkit.SyncBuffer
 	env := envWith(t, root, Config{Log: slog.New(slog.NewTextHandler(&logs, nil)), FFmpeg: fakeFFmpeg(t)}, testTracks(t, root)...)
 	locked := map[string]bool{}
 	for _, p := range []string{"Alpha/One/01 Sunrise.mp3", "Beta/Two/01 Ünïcode.flac"} {
