@@ -120,7 +120,7 @@ func TestRealClients(t *testing.T) {
 
 // checkRhythmboxView compares what libdmapsharing loaded (dmap_client.py's
 // JSON) with music-fixtures/expected.json: every song, every playlist with
-// its resolvable entries, and the built-in Audiobooks and Podcasts.
+// its resolvable entries (smart playlists: what they select).
 func checkRhythmboxView(t *testing.T, path string) {
 	t.Helper()
 	exp, err := fixtures.Load()

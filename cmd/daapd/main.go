@@ -152,7 +152,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 			printHelp(stdout)
 			return err
 		}
-		return fmt.Errorf("%w\nRun 'daapd --help' for usage.", err)
+		return fmt.Errorf("%w\nrun 'daapd --help' for usage", err)
 	}
 	if fv.version {
 		fmt.Fprintf(stdout, "daapd %s (%s %s/%s)\n", daapdVersion(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
@@ -187,6 +187,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	}
 	port := ln.Addr().(*net.TCPAddr).Port
 
+	smartDefs, err := cfg.smartPlaylists() // validated by loadConfig
+	if err != nil {
+		return err
+	}
 	lib, err := library.New(library.Config{
 		Roots:          cfg.Music,
 		StateDir:       cfg.StateDir,
@@ -195,6 +199,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		RescanInterval: time.Duration(cfg.RescanInterval),
 		Watch:          cfg.Watch,
 		Log:            log.With("component", "library"),
+
+		Smart:            library.SmartConfig{Playlists: smartDefs, RecentlyAddedDays: cfg.RecentlyAddedDays},
+		AudiobookFolders: cfg.AudiobookFolders,
+		PodcastFolders:   cfg.PodcastFolders,
 	})
 	if err != nil {
 		ln.Close()
@@ -426,7 +434,11 @@ func isLoopback(r *http.Request) bool {
 func runHealthcheck(args []string, getenv func(string) string, stderr io.Writer) int {
 	fs, fv := newFlagSet()
 	if err := fs.Parse(args); err != nil {
-		fmt.Fprintln(stderr, "healthcheck:", err)
+		if errors.Is(err, flag.ErrHelp) {
+			printHelp(stderr)
+			return 0
+		}
+		fmt.Fprintf(stderr, "healthcheck: %v\nrun 'daapd --help' for usage\n", err)
 		return 2
 	}
 	// Only the listen address matters here; other problems are the
