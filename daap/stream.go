@@ -67,7 +67,7 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := t.AbsPath()
-	f, fi, err := openRegular(p)
+	f, fi, err := s.open(p)
 	if err != nil {
 		s.fail(w, r, s.fileError(t, p, err))
 		return

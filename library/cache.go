@@ -118,6 +118,9 @@ var layoutFingerprint = func() uint64 {
 				return
 			}
 			for f := range t.Fields() {
+				if !f.IsExported() {
+					continue // gob skips it
+				}
 				h = h.str(f.Name)
 				walk(f.Type)
 			}

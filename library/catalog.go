@@ -358,7 +358,8 @@ func mergeTracks(old, put, del []*Track) ([]*Track, trackChanges) {
 func samePlaylists(a, b []*Playlist) bool {
 	return slices.EqualFunc(a, b, func(x, y *Playlist) bool {
 		return x.ID == y.ID && x.PersistentID == y.PersistentID && x.Name == y.Name &&
-			x.Root == y.Root && x.Path == y.Path && slices.Equal(x.Items, y.Items)
+			x.Root == y.Root && x.Path == y.Path && slices.Equal(x.Items, y.Items) &&
+			x.Smart == y.Smart && x.Special == y.Special
 	})
 }
 

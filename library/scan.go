@@ -47,6 +47,12 @@ type Scanner struct {
 	FileTimeout time.Duration // a file taking longer is abandoned and skipped
 	Log         *slog.Logger
 	Progress    io.Writer // a live progress line goes here if it is a terminal
+	// Tracks under these folders (absolute) are audiobooks or podcasts,
+	// whatever their tags say.
+	AudiobookFolders []string
+	PodcastFolders   []string
+
+	warned map[string]string // .smartpl path → the text last warned about; nil: always warn
 
 	open    func(name string) (readCloserAt, error)                        // openRaw; tests inject fakes
 	read    func(r io.ReaderAt, size int64) (probe.Info, tags.Tags, error) // readFacts; tests inject fakes
@@ -87,6 +93,9 @@ type Result struct {
 	Tracks    []*Track    // catalog order (root, path), ids assigned
 	Playlists []*Playlist // sorted by root and path
 	Stats     Stats
+	// PlaylistErrors has one error per playlist file that could not be
+	// read or parsed (each logged); those playlists are left out.
+	PlaylistErrors []error
 	// RootErrors has one error per unavailable root, each wrapping
 	// ErrRootUnavailable. The previous tracks of those roots are in Tracks,
 	// marked Missing; UnavailableRoots names the roots.
@@ -119,12 +128,15 @@ type scan struct {
 	log     *slog.Logger
 	started time.Time
 	added   time.Time // date added of new tracks: started, in whole seconds
+	fresh   bool      // no previous tracks (no cache): new tracks date from their mtime
 	roots   []rootState
 	tags    map[string]string  // root → identity tag (see keyHash)
 	rootIdx map[string]int     // absolute root → index in roots
 	prev    map[prevKey]*Track // read-only during the walk
 	seen    map[*Track]bool    // prev tracks found again; walker only
 	ids     *idAlloc           // collector only
+
+	playlistErrs []error
 
 	mu          sync.Mutex // guards stats.Ignored and unsupported
 	stats       Stats
@@ -205,6 +217,7 @@ func (s *Scanner) newScan(prev []*Track) (*scan, error) {
 	}
 	sc.ids = newIDAlloc(s.LibraryID, sc.tags, prev)
 	sc.added = sc.started.UTC().Truncate(time.Second)
+	sc.fresh = len(prev) == 0
 	return sc, nil
 }
 
@@ -358,6 +371,7 @@ func (sc *scan) finish(tracks, kept, prev []*Track) Result {
 	}
 	res.Tracks = tracks
 	res.Playlists = sc.readPlaylists(tracks, sc.tags)
+	res.PlaylistErrors = sc.playlistErrs
 	st := &sc.stats
 	st.Tracks, st.Playlists = len(tracks), len(res.Playlists)
 	st.Duration = time.Since(sc.started)
@@ -432,4 +446,32 @@ func internTrack(m map[string]string, t *Track) {
 			m[*p] = *p
 		}
 	}
+}
+
+// kindOf is the media kind of a track at rel under root: the folder's
+// when it lies in an audiobook or podcast folder, else what its file says.
+func (s *Scanner) kindOf(root, rel string, tagKind MediaKind) MediaKind {
+	if len(s.AudiobookFolders)+len(s.PodcastFolders) > 0 {
+		abs := filepath.Join(root, filepath.FromSlash(rel))
+		if inFolder(s.AudiobookFolders, abs) {
+			return MediaAudiobook
+		}
+		if inFolder(s.PodcastFolders, abs) {
+			return MediaPodcast
+		}
+	}
+	if tagKind == 0 {
+		return MediaMusic
+	}
+	return tagKind
+}
+
+// inFolder reports whether abs lies under one of dirs.
+func inFolder(dirs []string, abs string) bool {
+	for _, d := range dirs {
+		if strings.HasPrefix(abs, strings.TrimSuffix(d, string(filepath.Separator))+string(filepath.Separator)) {
+			return true
+		}
+	}
+	return false
 }

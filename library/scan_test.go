@@ -57,6 +57,14 @@ func fakeRead(r io.ReaderAt, size int64) (probe.Info, tags.Tags, error) {
 			tg.HasPicture, tg.PictureMIME = true, "image/png"
 		case "codec":
 			info.Codec = v
+		case "genre":
+			tg.Genre = v
+		case "year":
+			tg.Year, _ = strconv.Atoi(v)
+		case "stik":
+			tg.Stik, _ = strconv.Atoi(v)
+		case "podcast":
+			tg.Podcast = true
 		}
 	}
 	return info, tg, nil

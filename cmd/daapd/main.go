@@ -80,9 +80,13 @@ func buildVersion(bi *debug.BuildInfo) string {
 const stopGrace = 8 * time.Second
 
 func main() {
-	if len(os.Args) > 1 && os.Args[1] == "scan" {
+	if len(os.Args) > 1 && (os.Args[1] == "scan" || os.Args[1] == "playlists") {
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-		code := runScan(ctx, os.Args[2:], os.Stdout, os.Stderr)
+		args := os.Args[2:]
+		if os.Args[1] == "playlists" {
+			args = append([]string{"--playlists"}, args...)
+		}
+		code := runScan(ctx, args, os.Stdout, os.Stderr)
 		stop()
 		os.Exit(code)
 	}
@@ -148,7 +152,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 			printHelp(stdout)
 			return err
 		}
-		return fmt.Errorf("%w\nRun 'daapd --help' for usage.", err)
+		return fmt.Errorf("%w\nrun 'daapd --help' for usage", err)
 	}
 	if fv.version {
 		fmt.Fprintf(stdout, "daapd %s (%s %s/%s)\n", daapdVersion(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
@@ -183,6 +187,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	}
 	port := ln.Addr().(*net.TCPAddr).Port
 
+	smartDefs, err := cfg.smartPlaylists() // validated by loadConfig
+	if err != nil {
+		return err
+	}
 	lib, err := library.New(library.Config{
 		Roots:          cfg.Music,
 		StateDir:       cfg.StateDir,
@@ -191,6 +199,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		RescanInterval: time.Duration(cfg.RescanInterval),
 		Watch:          cfg.Watch,
 		Log:            log.With("component", "library"),
+
+		Smart:            library.SmartConfig{Playlists: smartDefs, RecentlyAddedDays: cfg.RecentlyAddedDays},
+		AudiobookFolders: cfg.AudiobookFolders,
+		PodcastFolders:   cfg.PodcastFolders,
 	})
 	if err != nil {
 		ln.Close()
@@ -209,26 +221,31 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		sync.Mutex
 		a *announce.Announcer
 	}
-	backend := func() string {
+	// announcement is the backend publishing now and the names it holds
+	// (auto mode follows avahi-daemon; conflicts rename).
+	announcement := func() announce.Status {
 		ann.Lock()
 		defer ann.Unlock()
 		if ann.a == nil {
-			return "off"
+			return announce.Status{Backend: "off"}
 		}
-		return ann.a.Backend()
+		return ann.a.Status()
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		st := lib.Status()
+		as := announcement()
 		body := map[string]any{
-			"status":    "ok",
-			"scanning":  st.Scanning,
-			"tracks":    st.Tracks,
-			"revision":  st.Revision,
-			"announce":  backend(),
-			"version":   daapdVersion(),
-			"last_scan": st.LastScan,
-			"error":     st.LastError,
+			"status":        "ok",
+			"scanning":      st.Scanning,
+			"tracks":        st.Tracks,
+			"revision":      st.Revision,
+			"announce":      as.Backend,
+			"announce_name": as.Name,
+			"announce_host": as.Host,
+			"version":       daapdVersion(),
+			"last_scan":     st.LastScan,
+			"error":         st.LastError,
 		}
 		if isLoopback(r) { // process internals, for the soak test and for debugging
 			body["goroutines"] = runtime.NumGoroutine()
