@@ -22,7 +22,20 @@ type Config struct {
 	RescanInterval time.Duration // periodic full rescan; 0 disables it
 	Watch          bool          // watch the roots and rescan changed folders (watch.go)
 	Log            *slog.Logger
+
+	// Smart playlists besides .smartpl files, and the folders whose
+	// tracks are audiobooks or podcasts whatever their tags say.
+	Smart            SmartConfig
+	AudiobookFolders []string
+	PodcastFolders   []string
+	// Now is the clock smart playlists count relative dates from;
+	// nil means time.Now.
+	Now func() time.Time
 }
+
+// smartRefresh is how often smart playlists are evaluated again without a
+// change to the library, so relative dates ("Recently Added") move on.
+const smartRefresh = time.Hour
 
 // Status is a summary of the library for logs and status pages.
 type Status struct {
@@ -47,7 +60,12 @@ type Library struct {
 	saver     *cacheSaver // nil without a state directory
 	cachedRev uint32      // the revision the scan cache holds; Run only
 
-	watchQuiet, watchMaxWait time.Duration // debounce; 0 means the defaults
+	watchQuiet, watchMaxWait, watchPoll time.Duration // watcher timing; 0 means the defaults
+
+	// unavailable holds the roots the last scan found missing or empty;
+	// Run only. A change reported in one of them rescans it whole, so
+	// tracks deleted while it was away disappear.
+	unavailable map[string]bool
 
 	mu     sync.Mutex
 	status Status
@@ -71,6 +89,20 @@ func New(cfg Config) (*Library, error) {
 		roots[i] = abs
 	}
 	cfg.Roots = roots
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	for _, dirs := range []*[]string{&cfg.AudiobookFolders, &cfg.PodcastFolders} {
+		abs := make([]string, len(*dirs))
+		for i, d := range *dirs {
+			a, err := filepath.Abs(d)
+			if err != nil {
+				return nil, err
+			}
+			abs[i] = a
+		}
+		*dirs = abs
+	}
 	if cfg.LibraryID == "" {
 		if cfg.StateDir == "" {
 			return nil, errors.New("library: need a state dir or a library id")
@@ -96,6 +128,10 @@ func New(cfg Config) (*Library, error) {
 			Workers:     cfg.Workers,
 			FileTimeout: cfg.FileTimeout,
 			Log:         log,
+
+			AudiobookFolders: cfg.AudiobookFolders,
+			PodcastFolders:   cfg.PodcastFolders,
+			warned:           map[string]string{},
 		},
 	}
 	if name := cacheName(cfg.StateDir); name != "" {
@@ -152,7 +188,7 @@ func (l *Library) Run(ctx context.Context) error {
 	l.setScanning() // the scan below clears it
 	prev, pls := l.loadCache()
 	if len(prev) > 0 || len(pls) > 0 {
-		snap, _ := l.cat.Publish(slices.Clone(prev), pls)
+		snap, _ := l.publishAll(slices.Clone(prev), pls)
 		l.cachedRev = snap.Revision
 		l.mu.Lock()
 		l.status.Tracks, l.status.Playlists = len(snap.Tracks), len(snap.Playlists)
@@ -172,6 +208,8 @@ func (l *Library) Run(ctx context.Context) error {
 		defer t.Stop()
 		tick = t.C
 	}
+	refresh := time.NewTicker(smartRefresh)
+	defer refresh.Stop()
 	var changes <-chan []string
 	if w != nil {
 		changes = w.Changes()
@@ -192,6 +230,9 @@ func (l *Library) Run(ctx context.Context) error {
 		case paths := <-changes:
 			l.scanPaths(ctx, paths)
 			continue
+		case <-refresh.C:
+			l.refreshSmart()
+			continue
 		case <-l.trigger:
 		case <-tick:
 		}
@@ -210,7 +251,7 @@ func (l *Library) scan(ctx context.Context, prev []*Track, progressive bool) {
 	if progressive {
 		// Playlists already published (from the cache) stay listed; their
 		// entries appear as their tracks are found.
-		sc.partial = func(tracks []*Track) { l.cat.Publish(tracks, l.cat.Snapshot().Playlists) }
+		sc.partial = func(found []*Track) { l.cat.PublishChanges(found, nil, l.cat.Snapshot().Playlists) }
 	}
 	res, err := sc.Scan(ctx, prev)
 	l.publish(ctx, res, err)
@@ -219,6 +260,13 @@ func (l *Library) scan(ctx context.Context, prev []*Track, progressive bool) {
 // scanPaths rescans the paths a watcher reported and publishes the result.
 func (l *Library) scanPaths(ctx context.Context, paths []string) {
 	l.setScanning()
+	for i, p := range paths {
+		for r := range l.unavailable {
+			if p == r || strings.HasPrefix(p, r+string(filepath.Separator)) {
+				paths[i] = r
+			}
+		}
+	}
 	l.log.Debug("rescanning changed paths", "paths", len(paths), "first", paths[0])
 	snap := l.cat.Snapshot()
 	sc := *l.scanner
@@ -245,7 +293,14 @@ func (l *Library) publish(ctx context.Context, res Result, err error) {
 		return
 	}
 	pls := l.keepPlaylists(res)
-	snap, _ := l.cat.Publish(res.Tracks, pls)
+	clear(l.unavailable)
+	for _, r := range res.UnavailableRoots {
+		if l.unavailable == nil {
+			l.unavailable = make(map[string]bool)
+		}
+		l.unavailable[r] = true
+	}
+	snap, _ := l.publishAll(res.Tracks, pls)
 	l.status.Tracks, l.status.Playlists = len(snap.Tracks), len(snap.Playlists)
 	l.status.LastScan, l.status.LastStats = time.Now(), res.Stats
 	l.status.LastError = ""
@@ -276,4 +331,23 @@ func (l *Library) keepPlaylists(res Result) []*Playlist {
 		return cmp.Or(strings.Compare(a.Root, b.Root), strings.Compare(a.Path, b.Path))
 	})
 	return pls
+}
+
+// publishAll publishes tracks with the playlists files gave (pls) and the
+// smart playlists evaluated against them (see EvalPlaylists).
+func (l *Library) publishAll(tracks []*Track, pls []*Playlist) (*Snapshot, bool) {
+	if !slices.IsSortedFunc(tracks, compareTracks) {
+		sortTracks(tracks) // EvalPlaylists lists matches in catalog order
+	}
+	return l.cat.Publish(tracks, EvalPlaylists(l.cfg.LibraryID, tracks, pls, l.cfg.Smart, l.cfg.Now()))
+}
+
+// refreshSmart evaluates the smart playlists again; a new revision is
+// published only if one of them changed (a track aged out of Recently
+// Added, a new day's random pick).
+func (l *Library) refreshSmart() {
+	snap := l.cat.Snapshot()
+	if s, changed := l.publishAll(slices.Clone(snap.Tracks), snap.Playlists); changed {
+		l.log.Debug("smart playlists changed with the date", "revision", s.Revision)
+	}
 }

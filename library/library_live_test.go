@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/daapd/daapd/internal/testkit"
 )
 
 // keyed maps root-relative paths ("r1:a/1.mp3") to tracks.
@@ -229,7 +231,7 @@ func TestLibraryCache(t *testing.T) {
 	write(t, music, map[string]string{"a/1.mp3": "title=1", "a/2.mp3": "title=2", "b/3.mp3": "title=3", "list.m3u": "a/1.mp3\nb/3.mp3\n"})
 	var opened atomic.Int32
 	gate := make(chan struct{})
-	newLib := func(log *scanLog) *Library {
+	newLib := func(log *testkit.SyncBuffer) *Library {
 		l, err := New(Config{Roots: []string{music}, StateDir: state, Workers: 2, Log: testLogger(log)})
 		if err != nil {
 			t.Fatal(err)
@@ -245,7 +247,7 @@ func TestLibraryCache(t *testing.T) {
 
 	// First run: no cache, everything is read; the cache is written when
 	// Run returns.
-	var log1 scanLog
+	var log1 testkit.SyncBuffer
 	l := newLib(&log1)
 	close(gate)
 	stop := runLibrary(t, l)
@@ -262,7 +264,7 @@ func TestLibraryCache(t *testing.T) {
 	// opened, with the same ids, and the rescan opens nothing.
 	opened.Store(0)
 	gate = make(chan struct{})
-	var log2 scanLog
+	var log2 testkit.SyncBuffer
 	l = newLib(&log2)
 	stop = runLibrary(t, l)
 	cached := waitFor(t, l.Catalog(), FirstRevision, "cached catalog", func(s *Snapshot) bool { return len(s.Tracks) == 3 })
@@ -290,7 +292,7 @@ func TestLibraryCache(t *testing.T) {
 	// Third run after a change while stopped: only that file is read.
 	write(t, music, map[string]string{"a/2.mp3": "title=two, longer"})
 	opened.Store(0)
-	var log3 scanLog
+	var log3 testkit.SyncBuffer
 	l = newLib(&log3)
 	stop = runLibrary(t, l)
 	s := waitFor(t, l.Catalog(), FirstRevision, "changed file", func(s *Snapshot) bool {
@@ -306,7 +308,7 @@ func TestLibraryCache(t *testing.T) {
 	}
 }
 
-func testLogger(l *scanLog) *slog.Logger {
+func testLogger(l *testkit.SyncBuffer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(l, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }
 
@@ -352,7 +354,7 @@ func TestLibraryCacheRejected(t *testing.T) {
 			name := filepath.Join(state, cacheFile)
 			tt.damage(t, name)
 
-			var log scanLog
+			var log testkit.SyncBuffer
 			l, err = New(Config{Roots: []string{music}, StateDir: state, LibraryID: "00000000000000aa", Log: testLogger(&log)})
 			if err != nil {
 				t.Fatal(err)
@@ -388,7 +390,7 @@ func TestLibraryWatch(t *testing.T) {
 		"B/Album/1.mp3": "title=b1", "list.m3u": "A/Album/1.mp3\n",
 	})
 	write(t, r2, map[string]string{"C/Live/1.mp3": "title=c1", "C/Live/2.mp3": "title=c2"})
-	var log scanLog
+	var log testkit.SyncBuffer
 	l, err := New(Config{Roots: []string{r1, r2}, StateDir: t.TempDir(), Watch: true, Log: testLogger(&log)})
 	if err != nil {
 		t.Fatal(err)
@@ -542,4 +544,99 @@ func TestLibraryInterruptedFirstScan(t *testing.T) {
 	if !slices.Equal(opened, []string{"c.mp3"}) {
 		t.Errorf("the second start opened %v, want just c.mp3", opened)
 	}
+}
+
+// TestLibraryRootReturns runs issue 8's three reproductions with no manual
+// rescan: a root moved away and back, deleted and re-created with other
+// files, and re-created at once. Each time the root is reported unavailable
+// while away (its tracks kept, marked Missing), available again once back,
+// with exactly the files it then holds, and watched for later changes.
+func TestLibraryRootReturns(t *testing.T) {
+	cases := []struct {
+		name  string
+		cycle func(t *testing.T, root string, wait func(what string, ok func(*Snapshot) bool))
+		want  []string // tracks after the cycle
+	}{
+		{"mv away, wait, mv back", func(t *testing.T, root string, wait func(string, func(*Snapshot) bool)) {
+			if err := os.Rename(root, root+".gone"); err != nil {
+				t.Fatal(err)
+			}
+			wait("root away", allMissing)
+			if err := os.Rename(root+".gone", root); err != nil {
+				t.Fatal(err)
+			}
+		}, []string{"A/1.mp3", "A/2.mp3", "B/1.mp3"}},
+		{"rm -rf, wait, mkdir, copy", func(t *testing.T, root string, wait func(string, func(*Snapshot) bool)) {
+			if err := os.RemoveAll(root); err != nil {
+				t.Fatal(err)
+			}
+			wait("root away", allMissing)
+			if err := os.Mkdir(root, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			write(t, root, map[string]string{"A/1.mp3": "title=a1", "N/1.mp3": "title=n1", "N/2.mp3": "title=n2"})
+		}, []string{"A/1.mp3", "N/1.mp3", "N/2.mp3"}},
+		{"rm -rf and re-created at once", func(t *testing.T, root string, wait func(string, func(*Snapshot) bool)) {
+			if err := os.RemoveAll(root); err != nil {
+				t.Fatal(err)
+			}
+			write(t, root, map[string]string{"Q/1.mp3": "title=q1"})
+		}, []string{"Q/1.mp3"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			root := filepath.Join(t.TempDir(), "music")
+			write(t, root, map[string]string{"A/1.mp3": "title=a1", "A/2.mp3": "title=a2", "B/1.mp3": "title=b1"})
+			var log testkit.SyncBuffer
+			l, err := New(Config{Roots: []string{root}, StateDir: t.TempDir(), Watch: true, Log: testLogger(&log)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			l.scanner.read = fakeRead
+			l.watchQuiet, l.watchMaxWait, l.watchPoll = 20*time.Millisecond, 200*time.Millisecond, 50*time.Millisecond
+			runLibrary(t, l)
+			cat := l.Catalog()
+			waitFor(t, cat, FirstRevision, "first scan", func(s *Snapshot) bool { return len(s.Tracks) == 3 })
+			wait := func(what string, ok func(*Snapshot) bool) {
+				t.Helper()
+				waitFor(t, cat, FirstRevision, what, ok)
+			}
+			present := func(want []string) func(*Snapshot) bool {
+				return func(s *Snapshot) bool {
+					var got []string
+					for _, tr := range s.Tracks {
+						if tr.Missing {
+							return false
+						}
+						got = append(got, tr.Path)
+					}
+					return slices.Equal(got, want)
+				}
+			}
+			for round := range 2 {
+				tc.cycle(t, root, wait)
+				wait("root back", present(tc.want))
+				if st := l.Status(); st.LastError != "" {
+					t.Errorf("round %d: still unavailable after the root came back: %s", round, st.LastError)
+				}
+				// Watched again: a new file appears without a rescan.
+				write(t, root, map[string]string{"Z/new.mp3": "title=z"})
+				wait("watched again", present(append(slices.Clone(tc.want), "Z/new.mp3")))
+				os.RemoveAll(filepath.Join(root, "Z"))
+				wait("removal seen", present(tc.want))
+			}
+			if t.Failed() {
+				t.Logf("log:\n%s", log.String())
+			}
+		})
+	}
+}
+
+func allMissing(s *Snapshot) bool {
+	for _, t := range s.Tracks {
+		if !t.Missing {
+			return false
+		}
+	}
+	return len(s.Tracks) > 0
 }

@@ -1,7 +1,6 @@
 package library
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
@@ -14,6 +13,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/daapd/daapd/internal/testkit"
 )
 
 func TestDebouncer(t *testing.T) {
@@ -145,22 +146,9 @@ func TestCollapse(t *testing.T) {
 	}
 }
 
-// logBuffer collects log lines from several goroutines.
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
-
-func (l *logBuffer) logger() *slog.Logger {
-	return slog.New(slog.NewTextHandler(l, &slog.HandlerOptions{Level: slog.LevelDebug}))
+// debugLogger logs at debug level into b.
+func debugLogger(b *testkit.SyncBuffer) *slog.Logger {
+	return slog.New(slog.NewTextHandler(b, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }
 
 // writeTree creates files (relative path → content) under root.
@@ -247,8 +235,8 @@ func TestWatcher(t *testing.T) {
 		"@eaDir/thumb/x.jpg":   "nas",
 		"Artist/Album/art.jpg": "jpeg",
 	})
-	logs := &logBuffer{}
-	w := NewWatcher(WatchConfig{Roots: []string{root}, Quiet: 20 * time.Millisecond, MaxWait: 200 * time.Millisecond, Log: logs.logger()})
+	logs := &testkit.SyncBuffer{}
+	w := NewWatcher(WatchConfig{Roots: []string{root}, Quiet: 20 * time.Millisecond, MaxWait: 200 * time.Millisecond, Log: debugLogger(logs)})
 	stop := startWatcher(t, w)
 	defer stop()
 	if !w.Complete() {
@@ -347,8 +335,8 @@ func TestWatcherRootRemoved(t *testing.T) {
 func TestWatcherOutOfWatches(t *testing.T) {
 	root := t.TempDir()
 	writeTree(t, root, map[string]string{"A/1.mp3": "", "B/1.mp3": "", "C/1.mp3": "", "D/1.mp3": ""})
-	logs := &logBuffer{}
-	w := NewWatcher(WatchConfig{Roots: []string{root}, Log: logs.logger()})
+	logs := &testkit.SyncBuffer{}
+	w := NewWatcher(WatchConfig{Roots: []string{root}, Log: debugLogger(logs)})
 	var mu sync.Mutex
 	var added []string
 	w.add = func(dir string) error {
@@ -378,8 +366,8 @@ func TestWatcherOutOfWatches(t *testing.T) {
 func TestWatcherRemoteFilesystem(t *testing.T) {
 	root := t.TempDir()
 	writeTree(t, root, map[string]string{"Local/1.mp3": "", "NAS/Album/1.mp3": ""})
-	logs := &logBuffer{}
-	w := NewWatcher(WatchConfig{Roots: []string{root}, Log: logs.logger()})
+	logs := &testkit.SyncBuffer{}
+	w := NewWatcher(WatchConfig{Roots: []string{root}, Log: debugLogger(logs)})
 	w.remoteF = func(dir string) (bool, string) {
 		if filepath.Base(dir) == "NAS" {
 			return true, "nfs"
@@ -410,6 +398,80 @@ func TestRemoteFilesystem(t *testing.T) {
 	for magic, want := range map[int64]string{0x6969: "nfs", 0xFF534D42: "cifs", 0xFE534D42: "smb2", 0x65735546: "fuse", 0xEF53: "0xef53"} {
 		if got := fsKind(magic); got != want {
 			t.Errorf("fsKind(%#x) = %q, want %q", magic, got, want)
+		}
+	}
+}
+
+// TestWatcherRootReturns: a root that disappears and comes back (moved
+// back, re-created, re-created at once) is watched again and reported,
+// through its parent's watch or, when the parent cannot be watched, by
+// polling.
+func TestWatcherRootReturns(t *testing.T) {
+	cases := []struct {
+		name string
+		away func(t *testing.T, root string)
+		back func(t *testing.T, root string)
+	}{
+		{"moved away and back", func(t *testing.T, root string) {
+			if err := os.Rename(root, root+".gone"); err != nil {
+				t.Fatal(err)
+			}
+		}, func(t *testing.T, root string) {
+			if err := os.Rename(root+".gone", root); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"deleted and re-created", func(t *testing.T, root string) {
+			if err := os.RemoveAll(root); err != nil {
+				t.Fatal(err)
+			}
+		}, func(t *testing.T, root string) {
+			writeTree(t, root, map[string]string{"B/1.mp3": "1"})
+		}},
+	}
+	for _, parentWatched := range []bool{true, false} {
+		for _, tc := range cases {
+			name := tc.name
+			if !parentWatched {
+				name += ", parent not watchable"
+			}
+			t.Run(name, func(t *testing.T) {
+				parent := t.TempDir()
+				root := filepath.Join(parent, "music")
+				writeTree(t, root, map[string]string{"A/1.mp3": "1"})
+				writeTree(t, parent, map[string]string{"sibling/x.mp3": "x"})
+				logs := &testkit.SyncBuffer{}
+				w := NewWatcher(WatchConfig{Roots: []string{root}, Quiet: 20 * time.Millisecond, Poll: 50 * time.Millisecond, Log: debugLogger(logs)})
+				if !parentWatched {
+					w.addParent = func(string) error { return syscall.EACCES }
+				}
+				stop := startWatcher(t, w)
+				defer stop()
+				for round := range 2 { // and again: the new watches work as the first did
+					tc.away(t, root)
+					collect(t, w, parent, []string{"music"})
+					tc.back(t, root)
+					collect(t, w, parent, []string{"music"})
+					f := fmt.Sprintf("C/%d.mp3", round)
+					writeTree(t, root, map[string]string{f: "new"})
+					got := collect(t, w, parent, []string{"music/" + f})
+					for _, g := range got {
+						if strings.HasPrefix(g, "sibling") {
+							t.Errorf("reported a sibling of the root: %q", g)
+						}
+					}
+				}
+				writeTree(t, parent, map[string]string{"sibling/y.mp3": "y", "other/z.mp3": "z"})
+				writeTree(t, root, map[string]string{"D/1.mp3": "d"})
+				for _, g := range collect(t, w, parent, []string{"music/D/1.mp3"}) {
+					if !strings.HasPrefix(g, "music") {
+						t.Errorf("reported %q outside the root", g)
+					}
+				}
+				if t.Failed() {
+					t.Logf("log:\n%s", logs)
+				}
+			})
 		}
 	}
 }
