@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -80,8 +81,8 @@ type probeJSON struct {
 	} `json:"format"`
 }
 
-// read describes the file at path with ffprobe; container is what the
-// native reader recognised ("" when nothing).
+// read describes the file at path (size bytes) with ffprobe, and measures
+// its length with ffmpeg.
 func (fp *ffprober) read(path string, size int64) (probe.Info, tags.Tags, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), fp.timeout)
 	defer cancel()
@@ -162,7 +163,7 @@ func run(ctx context.Context, bin string, args ...string) ([]byte, error) {
 		if i := strings.IndexByte(msg, '\n'); i >= 0 {
 			msg = msg[:i]
 		}
-		return nil, fmt.Errorf("%s: %w: %s", strings.TrimPrefix(bin[strings.LastIndexByte(bin, '/')+1:], "/"), err, msg)
+		return nil, fmt.Errorf("%s: %w: %s", filepath.Base(bin), err, msg)
 	}
 	return stdout.Bytes(), nil
 }

@@ -4,14 +4,16 @@
 // The container is identified from the bytes, never from the file name:
 // MP3 (and MPEG layers I/II), MP4/M4A/MOV (also fragmented), FLAC, Ogg
 // (Vorbis, Opus, FLAC, Speex), WAV/RF64/BW64, AIFF/AIFC, DSF, DSDIFF, raw
-// AAC (ADTS) and Matroska/WebM. Every length read from a file is treated as
+// AAC (ADTS), raw AC-3/E-AC-3, Matroska/WebM, ASF (WMA), Monkey's Audio,
+// WavPack, Musepack SV7/SV8 and TTA. Every length read from a file is treated as
 // untrusted: a truncated or lying file gives an error or a best-effort Info,
 // never a panic or a large allocation. Reads go through two 64 KiB
 // read-ahead windows, so a typical file costs one to three ReadAt calls;
-// only a VBR MP3 without a Xing/VBRI header and a raw AAC stream are
-// scanned frame by frame (in 1 MiB reads, extrapolated past 64 MiB).
+// only a VBR MP3 without a Xing/VBRI header and raw AAC and AC-3 streams
+// are scanned frame by frame (in 1 MiB reads, extrapolated past 64 MiB).
 //
-// Chunks and FLACBlocks locate tag blocks for tag readers.
+// Chunks, FLACBlocks, ASFObjects and MatroskaTags locate tag blocks for
+// tag readers.
 package probe
 
 import (

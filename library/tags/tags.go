@@ -4,7 +4,10 @@
 //
 // Each container has a bounded reader of its own tag region: ID3v2 frames
 // are walked here; MP4 ilst, FLAC blocks, Ogg (Vorbis, Opus, FLAC, Speex)
-// comment packets and WAV/AIFF chunks are read directly. ID3v1 tags are
+// comment packets, WAV/AIFF chunks, APEv2 tags (Monkey's Audio, WavPack,
+// Musepack, TTA, raw AAC/AC-3, and MP3s that carry one), ASF attributes,
+// Matroska tags and attachments, and the ID3 chunk of DSF/DFF are read
+// directly. ID3v1 tags are
 // read by dhowden/tag. ID3v2 text, TXXX and COMM frames were once decoded by
 // handing each to dhowden/tag as a one-frame tag; that cost ~30 µs of CPU
 // and ~60 allocations per MP3, over half the scan's own work, so they are
@@ -66,8 +69,10 @@ var ErrNoPicture = fmt.Errorf("no picture: %w", ErrNoTags)
 const MaxPicture = 16 << 20
 
 // Read reads the tags of the size bytes in r. container is probe.Info's
-// Container ("mp3", "mp4", "flac", "ogg", "wav", "aiff"); when it is empty
-// or unknown the container is sniffed from the first bytes.
+// Container ("mp3", "mp4", "flac", "ogg", "wav", "aiff", "ape", "wavpack",
+// "musepack", "tta", "aac", "ac3", "eac3", "asf", "dsf", "dff", "matroska",
+// "webm"); when it is empty or unknown the container is sniffed from the
+// first bytes.
 //
 // A file whose tag region is damaged part way still yields the fields read
 // before the damage, with a nil error.
