@@ -33,6 +33,12 @@ type Status struct {
 	LastScan  time.Time // when the last scan finished; zero before
 	LastStats Stats
 	LastError string // unavailable roots or the last scan's failure
+
+	Roots       []string // the music folders, absolute
+	Unavailable []string // roots found unavailable by the last scan
+	Progress    Progress // the running scan's progress, while Scanning
+	Skips       []Skip   // files the scans left out (at most MaxSkips); shared, do not modify
+	Watch       string   // how changes are noticed, and why
 }
 
 // Library keeps a Catalog up to date with the music roots: an initial scan,
@@ -49,8 +55,9 @@ type Library struct {
 
 	watchQuiet, watchMaxWait time.Duration // debounce; 0 means the defaults
 
-	mu     sync.Mutex
-	status Status
+	mu      sync.Mutex
+	status  Status
+	watcher *Watcher // set by Run
 }
 
 // New checks cfg and returns a library with an empty catalog. The library
@@ -102,6 +109,7 @@ func New(cfg Config) (*Library, error) {
 		l.saver = newCacheSaver(name, cacheSaveDelay, log)
 	}
 	l.status.Revision = l.cat.Revision()
+	l.status.Roots = roots
 	return l, nil
 }
 
@@ -127,6 +135,7 @@ func (l *Library) Status() Status {
 	defer l.mu.Unlock()
 	s := l.status
 	s.Revision = l.cat.Revision()
+	s.Watch = l.watchMode(l.watcher)
 	return s
 }
 
@@ -160,6 +169,9 @@ func (l *Library) Run(ctx context.Context) error {
 	}
 	wctx, stopWatch := context.WithCancel(ctx)
 	w, watchDone := l.startWatcher(wctx)
+	l.mu.Lock()
+	l.watcher = w
+	l.mu.Unlock()
 	defer func() {
 		stopWatch()
 		<-watchDone
@@ -207,13 +219,14 @@ func (l *Library) Run(ctx context.Context) error {
 func (l *Library) scan(ctx context.Context, prev []*Track, progressive bool) {
 	l.setScanning()
 	sc := *l.scanner
+	sc.progress = l.setProgress
 	if progressive {
 		// Playlists already published (from the cache) stay listed; their
 		// entries appear as their tracks are found.
 		sc.partial = func(tracks []*Track) { l.cat.Publish(tracks, l.cat.Snapshot().Playlists) }
 	}
 	res, err := sc.Scan(ctx, prev)
-	l.publish(ctx, res, err)
+	l.publish(ctx, res, err, nil)
 }
 
 // scanPaths rescans the paths a watcher reported and publishes the result.
@@ -222,18 +235,27 @@ func (l *Library) scanPaths(ctx context.Context, paths []string) {
 	l.log.Debug("rescanning changed paths", "paths", len(paths), "first", paths[0])
 	snap := l.cat.Snapshot()
 	sc := *l.scanner
+	sc.progress = l.setProgress
 	res, err := sc.ScanPaths(ctx, snap.Tracks, snap.Playlists, paths)
-	l.publish(ctx, res, err)
+	l.publish(ctx, res, err, paths)
 }
 
 func (l *Library) setScanning() {
 	l.mu.Lock()
 	l.status.Scanning = true
+	l.status.Progress = Progress{Started: time.Now()}
 	l.mu.Unlock()
 }
 
-// publish publishes a scan's result and schedules a cache write.
-func (l *Library) publish(ctx context.Context, res Result, err error) {
+func (l *Library) setProgress(p Progress) {
+	l.mu.Lock()
+	l.status.Progress = p
+	l.mu.Unlock()
+}
+
+// publish publishes a scan's result and schedules a cache write. paths
+// are those a watcher reported, nil for a full scan.
+func (l *Library) publish(ctx context.Context, res Result, err error, paths []string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.status.Scanning = false
@@ -249,6 +271,12 @@ func (l *Library) publish(ctx context.Context, res Result, err error) {
 	l.status.Tracks, l.status.Playlists = len(snap.Tracks), len(snap.Playlists)
 	l.status.LastScan, l.status.LastStats = time.Now(), res.Stats
 	l.status.LastError = ""
+	l.status.Unavailable = res.UnavailableRoots
+	if paths != nil {
+		l.status.Skips = mergeSkips(l.status.Skips, res.Skips, paths)
+	} else {
+		l.status.Skips = res.Skips
+	}
 	if err := res.Err(); err != nil {
 		l.status.LastError = err.Error()
 	}

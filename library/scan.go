@@ -46,6 +46,7 @@ type Scanner struct {
 	open    func(name string) (readCloserAt, error)                        // openRaw; tests inject fakes
 	read    func(r io.ReaderAt, size int64) (probe.Info, tags.Tags, error) // readFacts; tests inject fakes
 	partial func(tracks []*Track)                                          // gets the tracks found so far, every partialEvery
+	progress func(Progress)                                                // gets the progress on every tick
 	every   struct{ log, live, partial time.Duration }                     // test overrides
 }
 
@@ -87,6 +88,10 @@ type Result struct {
 	// marked Missing; UnavailableRoots names the roots.
 	RootErrors       []error
 	UnavailableRoots []string
+	// Skips lists the files left out and why (at most MaxSkips): audio
+	// files that could not be read, audio formats daapd does not read,
+	// and playlists that cannot be read or have entries pointing nowhere.
+	Skips []Skip
 }
 
 // Err joins RootErrors, nil when every root was scanned.
@@ -120,9 +125,10 @@ type scan struct {
 	prev    map[prevKey]*Track // read-only during the walk
 	seen    map[*Track]bool    // prev tracks found again; walker only
 
-	mu          sync.Mutex // guards stats.Ignored and unsupported
+	mu          sync.Mutex // guards stats.Ignored, unsupported and skips
 	stats       Stats
 	unsupported map[string]int
+	skips       []Skip
 }
 
 // Scan walks every root and returns its tracks and playlists. Tracks of prev
@@ -266,6 +272,7 @@ func (sc *scan) collect(ctx context.Context, results <-chan result) []*Track {
 				st.Skipped++
 				if ctx.Err() == nil {
 					sc.log.Warn("skipping file", "path", r.abs, "reason", r.err)
+					sc.skip(r.abs, r.err)
 				}
 				continue
 			default:
@@ -279,6 +286,9 @@ func (sc *scan) collect(ctx context.Context, results <-chan result) []*Track {
 		case now := <-tick.C:
 			if ctx.Err() != nil {
 				continue
+			}
+			if sc.progress != nil {
+				sc.progress(Progress{Started: sc.started, Files: st.Files, Skipped: st.Skipped})
 			}
 			if now.Sub(lastLog) >= every.log {
 				lastLog = now
@@ -345,6 +355,9 @@ func (sc *scan) finish(tracks, prev []*Track) Result {
 	st.Tracks, st.Playlists = len(tracks), len(res.Playlists)
 	st.Duration = time.Since(sc.started)
 	res.Stats = *st
+	sc.mu.Lock()
+	res.Skips = sc.skips
+	sc.mu.Unlock()
 	if len(sc.unsupported) > 0 {
 		var list []string
 		for _, x := range slices.Sorted(maps.Keys(sc.unsupported)) {
