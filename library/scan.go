@@ -43,11 +43,11 @@ type Scanner struct {
 	Log         *slog.Logger
 	Progress    io.Writer // a live progress line goes here if it is a terminal
 
-	open    func(name string) (readCloserAt, error)                        // openRaw; tests inject fakes
-	read    func(r io.ReaderAt, size int64) (probe.Info, tags.Tags, error) // readFacts; tests inject fakes
-	partial func(tracks []*Track)                                          // gets the tracks found so far, every partialEvery
-	progress func(Progress)                                                // gets the progress on every tick
-	every   struct{ log, live, partial time.Duration }                     // test overrides
+	open     func(name string) (readCloserAt, error)                        // openRaw; tests inject fakes
+	read     func(r io.ReaderAt, size int64) (probe.Info, tags.Tags, error) // readFacts; tests inject fakes
+	partial  func(tracks []*Track)                                          // gets the tracks found so far, every partialEvery
+	progress func(Progress)                                                 // gets the progress on every tick
+	every    struct{ log, live, partial time.Duration }                     // test overrides
 }
 
 type readCloserAt interface {
