@@ -14,6 +14,8 @@ type lru struct {
 	order *list.List // front = most recently used; values are *cacheEntry
 	byKey map[string]*list.Element
 	rev   uint32 // newest revision seen; older entries are dropped
+
+	hits, misses uint64 // under mu
 }
 
 // cacheEntry is one cached reply.
@@ -53,12 +55,14 @@ func (c *lru) get(key string, rev uint32, build func() ([]byte, string, error)) 
 		}
 	}
 	if el, ok := c.byKey[key]; ok {
+		c.hits++
 		c.order.MoveToFront(el)
 		e := el.Value.(*cacheEntry)
 		c.mu.Unlock()
 		<-e.ready
 		return e, e.err
 	}
+	c.misses++
 	e := &cacheEntry{key: key, rev: rev, ready: make(chan struct{})}
 	el := c.order.PushFront(e)
 	c.byKey[key] = el
