@@ -23,6 +23,7 @@ import (
 	"github.com/daapd/daapd/announce"
 	"github.com/daapd/daapd/daap"
 	"github.com/daapd/daapd/library"
+	"github.com/daapd/daapd/web"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -89,6 +90,7 @@ type hooks struct {
 // run is the whole daemon: it returns when ctx is cancelled (after a clean
 // shutdown) or when startup fails.
 func run(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer, h *hooks) error {
+	started := time.Now()
 	if h == nil {
 		h = &hooks{}
 	}
@@ -138,18 +140,21 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		ln.Close()
 		return err
 	}
+	metrics := web.NewMetrics()
 	dsrv := daap.New(daap.Config{
-		Name:      cfg.Name,
-		LibraryID: libID,
-		Password:  cfg.password,
-		Version:   daapdVersion(),
-		Catalog:   lib.Catalog(),
-		Log:       log.With("component", "daap"),
-		Transcode: cfg.Transcode,
+		Name:       cfg.Name,
+		LibraryID:  libID,
+		Password:   cfg.password,
+		Version:    daapdVersion(),
+		Catalog:    lib.Catalog(),
+		Log:        log.With("component", "daap"),
+		Transcode:  cfg.Transcode,
+		Middleware: []func(http.Handler) http.Handler{metrics.Middleware},
 	})
 	var ann struct {
 		sync.Mutex
-		a *announce.Announcer
+		a      *announce.Announcer
+		failed bool
 	}
 	backend := func() string {
 		ann.Lock()
@@ -184,7 +189,36 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		w.WriteHeader(http.StatusAccepted)
 		io.WriteString(w, "rescan started\n")
 	})
-	mux.Handle("/", dsrv.Handler())
+	url := "http://" + net.JoinHostPort(displayHost(ln.Addr()), strconv.Itoa(port)) + "/"
+	router := dsrv.Handler()
+	web.New(web.Config{
+		Addr:     url,
+		Version:  daapdVersion(),
+		Started:  started,
+		Password: cfg.password,
+		Catalog:  lib.Catalog(),
+		Status:   lib.Status,
+		Rescan:   lib.Rescan,
+		DAAP:     dsrv,
+		Metrics:  metrics,
+		Log:      log.With("component", "web"),
+		Announce: func() web.Announce {
+			ann.Lock()
+			defer ann.Unlock()
+			switch {
+			case cfg.MDNS == "off":
+				return web.Announce{Backend: "off", State: "off"}
+			case ann.failed:
+				return web.Announce{Backend: cfg.MDNS, State: "failed"}
+			case ann.a == nil:
+				return web.Announce{Backend: cfg.MDNS, State: "starting", Name: cfg.Name}
+			case ann.a.Backend() == "off":
+				return web.Announce{Backend: "off", State: "off"}
+			}
+			return web.Announce{Backend: ann.a.Backend(), State: "announced", Name: ann.a.Name()}
+		},
+	}).Mount(router)
+	mux.Handle("/", router)
 	hs := daap.NewHTTPServer(mux)
 	// Requests get a context of their own, cancelled only after the
 	// announcement is withdrawn and parked /update requests are answered,
@@ -195,7 +229,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	hs.ErrorLog = slog.NewLogLogger(log.Handler(), slog.LevelDebug)
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- hs.Serve(ln) }()
-	url := "http://" + net.JoinHostPort(displayHost(ln.Addr()), strconv.Itoa(port)) + "/"
 	log.Info("serving DAAP", "url", url)
 	if h.ready != nil {
 		h.ready(ln.Addr())
@@ -220,6 +253,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 			Log:        log.With("component", "announce"),
 		})
 		if err != nil {
+			ann.Lock()
+			ann.failed = true
+			ann.Unlock()
 			hs.Close()
 			stopLib()
 			<-libDone

@@ -1,0 +1,183 @@
+package web
+
+import (
+	"cmp"
+	"slices"
+	"strings"
+	"sync"
+	"unicode"
+
+	"golang.org/x/text/unicode/norm"
+
+	"github.com/daapd/daapd/library"
+)
+
+// index is what the pages need of one snapshot beyond the snapshot itself:
+// folded search text and sorted orders. It is built once per revision.
+type index struct {
+	snap      *library.Snapshot
+	trackText []string // per snap.Tracks: folded title, artist, album, album artist
+	albumText []string // per snap.Albums: folded name and artist
+	artText   []string // per snap.Artists
+	formats   []count  // tracks by format, largest first
+
+	sortMu sync.Mutex
+	sorted map[string][]*library.Track // track orders by sort key, made on demand
+
+	hiddenState
+}
+
+type count struct {
+	Name string
+	N    int
+}
+
+// index returns the index of the current snapshot.
+func (s *Server) index() *index {
+	snap := s.cfg.Catalog.Snapshot()
+	if x := s.idx.Load(); x != nil && x.snap == snap {
+		return x
+	}
+	s.idxMu.Lock()
+	defer s.idxMu.Unlock()
+	if x := s.idx.Load(); x != nil && x.snap == snap {
+		return x
+	}
+	x := buildIndex(snap)
+	s.idx.Store(x)
+	return x
+}
+
+func buildIndex(snap *library.Snapshot) *index {
+	x := &index{snap: snap, sorted: make(map[string][]*library.Track)}
+	x.trackText = make([]string, len(snap.Tracks))
+	folded := make(map[string]string) // artists and albums repeat
+	f := func(v string) string {
+		if r, ok := folded[v]; ok {
+			return r
+		}
+		r := fold(v)
+		folded[v] = r
+		return r
+	}
+	formats := map[string]int{}
+	for i, t := range snap.Tracks {
+		x.trackText[i] = fold(t.Title) + "\x00" + f(t.Artist) + "\x00" + f(t.Album) + "\x00" + f(t.AlbumArtist)
+		formats[cmp.Or(t.Format, "unknown")]++
+	}
+	x.albumText = make([]string, len(snap.Albums))
+	for i, a := range snap.Albums {
+		x.albumText[i] = f(a.Name) + "\x00" + f(a.Artist)
+	}
+	x.artText = make([]string, len(snap.Artists))
+	for i, a := range snap.Artists {
+		x.artText[i] = f(a.Name)
+	}
+	for k, n := range formats {
+		x.formats = append(x.formats, count{k, n})
+	}
+	slices.SortFunc(x.formats, func(a, b count) int { return cmp.Or(cmp.Compare(b.N, a.N), strings.Compare(a.Name, b.Name)) })
+	return x
+}
+
+// fold lowers s and strips its accents, so "sigur ros" finds "Sigur Rós".
+func fold(s string) string {
+	ascii := true
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			ascii = false
+			break
+		}
+	}
+	if ascii {
+		return strings.ToLower(s)
+	}
+	var b strings.Builder
+	for _, r := range norm.NFD.String(s) {
+		if unicode.Is(unicode.Mn, r) {
+			continue
+		}
+		b.WriteRune(unicode.ToLower(r))
+	}
+	return b.String()
+}
+
+// words splits a query into folded words.
+func words(q string) []string {
+	return strings.Fields(fold(q))
+}
+
+func matches(text string, ws []string) bool {
+	for _, w := range ws {
+		if !strings.Contains(text, w) {
+			return false
+		}
+	}
+	return true
+}
+
+// searchTracks returns the tracks matching every word, in catalog order.
+func (x *index) searchTracks(ws []string) []*library.Track {
+	var out []*library.Track
+	for i, txt := range x.trackText {
+		if matches(txt, ws) {
+			out = append(out, x.snap.Tracks[i])
+		}
+	}
+	return out
+}
+
+func (x *index) searchAlbums(ws []string) []*library.Album {
+	var out []*library.Album
+	for i, txt := range x.albumText {
+		if matches(txt, ws) {
+			out = append(out, x.snap.Albums[i])
+		}
+	}
+	return out
+}
+
+func (x *index) searchArtists(ws []string) []*library.Artist {
+	var out []*library.Artist
+	for i, txt := range x.artText {
+		if matches(txt, ws) {
+			out = append(out, x.snap.Artists[i])
+		}
+	}
+	return out
+}
+
+// trackSorts are the orders of the track list.
+var trackSorts = map[string]func(a, b *library.Track) int{
+	"title":  func(a, b *library.Track) int { return cmp.Compare(fold(a.Title), fold(b.Title)) },
+	"artist": func(a, b *library.Track) int { return cmp.Compare(fold(a.Artist), fold(b.Artist)) },
+	"album":  func(a, b *library.Track) int { return cmp.Compare(fold(a.Album), fold(b.Album)) },
+	"added":  func(a, b *library.Track) int { return b.Added.Compare(a.Added) },
+	"length": func(a, b *library.Track) int { return cmp.Compare(a.DurationMS, b.DurationMS) },
+}
+
+// tracksBy returns the tracks in the order key names ("" = catalog order:
+// by folder and file), sorted once per revision.
+func (x *index) tracksBy(key string) []*library.Track {
+	less, ok := trackSorts[key]
+	if !ok {
+		return x.snap.Tracks
+	}
+	x.sortMu.Lock()
+	defer x.sortMu.Unlock()
+	if t, ok := x.sorted[key]; ok {
+		return t
+	}
+	t := slices.Clone(x.snap.Tracks)
+	slices.SortStableFunc(t, less)
+	x.sorted[key] = t
+	return t
+}
+
+// albumOrder sorts an album's tracks by disc, track number, then path.
+func albumOrder(ts []*library.Track) {
+	slices.SortStableFunc(ts, func(a, b *library.Track) int {
+		return cmp.Or(cmp.Compare(a.DiscNumber, b.DiscNumber), cmp.Compare(a.TrackNumber, b.TrackNumber),
+			strings.Compare(a.Path, b.Path))
+	})
+}
