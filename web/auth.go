@@ -33,7 +33,11 @@ func (s *Server) auth(next http.Handler) http.Handler {
 			http.Redirect(w, r, "/signin?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
 			return
 		}
-		w.Header().Set("WWW-Authenticate", `Basic realm="daapd", charset="UTF-8"`)
+		// Only /metrics asks for Basic credentials: elsewhere a challenge
+		// would pop a browser's password dialog over the sign-in form.
+		if r.URL.Path == "/metrics" {
+			w.Header().Set("WWW-Authenticate", `Basic realm="daapd", charset="UTF-8"`)
+		}
 		http.Error(w, "this daapd has a password: sign in at /signin, or use HTTP Basic with the share password", http.StatusUnauthorized)
 	})
 }

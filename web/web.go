@@ -123,7 +123,7 @@ func (s *Server) Mount(r *chi.Mux) {
 				h.Set("X-Content-Type-Options", "nosniff")
 				h.Set("Referrer-Policy", "same-origin")
 				h.Set("X-Frame-Options", "DENY")
-				h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; media-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'")
+				h.Set("Content-Security-Policy", "default-src 'self'; style-src 'self'; style-src-attr 'unsafe-inline'; img-src 'self' data:; media-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'")
 				next.ServeHTTP(w, r)
 			})
 		}
