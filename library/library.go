@@ -39,6 +39,7 @@ type Status struct {
 	Progress    Progress // the running scan's progress, while Scanning
 	Skips       []Skip   // files the scans left out (at most MaxSkips); shared, do not modify
 	Watch       string   // how changes are noticed, and why
+	Scans       int      // scans published since start (full and watched paths)
 }
 
 // Library keeps a Catalog up to date with the music roots: an initial scan,
@@ -270,6 +271,7 @@ func (l *Library) publish(ctx context.Context, res Result, err error, paths []st
 	snap, _ := l.cat.Publish(res.Tracks, pls)
 	l.status.Tracks, l.status.Playlists = len(snap.Tracks), len(snap.Playlists)
 	l.status.LastScan, l.status.LastStats = time.Now(), res.Stats
+	l.status.Scans++
 	l.status.LastError = ""
 	l.status.Unavailable = res.UnavailableRoots
 	if paths != nil {

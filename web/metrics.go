@@ -171,7 +171,10 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 	g(descParked, float64(ds.Parked))
 	g(descTranscodes, float64(ds.Transcodes))
 	g(descTranscoder, b2f(s.cfg.DAAP.FFmpeg() != ""))
-	for name, cs := range map[string]struct{ b, n int; h, m uint64 }{
+	for name, cs := range map[string]struct {
+		b, n int
+		h, m uint64
+	}{
 		"listings": {ds.Listings.Bytes, ds.Listings.Entries, ds.Listings.Hits, ds.Listings.Misses},
 		"artwork":  {ds.Artwork.Bytes, ds.Artwork.Entries, ds.Artwork.Hits, ds.Artwork.Misses},
 	} {

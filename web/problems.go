@@ -95,10 +95,18 @@ type problemsView struct {
 
 // problemSorts are the columns the table sorts by.
 var problemSorts = map[string]func(a, b problem) int{
-	"path":   func(a, b problem) int { return cmp.Or(strings.Compare(a.Path, b.Path), strings.Compare(a.Root, b.Root)) },
-	"kind":   func(a, b problem) int { return cmp.Or(kindRank(a.Kind)-kindRank(b.Kind), strings.Compare(a.Path, b.Path)) },
-	"folder": func(a, b problem) int { return cmp.Or(strings.Compare(a.Root, b.Root), strings.Compare(a.Path, b.Path)) },
-	"reason": func(a, b problem) int { return cmp.Or(strings.Compare(a.Reason, b.Reason), strings.Compare(a.Path, b.Path)) },
+	"path": func(a, b problem) int {
+		return cmp.Or(strings.Compare(a.Path, b.Path), strings.Compare(a.Root, b.Root))
+	},
+	"kind": func(a, b problem) int {
+		return cmp.Or(kindRank(a.Kind)-kindRank(b.Kind), strings.Compare(a.Path, b.Path))
+	},
+	"folder": func(a, b problem) int {
+		return cmp.Or(strings.Compare(a.Root, b.Root), strings.Compare(a.Path, b.Path))
+	},
+	"reason": func(a, b problem) int {
+		return cmp.Or(strings.Compare(a.Reason, b.Reason), strings.Compare(a.Path, b.Path))
+	},
 }
 
 func kindRank(k string) int {

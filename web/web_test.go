@@ -38,7 +38,7 @@ func TestPages(t *testing.T) {
 	}{
 		{"/", []string{shareName, ">21<", "tracks", "embedded", "SIGHUP", "Rescan now"}},
 		{"/?q=moon", []string{"月 Moon", "Results for"}},
-		{"/?q=sigur+ros", []string{"Starálfur"}},   // accents folded
+		{"/?q=sigur+ros", []string{"Starálfur"}},       // accents folded
 		{"/?q=STARALFUR+sigur", []string{"Starálfur"}}, // several words, any field
 		{"/albums", []string{"First Light", "/web/art/"}},
 		{"/artists", []string{"Alpha Quartet"}},
