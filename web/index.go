@@ -19,12 +19,17 @@ type index struct {
 	trackText []string // per snap.Tracks: folded title, artist, album, album artist
 	albumText []string // per snap.Albums: folded name and artist
 	artText   []string // per snap.Artists
-	formats   []count  // tracks by format, largest first
 
 	sortMu sync.Mutex
 	sorted map[string][]*library.Track // track orders by sort key, made on demand
+}
 
-	hiddenState
+// facts are what every page shows of one snapshot: tracks by format and
+// the tracks Apple clients do not list. One cheap pass per revision.
+type facts struct {
+	snap    *library.Snapshot
+	formats []count   // tracks by format, largest first
+	hidden  []problem // tracks hidden from iTunes and Music.app
 }
 
 type count struct {
@@ -32,7 +37,35 @@ type count struct {
 	N    int
 }
 
-// index returns the index of the current snapshot.
+// facts returns the facts of the current snapshot.
+func (s *Server) facts() *facts {
+	snap := s.cfg.Catalog.Snapshot()
+	if f := s.fax.Load(); f != nil && f.snap == snap {
+		return f
+	}
+	s.faxMu.Lock()
+	defer s.faxMu.Unlock()
+	if f := s.fax.Load(); f != nil && f.snap == snap {
+		return f
+	}
+	f := &facts{snap: snap}
+	formats := map[string]int{}
+	for _, t := range snap.Tracks {
+		formats[cmp.Or(t.Format, "unknown")]++
+		if why := s.cfg.DAAP.HiddenFromApple(t); why != "" {
+			f.hidden = append(f.hidden, hiddenProblem(t, why))
+		}
+	}
+	for k, n := range formats {
+		f.formats = append(f.formats, count{k, n})
+	}
+	slices.SortFunc(f.formats, func(a, b count) int { return cmp.Or(cmp.Compare(b.N, a.N), strings.Compare(a.Name, b.Name)) })
+	s.fax.Store(f)
+	return f
+}
+
+// index returns the search index of the current snapshot, built on the
+// first search or sorted list of a revision.
 func (s *Server) index() *index {
 	snap := s.cfg.Catalog.Snapshot()
 	if x := s.idx.Load(); x != nil && x.snap == snap {
@@ -60,10 +93,8 @@ func buildIndex(snap *library.Snapshot) *index {
 		folded[v] = r
 		return r
 	}
-	formats := map[string]int{}
 	for i, t := range snap.Tracks {
 		x.trackText[i] = fold(t.Title) + "\x00" + f(t.Artist) + "\x00" + f(t.Album) + "\x00" + f(t.AlbumArtist)
-		formats[cmp.Or(t.Format, "unknown")]++
 	}
 	x.albumText = make([]string, len(snap.Albums))
 	for i, a := range snap.Albums {
@@ -73,10 +104,6 @@ func buildIndex(snap *library.Snapshot) *index {
 	for i, a := range snap.Artists {
 		x.artText[i] = f(a.Name)
 	}
-	for k, n := range formats {
-		x.formats = append(x.formats, count{k, n})
-	}
-	slices.SortFunc(x.formats, func(a, b count) int { return cmp.Or(cmp.Compare(b.N, a.N), strings.Compare(a.Name, b.Name)) })
 	return x
 }
 

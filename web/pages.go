@@ -44,7 +44,7 @@ func (s *Server) newPage(r *http.Request, nav, title string, data any) *page {
 	p := &page{Title: title, Nav: nav, Name: s.cfg.Name(), Q: r.URL.Query().Get("q"),
 		Locked: s.cfg.Password != "", AssetV: s.assetV, Data: data}
 	if nav != "signin" {
-		p.Problems = s.problemCount(s.index())
+		p.Problems = s.problemCount(s.facts())
 	}
 	return p
 }
@@ -170,12 +170,12 @@ type liveStatus struct {
 	Problems  int    `json:"problems"`
 }
 
-func (s *Server) live(x *index, st library.Status) liveStatus {
-	snap := x.snap
+func (s *Server) live(f *facts, st library.Status) liveStatus {
+	snap := f.snap
 	l := liveStatus{
 		Scanning: st.Scanning, Tracks: num(len(snap.Tracks)), Albums: num(len(snap.Albums)),
 		Artists: num(len(snap.Artists)), Playlists: num(len(snap.Playlists)), Revision: snap.Revision,
-		Uptime: roundDur(time.Since(s.cfg.Started)), Problems: s.problemCount(x),
+		Uptime: roundDur(time.Since(s.cfg.Started)), Problems: s.problemCount(f),
 	}
 	if st.Scanning {
 		l.Files, l.Skipped = st.Progress.Files, st.Progress.Skipped
@@ -208,7 +208,7 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request) {
 		s.search(w, r, q)
 		return
 	}
-	x := s.index()
+	x := s.facts()
 	st, has := s.libStatus()
 	v := &statusView{Status: st, HasStatus: has, Snap: x.snap, Formats: x.formats, Addr: s.cfg.Addr,
 		Version: s.cfg.Version, Uptime: roundDur(time.Since(s.cfg.Started)), FFmpeg: s.cfg.DAAP.FFmpeg(),
@@ -225,7 +225,7 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request) {
 	for _, root := range st.Roots {
 		v.Roots = append(v.Roots, rootView{Path: root, OK: !slices.Contains(st.Unavailable, root)})
 	}
-	v.HiddenN = len(s.hiddenTracks(x))
+	v.HiddenN = len(x.hidden)
 	s.render(w, r, "status", http.StatusOK, s.newPage(r, "status", "Status", v))
 }
 
@@ -233,7 +233,7 @@ func (s *Server) statusJSON(w http.ResponseWriter, r *http.Request) {
 	st, _ := s.libStatus()
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
-	json.NewEncoder(w).Encode(s.live(s.index(), st))
+	json.NewEncoder(w).Encode(s.live(s.facts(), st))
 }
 
 func (s *Server) rescan(w http.ResponseWriter, r *http.Request) {
@@ -279,9 +279,13 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request, q string) {
 // --- Browse ---
 
 func (s *Server) tracks(w http.ResponseWriter, r *http.Request) {
-	x := s.index()
 	key := r.URL.Query().Get("sort")
-	ts := x.tracksBy(key)
+	ts := s.cfg.Catalog.Snapshot().Tracks // by folder and file
+	if _, ok := trackSorts[key]; ok {
+		ts = s.index().tracksBy(key)
+	} else {
+		key = ""
+	}
 	p, lo, hi := paginate(r, len(ts), tracksPerPage)
 	s.render(w, r, "tracks", http.StatusOK, s.newPage(r, "tracks", "Tracks",
 		&trackList{Tracks: ts[lo:hi], Pager: p, Sort: key, Sorts: true}))
@@ -293,9 +297,9 @@ type albumsView struct {
 }
 
 func (s *Server) albums(w http.ResponseWriter, r *http.Request) {
-	x := s.index()
-	p, lo, hi := paginate(r, len(x.snap.Albums), albumsPerPage)
-	s.render(w, r, "albums", http.StatusOK, s.newPage(r, "albums", "Albums", &albumsView{Albums: x.snap.Albums[lo:hi], Pager: p}))
+	snap := s.cfg.Catalog.Snapshot()
+	p, lo, hi := paginate(r, len(snap.Albums), albumsPerPage)
+	s.render(w, r, "albums", http.StatusOK, s.newPage(r, "albums", "Albums", &albumsView{Albums: snap.Albums[lo:hi], Pager: p}))
 }
 
 type albumView struct {
@@ -306,7 +310,7 @@ type albumView struct {
 }
 
 func (s *Server) album(w http.ResponseWriter, r *http.Request) {
-	snap := s.index().snap
+	snap := s.cfg.Catalog.Snapshot()
 	id, err := strconv.ParseUint(chi.URLParam(r, "id"), 10, 64)
 	a, ok := snap.Album(id)
 	if err != nil || !ok {
@@ -340,9 +344,9 @@ type artistsView struct {
 }
 
 func (s *Server) artists(w http.ResponseWriter, r *http.Request) {
-	x := s.index()
-	p, lo, hi := paginate(r, len(x.snap.Artists), artistsPerPage)
-	s.render(w, r, "artists", http.StatusOK, s.newPage(r, "artists", "Artists", &artistsView{Artists: x.snap.Artists[lo:hi], Pager: p}))
+	snap := s.cfg.Catalog.Snapshot()
+	p, lo, hi := paginate(r, len(snap.Artists), artistsPerPage)
+	s.render(w, r, "artists", http.StatusOK, s.newPage(r, "artists", "Artists", &artistsView{Artists: snap.Artists[lo:hi], Pager: p}))
 }
 
 type artistView struct {
@@ -352,7 +356,7 @@ type artistView struct {
 }
 
 func (s *Server) artist(w http.ResponseWriter, r *http.Request) {
-	snap := s.index().snap
+	snap := s.cfg.Catalog.Snapshot()
 	id, err := strconv.ParseUint(chi.URLParam(r, "id"), 10, 64)
 	a, ok := snap.Artist(id)
 	if err != nil || !ok {
@@ -381,7 +385,7 @@ func (s *Server) artist(w http.ResponseWriter, r *http.Request) {
 type playlistsView struct{ Playlists []*library.Playlist }
 
 func (s *Server) playlists(w http.ResponseWriter, r *http.Request) {
-	snap := s.index().snap
+	snap := s.cfg.Catalog.Snapshot()
 	s.render(w, r, "playlists", http.StatusOK, s.newPage(r, "playlists", "Playlists", &playlistsView{Playlists: snap.Playlists}))
 }
 
@@ -391,7 +395,7 @@ type playlistView struct {
 }
 
 func (s *Server) playlist(w http.ResponseWriter, r *http.Request) {
-	snap := s.index().snap
+	snap := s.cfg.Catalog.Snapshot()
 	id, err := strconv.ParseUint(chi.URLParam(r, "id"), 10, 32)
 	p, ok := snap.Playlist(uint32(id))
 	if err != nil || !ok {

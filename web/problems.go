@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"slices"
 	"strings"
-	"sync"
 
 	"github.com/daapd/daapd/library"
 )
@@ -41,26 +40,18 @@ var fixes = map[string]string{
 var kindOrder = []string{kindRoot, library.SkipUnreadable, library.SkipTimeout, library.SkipTruncated,
 	library.SkipBroken, library.SkipNoAudio, library.SkipUnsupported, library.SkipPlaylist, kindHidden}
 
-// hiddenTracks lists the tracks iTunes and Music.app do not list, once per
-// revision.
-func (s *Server) hiddenTracks(x *index) []problem {
-	x.hiddenOnce.Do(func() {
-		for _, t := range x.snap.Tracks {
-			if why := s.cfg.DAAP.HiddenFromApple(t); why != "" {
-				fix := "Install ffmpeg and keep transcode: auto, so daapd transcodes it for them; or set transcode: off to list it anyway."
-				if strings.Contains(why, "duration") {
-					fix = "Re-encode or repair the file so its length can be read; other clients play it as it is."
-				}
-				x.hidden = append(x.hidden, problem{Root: t.Root, Path: t.Path, Kind: kindHidden, Reason: why, Fix: fix, Track: t.ID})
-			}
-		}
-	})
-	return x.hidden
+// hiddenProblem is the row of a track hidden from Apple clients.
+func hiddenProblem(t *library.Track, why string) problem {
+	fix := "Install ffmpeg and keep transcode: auto, so daapd transcodes it for them; or set transcode: off to list it anyway."
+	if strings.Contains(why, "duration") {
+		fix = "Re-encode or repair the file so its length can be read; other clients play it as it is."
+	}
+	return problem{Root: t.Root, Path: t.Path, Kind: kindHidden, Reason: why, Fix: fix, Track: t.ID}
 }
 
 // problemList gathers every problem: unavailable roots, skipped files,
 // tracks hidden from Apple clients.
-func (s *Server) problemList(x *index) []problem {
+func (s *Server) problemList(f *facts) []problem {
 	st, _ := s.libStatus()
 	var ps []problem
 	for _, root := range st.Unavailable {
@@ -69,16 +60,16 @@ func (s *Server) problemList(x *index) []problem {
 	for _, sk := range st.Skips {
 		ps = append(ps, problem{Root: sk.Root, Path: sk.Path, Kind: sk.Kind, Reason: sk.Reason, Fix: fixes[sk.Kind]})
 	}
-	return append(ps, s.hiddenTracks(x)...)
+	return append(ps, f.hidden...)
 }
 
 // problemCount is the number of problems, for the tab's badge.
-func (s *Server) problemCount(x *index) int {
+func (s *Server) problemCount(f *facts) int {
 	if s.cfg.Status == nil {
-		return len(s.hiddenTracks(x))
+		return len(f.hidden)
 	}
 	st := s.cfg.Status()
-	return len(st.Unavailable) + len(st.Skips) + len(s.hiddenTracks(x))
+	return len(st.Unavailable) + len(st.Skips) + len(f.hidden)
 }
 
 type problemsView struct {
@@ -117,8 +108,7 @@ func kindRank(k string) int {
 }
 
 func (s *Server) problems(w http.ResponseWriter, r *http.Request) {
-	x := s.index()
-	all := s.problemList(x)
+	all := s.problemList(s.facts())
 	q := r.URL.Query()
 	v := &problemsView{Kind: q.Get("kind"), Sort: cmp.Or(q.Get("sort"), "kind"), Q: q.Get("filter")}
 	st, _ := s.libStatus()
@@ -153,8 +143,3 @@ func (s *Server) problems(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, "problems", http.StatusOK, s.newPage(r, "problems", "Problems", v))
 }
 
-// hiddenState is kept on the index: the hidden tracks of its revision.
-type hiddenState struct {
-	hiddenOnce sync.Once
-	hidden     []problem
-}

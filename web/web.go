@@ -80,6 +80,8 @@ type Server struct {
 
 	idxMu sync.Mutex // one index build at a time
 	idx   atomic.Pointer[index]
+	faxMu sync.Mutex
+	fax   atomic.Pointer[facts]
 }
 
 // New returns the pages' server for cfg.
