@@ -142,4 +142,3 @@ func (s *Server) problems(w http.ResponseWriter, r *http.Request) {
 	v.Rows, v.Pager = rows[lo:hi], p
 	s.render(w, r, "problems", http.StatusOK, s.newPage(r, "problems", "Problems", v))
 }
-
