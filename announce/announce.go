@@ -1,24 +1,60 @@
 // Package announce publishes the DAAP share as a Bonjour/mDNS service
 // (_daap._tcp), either through the system's avahi-daemon over D-Bus or with
-// an embedded responder (brutella/dnssd), and withdraws it on Close.
+// an embedded responder of its own (on github.com/miekg/dns), and withdraws
+// it on Close.
 //
 // Only one mDNS responder should own a host: with ModeAuto the share goes
-// through avahi-daemon when it runs, and the embedded responder is the
-// fallback for containers and minimal systems. shared/docs/mdns.md holds the
-// measurements behind every choice here.
+// through avahi-daemon whenever it is on the system bus, and the embedded
+// responder is the fallback for containers and minimal systems; auto follows
+// avahi-daemon coming and going (NameOwnerChanged). shared/docs/mdns.md
+// holds the lab measurements behind the two-backend design.
 //
-// Embedded (brutella/dnssd v1.2.14) specifics:
+// # Why our own responder
+//
+// Until December 2026 the embedded backend was brutella/dnssd v1.2.14. A
+// robustness pass (issue 14) found eight defects inside its responder loop,
+// which cannot be corrected from outside: one packet with N copies of a
+// question got N answers, each after a 20–125 ms sleep in the only loop
+// (N=1494 stalled it ~110 s, 170× amplification); spoofed conflicts pushed
+// the host label to "-100" and then published an empty SRV target; no rate
+// limit (2,000 queries/s answered one for one); later conflicts never
+// noticed; a newcomer with the same host label took it from the established
+// responder; address changes neither announced nor withdrawn; new
+// interfaces never joined to the group; replies built from the whole 64 KB
+// read buffer. No newer dnssd release was available (the module proxy
+// offers none past v1.2.14), so responder.go/zone.go replace it, about 700
+// lines:
+//
+//   - Probing (RFC 6762 §8.1): 0–250 ms random wait, three probes 250 ms
+//     apart for the instance and host names, then two announcements 1 s
+//     apart (§8.3). Any answer for a name being probed is a conflict; a
+//     simultaneous probe is settled by §8.2's lexicographic tie-break (the
+//     later record set wins, the loser probes again after 1 s). An
+//     established name is defended by answering probes, never given up to
+//     a newcomer. Conflicts rename ("Name (2)", "host-daapd-2", always a
+//     valid ≤ 63-byte label) and are logged at Warn; after 15 conflicts in
+//     10 s probes wait 5 s.
+//   - After probing, a cache-flush answer with other data for one of our
+//     unique records means another host claims the name: probe again (§9).
+//   - Answers: one aggregated reply per query whatever its question count
+//     (§6), each record multicast at most once a second per interface
+//     (probe defence excepted), known answers suppressed (§7.1), QU and
+//     legacy unicast replies at most 20 a second. Packets are parsed from
+//     the bytes received only, and a flood fills a 64-packet queue whose
+//     overflow is dropped, never the responder.
+//   - Interfaces and addresses are followed (netlink on Linux, polling
+//     elsewhere): a new interface is joined to the groups, probed and
+//     announced; a withdrawn address gets a goodbye and the rest is
+//     announced again with the cache-flush bit (§8.4, §10.2).
+//   - Close sends every record with TTL 0 once per interface and family
+//     from the responder's own loop, so a flood does not delay it.
 //   - The host label is "<hostname>-daapd", never the machine's own name.
-//   - Before dnssd probes, a second of plain multicast browsing finds names
-//     already in use: dnssd's own QU probes never receive unicast answers.
-//   - Close waits for the goodbyes, 250 ms per interface, at most 2 s.
 //   - A crash (SIGKILL) sends no goodbye: browsers keep the share for the
-//     PTR TTL (450 s; python-zeroconf 1125 s). Through avahi-daemon the
-//     service is withdrawn even then.
+//     PTR TTL. Through avahi-daemon the service is withdrawn even then.
 //
 // Avahi specifics: the entry group is re-registered when avahi-daemon
-// returns to the bus; while it is away nothing is announced. Closing while
-// it is away may D-Bus-activate it (go-avahi frees its groups on Close).
+// returns to the bus and when avahi-daemon renames its host (the SRV target
+// follows the new name).
 package announce
 
 import (
@@ -35,7 +71,7 @@ import (
 
 const serviceType = "_daap._tcp"
 
-// closeTimeout bounds Close: the embedded goodbye takes 250 ms per interface.
+// closeTimeout bounds Close (the goodbyes, or avahi's entry group reset).
 const closeTimeout = 2 * time.Second
 
 // Service is what gets announced.
@@ -50,18 +86,13 @@ type Service struct {
 type Options struct {
 	Mode Mode
 	// Interfaces to announce on; empty means every usable one, skipping
-	// loopback and docker*, br-* and veth* (unless nothing else is usable).
-	// The embedded responder still listens on all interfaces, and in
-	// brutella/dnssd v1.2.14 answers PTR/SRV/TXT queries arriving on others
-	// (without addresses). With avahi, empty leaves the choice to
+	// loopback and docker*, br-* and veth* (unless nothing else is usable),
+	// followed as interfaces come and go. The embedded responder ignores
+	// packets from other interfaces. With avahi, empty leaves the choice to
 	// avahi-daemon's own allow-interfaces/deny-interfaces.
 	Interfaces []string
-	// IPv4Only announces only IPv4 addresses. Embedded: A records only (the
-	// queries are still answered over IPv6 multicast too); with several
-	// interfaces each one answers with the IPv4 addresses of all selected
-	// interfaces, a dnssd v1.2.14 limitation (Config.IPs is global).
-	// The addresses are read at Start and Update. Avahi: the service is
-	// published on IPv4 only.
+	// IPv4Only announces only IPv4 addresses and speaks mDNS over IPv4
+	// only (both backends).
 	IPv4Only bool
 	// HostLabel is the embedded responder's host label; default
 	// "<hostname>-daapd", sanitised. Never the machine's own host name.
@@ -89,6 +120,9 @@ type Announcer struct {
 	name     string    // final name when pub is nil
 	closed   bool
 	closeErr error
+
+	stopFollow chan struct{} // auto mode: ends follow
+	followDone chan struct{} // closed when follow has returned; nil when not following
 }
 
 // Start announces s and returns once it is registered (its final name is
@@ -119,6 +153,7 @@ type probes struct {
 	hostname      func() string
 	startAvahi    func(context.Context, *dbus.Conn, Service, Options, *slog.Logger) (publisher, error)
 	startEmbedded func(context.Context, Service, embeddedConfig) (publisher, error)
+	watchAvahi    func(context.Context) (<-chan bool, func(), error)
 }
 
 var systemProbes = probes{
@@ -138,6 +173,7 @@ var systemProbes = probes{
 	startEmbedded: func(ctx context.Context, s Service, c embeddedConfig) (publisher, error) {
 		return startEmbedded(ctx, s, c)
 	},
+	watchAvahi: watchAvahi,
 }
 
 func start(ctx context.Context, s Service, o Options, mode Mode, env probes) (*Announcer, error) {
@@ -145,7 +181,33 @@ func start(ctx context.Context, s Service, o Options, mode Mode, env probes) (*A
 	if err := a.start(ctx, mode); err != nil {
 		return nil, err
 	}
+	if mode == ModeAuto {
+		a.startFollowing(ctx)
+	}
 	return a, nil
+}
+
+// startFollowing watches avahi-daemon on the system bus (auto mode). Without
+// a reachable bus (a container without the host's socket) there is nothing
+// to follow: the embedded responder stays.
+func (a *Announcer) startFollowing(ctx context.Context) {
+	events, stop, err := a.env.watchAvahi(ctx)
+	if err != nil {
+		a.log.Info("announce: auto: not following avahi-daemon (no system D-Bus); the backend stays "+a.backend, "err", err)
+		return
+	}
+	a.stopFollow, a.followDone = make(chan struct{}), make(chan struct{})
+	// avahi-daemon may have started between the first look and the watch.
+	a.mu.Lock()
+	if a.backend != "avahi" {
+		conn, f := a.env.avahi(ctx)
+		closeConn(conn)
+		if f.avahiProblem() == "" {
+			a.switchBackend(true)
+		}
+	}
+	a.mu.Unlock()
+	go a.follow(events, stop)
 }
 
 func validate(s Service) error {
@@ -237,7 +299,8 @@ func (a *Announcer) use(backend string, p publisher, why string) {
 	a.log.Info("announce: published", "backend", backend, "why", why, "name", p.Name(), "type", serviceType, "port", a.svc.Port)
 }
 
-// startEmbedded selects the interfaces and host label and starts dnssd.
+// startEmbedded checks that an interface is usable and starts the embedded
+// responder, which then follows interface and address changes itself.
 func (a *Announcer) startEmbedded(ctx context.Context) (publisher, error) {
 	env := a.env
 	links, err := env.links()
@@ -251,12 +314,12 @@ func (a *Announcer) startEmbedded(ctx context.Context) (publisher, error) {
 	if sel.Note != "" {
 		a.log.Info("announce: interfaces: " + sel.Note)
 	}
-	c := embeddedConfig{Host: hostLabel(a.opts.HostLabel, env.hostname()), Log: a.log}
-	if !sel.All {
-		c.Ifaces = sel.Names
-	}
-	if a.opts.IPv4Only {
-		c.IPv4 = ipv4Addrs(links, sel.Names)
+	c := embeddedConfig{
+		Host:       hostLabel(a.opts.HostLabel, env.hostname()),
+		Interfaces: a.opts.Interfaces,
+		IPv4Only:   a.opts.IPv4Only,
+		Links:      env.links,
+		Log:        a.log,
 	}
 	a.log.Debug("announce: embedded responder", "host", c.Host+".local", "interfaces", sel.Names)
 	return env.startEmbedded(ctx, a.svc, c)
@@ -272,13 +335,38 @@ func (a *Announcer) Name() string {
 	return a.name
 }
 
-// Backend returns "avahi", "embedded" or "off".
-func (a *Announcer) Backend() string { return a.backend }
+// Backend returns "avahi", "embedded" or "off": the backend publishing now
+// (in auto mode it follows avahi-daemon).
+func (a *Announcer) Backend() string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.backend
+}
+
+// Status is what /healthz reports about the announcement.
+type Status struct {
+	Backend string `json:"backend"` // "avahi", "embedded" or "off"
+	Name    string `json:"name"`    // instance name held now
+	Host    string `json:"host"`    // host name the SRV record points at; "" while nothing is published
+}
+
+// Status returns the backend publishing now and the names it holds.
+func (a *Announcer) Status() Status {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	st := Status{Backend: a.backend, Name: a.name}
+	if a.pub != nil {
+		st.Name = a.pub.Name()
+		if h, ok := a.pub.(interface{ Host() string }); ok {
+			st.Host = h.Host()
+		}
+	}
+	return st
+}
 
 // Update announces a changed service (name, password, port). Avahi updates
 // the TXT record in place or re-registers a new name; the embedded responder
-// always re-registers (withdraw, probe, announce), because dnssd v1.2.14's
-// UpdateText races with its query handler.
+// re-registers (withdraw, probe, announce).
 func (a *Announcer) Update(s Service) error {
 	if err := validate(s); err != nil {
 		return err
@@ -314,11 +402,18 @@ func (a *Announcer) Update(s Service) error {
 // reset) and waits for it, at most about 2 s. It is idempotent.
 func (a *Announcer) Close() error {
 	a.mu.Lock()
-	defer a.mu.Unlock()
 	if a.closed {
+		defer a.mu.Unlock()
 		return a.closeErr
 	}
 	a.closed = true
+	a.mu.Unlock()
+	if a.followDone != nil {
+		close(a.stopFollow)
+		<-a.followDone
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
 	if a.pub != nil {
 		a.closeErr = a.pub.Close()
 		if a.closeErr == nil {

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/godbus/dbus/v5"
+	"github.com/google/go-cmp/cmp"
 )
 
 type fakePub struct {
@@ -37,6 +38,7 @@ type world struct {
 	avahiPubs  []*fakeAvahiPub
 	embPubs    []*fakePub
 	embConfigs []embeddedConfig
+	events     chan bool // avahi-daemon on the bus; nil: no bus to watch
 }
 
 func (w *world) probes() probes {
@@ -61,6 +63,12 @@ func (w *world) probes() probes {
 			p := &fakePub{name: instanceName(s.Name) + " (2)"}
 			w.embPubs = append(w.embPubs, p)
 			return p, nil
+		},
+		watchAvahi: func(context.Context) (<-chan bool, func(), error) {
+			if w.events == nil {
+				return nil, nil, errors.New("no bus")
+			}
+			return w.events, func() {}, nil
 		},
 	}
 }
@@ -155,34 +163,39 @@ func TestStartValidates(t *testing.T) {
 func TestEmbeddedConfig(t *testing.T) {
 	docker := link{Name: "docker0", Up: true, Multicast: true, Addrs: []netip.Addr{netip.MustParseAddr("172.17.0.1")}}
 	for _, tc := range []struct {
-		name  string
-		o     Options
-		links []link
-		want  embeddedConfig
+		name    string
+		o       Options
+		links   []link
+		want    embeddedConfig
+		wantErr bool
 	}{
-		{"all interfaces: tracked live", Options{}, []link{eth0}, embeddedConfig{Host: "nas-daapd"}},
-		{"docker skipped", Options{}, []link{eth0, docker}, embeddedConfig{Host: "nas-daapd", Ifaces: []string{"eth0"}}},
-		{"explicit", Options{Interfaces: []string{"docker0"}, HostLabel: "box"}, []link{eth0, docker}, embeddedConfig{Host: "box", Ifaces: []string{"docker0"}}},
+		{"default", Options{}, []link{eth0, docker}, embeddedConfig{Host: "nas-daapd"}, false},
+		{"explicit", Options{Interfaces: []string{"docker0"}, HostLabel: "box", IPv4Only: true}, []link{eth0, docker},
+			embeddedConfig{Host: "box", Interfaces: []string{"docker0"}, IPv4Only: true}, false},
+		{"no such interface", Options{Interfaces: []string{"eth9"}}, []link{eth0}, embeddedConfig{}, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			w := world{facts: facts{BusErr: errors.New("none")}, links: tc.links}
 			tc.o.Log = slog.New(slog.DiscardHandler)
-			if _, err := start(context.Background(), svc, tc.o, ModeEmbedded, w.probes()); err != nil {
+			_, err := start(context.Background(), svc, tc.o, ModeEmbedded, w.probes())
+			if tc.wantErr {
+				if err == nil {
+					t.Error("no error")
+				}
+				return
+			}
+			if err != nil {
 				t.Fatal(err)
 			}
 			got := w.embConfigs[0]
-			got.Log = nil
-			if got.Host != tc.want.Host || strings.Join(got.Ifaces, ",") != strings.Join(tc.want.Ifaces, ",") || got.IPv4 != nil {
-				t.Errorf("config = %+v, want %+v", got, tc.want)
+			if got.Links == nil {
+				t.Error("no Links func: the responder could not follow interface changes")
+			}
+			got.Log, got.Links = nil, nil
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("config (-want +got):\n%s", diff)
 			}
 		})
-	}
-	w := world{links: []link{eth0}}
-	if _, err := start(context.Background(), svc, Options{IPv4Only: true, Log: slog.New(slog.DiscardHandler)}, ModeEmbedded, w.probes()); err != nil {
-		t.Fatal(err)
-	}
-	if ips := w.embConfigs[0].IPv4; len(ips) != 1 || ips[0].String() != "192.0.2.1" {
-		t.Errorf("IPv4Only: IPs = %v", ips)
 	}
 }
 
@@ -280,4 +293,52 @@ func TestUpdate(t *testing.T) {
 			t.Error("Update accepted an empty database ID")
 		}
 	})
+}
+
+// TestFollowAvahi: in auto mode the announcer follows avahi-daemon on the
+// bus (issue 14, defect 10): embedded while it is away, avahi while it is
+// there, one backend at a time.
+func TestFollowAvahi(t *testing.T) {
+	absent := facts{AvahiOwned: false}
+	present := facts{AvahiOwned: true, AvahiState: avahiRunning}
+	w := &world{facts: absent, links: []link{eth0}, events: make(chan bool)}
+	a, err := start(context.Background(), svc, Options{Log: slog.New(slog.DiscardHandler)}, ModeAuto, w.probes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	step := func(what string, up bool, wantBackend string) {
+		t.Helper()
+		if up {
+			w.facts = present
+		} else {
+			w.facts = absent
+		}
+		w.events <- up
+		w.events <- up // the second send returns once the first was handled
+		if got := a.Backend(); got != wantBackend {
+			t.Fatalf("%s: backend %s, want %s", what, got, wantBackend)
+		}
+	}
+	if a.Backend() != "embedded" {
+		t.Fatalf("start: backend %s", a.Backend())
+	}
+	step("avahi-daemon starts", true, "avahi")
+	if w.embPubs[0].closes != 1 || len(w.avahiPubs) != 1 {
+		t.Errorf("embedded closes %d, avahi pubs %d", w.embPubs[0].closes, len(w.avahiPubs))
+	}
+	step("avahi-daemon stops", false, "embedded")
+	if w.avahiPubs[0].closes != 1 || len(w.embPubs) != 2 {
+		t.Errorf("avahi closes %d, embedded pubs %d", w.avahiPubs[0].closes, len(w.embPubs))
+	}
+	if st := a.Status(); st.Backend != "embedded" || st.Name != "Lab DAAP (2)" {
+		t.Errorf("status %+v", st)
+	}
+	w.avahiErr = errors.New("refused")
+	step("avahi-daemon starts but refuses", true, "embedded")
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if w.embPubs[2].closes != 1 {
+		t.Errorf("last embedded closes %d", w.embPubs[2].closes)
+	}
 }

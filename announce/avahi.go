@@ -117,8 +117,11 @@ type avahiPub struct {
 	sigs      chan *dbus.Signal
 	updates   chan update
 
+	hostStale bool // avahi-daemon is renaming its host: re-register when it runs
+
 	mu   sync.Mutex
 	name string // final instance name
+	host string // avahi-daemon's host name, "" while nothing is published
 }
 
 type groupEvent struct {
@@ -176,6 +179,15 @@ func startAvahi(ctx context.Context, conn *dbus.Conn, s Service, ifaces []string
 		dbus.WithMatchArg(0, avahiBusName)); err != nil {
 		p.shutdown()
 		return nil, fmt.Errorf("avahi: watch NameOwnerChanged: %w", err)
+	}
+	// Follow avahi-daemon's host name: after a host name conflict it picks
+	// another one, and the SRV target must follow (re-register).
+	if err := conn.AddMatchSignalContext(p.ctx,
+		dbus.WithMatchInterface("org.freedesktop.Avahi.Server"),
+		dbus.WithMatchMember("StateChanged"),
+		dbus.WithMatchObjectPath("/")); err != nil {
+		p.shutdown()
+		return nil, fmt.Errorf("avahi: watch StateChanged: %w", err)
 	}
 	conn.Signal(p.sigs)
 
@@ -255,6 +267,13 @@ func (p *avahiPub) publish(ctx context.Context) error {
 		}
 		switch st.State {
 		case groupEstablished:
+			host, err := p.srv.GetHostNameFqdn()
+			if err != nil {
+				host = "?"
+			}
+			p.mu.Lock()
+			p.host = host
+			p.mu.Unlock()
 			return nil
 		case groupFailure:
 			return fmt.Errorf("avahi-daemon failed to register %q: %s", name, st.Error)
@@ -330,6 +349,8 @@ func (p *avahiPub) loop() {
 			}
 			if owner, ok := avahiOwnerChange(sig); ok {
 				p.ownerChanged(owner)
+			} else if st, ok := avahiServerState(sig); ok {
+				p.serverState(st)
 			}
 		case u := <-p.updates:
 			u.reply <- p.apply(u.svc)
@@ -347,6 +368,63 @@ func avahiOwnerChange(sig *dbus.Signal) (newOwner string, ok bool) {
 	return newOwner, name == avahiBusName
 }
 
+// avahiServerState reads avahi's Server.StateChanged signal.
+func avahiServerState(sig *dbus.Signal) (int32, bool) {
+	if sig.Name != "org.freedesktop.Avahi.Server.StateChanged" || len(sig.Body) < 1 {
+		return 0, false
+	}
+	st, ok := sig.Body[0].(int32)
+	return st, ok
+}
+
+// serverState follows avahi-daemon renaming its host (issue 14, defect 9):
+// on a host name collision or while it registers a new name, the group's
+// SRV still points at the old name, so reset it; once the daemon runs
+// again, publish anew (an empty host makes avahi use its current name).
+func (p *avahiPub) serverState(st int32) {
+	if p.eg == nil {
+		return
+	}
+	switch st {
+	case avahiRegistering, avahiCollision:
+		if !p.hostStale {
+			p.log.Warn("announce: avahi-daemon is changing its host name; re-registering the share when it is done", "state", avahiStates[st])
+			p.hostStale = true
+			p.setHost("")
+			p.eg.Reset()
+		}
+	case avahiRunning:
+		if !p.hostStale {
+			return
+		}
+		p.hostStale = false
+		p.setName(instanceName(p.svc.Name))
+		ctx, cancel := context.WithTimeout(p.ctx, registerCap)
+		defer cancel()
+		if err := p.publish(ctx); err != nil {
+			if p.ctx.Err() == nil {
+				p.log.Error("announce: avahi: re-register after a host rename failed", "err", err)
+			}
+			return
+		}
+		p.log.Info("announce: avahi-daemon renamed its host; share re-registered", "name", p.Name(), "host", p.Host())
+	}
+}
+
+func (p *avahiPub) setHost(h string) {
+	p.mu.Lock()
+	p.host = h
+	p.mu.Unlock()
+}
+
+// Host returns avahi-daemon's host name the share points at, "" while
+// nothing is published.
+func (p *avahiPub) Host() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.host
+}
+
 // ownerChanged follows avahi-daemon leaving and returning to the bus; a
 // restarted daemon knows nothing of our group, so register again.
 func (p *avahiPub) ownerChanged(owner string) {
@@ -356,6 +434,7 @@ func (p *avahiPub) ownerChanged(owner string) {
 		p.stale = append(p.stale, p.eg)
 		p.eg = nil
 	}
+	p.setHost("")
 	if owner == "" {
 		p.log.Warn("announce: avahi-daemon left the system bus; the share is unpublished until it returns")
 		return
@@ -457,6 +536,21 @@ func (p *avahiPub) Close() error {
 	case <-time.After(closeTimeout):
 		p.conn.Close()
 		return fmt.Errorf("avahi: withdraw not finished after %v; closed the D-Bus connection instead", closeTimeout)
+	}
+}
+
+// abandon stops without a D-Bus call to avahi-daemon, which has left the
+// bus: a call could D-Bus-activate the daemon an administrator just stopped.
+func (p *avahiPub) abandon() {
+	p.cancel()
+	select {
+	case <-p.done:
+	case <-time.After(closeTimeout):
+	}
+	p.conn.Close()
+	if !p.srvClosed {
+		p.srv.Close() // its calls now fail at once on the closed connection
+		p.srvClosed = true
 	}
 }
 

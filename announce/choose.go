@@ -11,7 +11,7 @@ type Mode string
 // The modes; the zero Mode means ModeAuto.
 const (
 	ModeAuto     Mode = "auto"     // avahi when it runs, else embedded
-	ModeEmbedded Mode = "embedded" // brutella/dnssd inside the process
+	ModeEmbedded Mode = "embedded" // our own responder inside the process
 	ModeAvahi    Mode = "avahi"    // the system avahi-daemon over D-Bus
 	ModeOff      Mode = "off"      // announce nothing
 )
@@ -31,6 +31,7 @@ func ParseMode(s string) (Mode, error) {
 const (
 	avahiRegistering = 1
 	avahiRunning     = 2
+	avahiCollision   = 3
 )
 
 var avahiStates = map[int32]string{0: "invalid", 1: "registering", 2: "running", 3: "host name collision", 4: "failure"}

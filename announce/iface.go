@@ -15,6 +15,7 @@ var skipPrefixes = []string{"docker", "br-", "veth"}
 
 // link is what interface selection needs to know about one interface.
 type link struct {
+	Index     int
 	Name      string
 	Up        bool
 	Loopback  bool
@@ -25,7 +26,6 @@ type link struct {
 // selection is the outcome of interface selection.
 type selection struct {
 	Names []string // interfaces to announce on
-	All   bool     // Names is every multicast interface: let dnssd track them live
 	Note  string   // why the default skip list was overridden, if it was
 }
 
@@ -38,6 +38,7 @@ func systemLinks() ([]link, error) {
 	links := make([]link, 0, len(ifs))
 	for _, ifi := range ifs {
 		l := link{
+			Index:     ifi.Index,
 			Name:      ifi.Name,
 			Up:        ifi.Flags&net.FlagUp != 0,
 			Loopback:  ifi.Flags&net.FlagLoopback != 0,
@@ -91,25 +92,20 @@ func selectLinks(links []link, want []string, ipv4Only bool) (selection, error) 
 		return selection{Names: slices.Clone(want)}, nil
 	}
 	var pick, skipped []string
-	all := true
 	for _, l := range links {
 		if l.unusable(false) != "" {
-			continue // dnssd ignores these too
+			continue
 		}
 		switch {
-		case l.Loopback:
-			all = false
-		case ipv4Only && l.unusable(true) != "":
-			all = false
+		case l.Loopback, ipv4Only && l.unusable(true) != "":
 		case slices.ContainsFunc(skipPrefixes, func(p string) bool { return strings.HasPrefix(l.Name, p) }):
 			skipped = append(skipped, l.Name)
-			all = false
 		default:
 			pick = append(pick, l.Name)
 		}
 	}
 	if len(pick) > 0 {
-		return selection{Names: pick, All: all}, nil
+		return selection{Names: pick}, nil
 	}
 	if len(skipped) > 0 {
 		return selection{Names: skipped, Note: fmt.Sprintf("only %s usable, which are skipped by default; using them", strings.Join(skipped, ", "))}, nil
@@ -138,20 +134,4 @@ func linkNames(links []link) string {
 		}
 	}
 	return b.String()
-}
-
-// ipv4Addrs returns the IPv4 addresses of the named links.
-func ipv4Addrs(links []link, names []string) []net.IP {
-	var ips []net.IP
-	for _, l := range links {
-		if !slices.Contains(names, l.Name) {
-			continue
-		}
-		for _, a := range l.Addrs {
-			if a.Is4() {
-				ips = append(ips, net.IP(a.AsSlice()))
-			}
-		}
-	}
-	return ips
 }

@@ -29,13 +29,13 @@ func TestSelectLinks(t *testing.T) {
 		err      string
 	}{
 		{name: "one ethernet", links: []link{lo, up("eth0", v4, ll6)},
-			sel: selection{Names: []string{"eth0"}, All: true}},
+			sel: selection{Names: []string{"eth0"}}},
 		{name: "multicast loopback is skipped", links: []link{loMC, up("eth0", v4)},
 			sel: selection{Names: []string{"eth0"}}},
 		{name: "docker bridges and veths skipped", links: []link{lo, up("eth0", v4), up("docker0", v4), up("br-1a2b3c", v4), up("veth12ab", ll6), up("wlan0", ll6)},
 			sel: selection{Names: []string{"eth0", "wlan0"}}},
 		{name: "down and non-multicast ignored", links: []link{lo, up("eth0", v4), down, noMC},
-			sel: selection{Names: []string{"eth0"}, All: true}},
+			sel: selection{Names: []string{"eth0"}}},
 		{name: "only a veth: used, with a note", links: []link{lo, up("veth-a", v4)},
 			sel: selection{Names: []string{"veth-a"}, Note: "only veth-a usable, which are skipped by default; using them"}},
 		{name: "ipv4 only skips v6-only links", links: []link{up("eth0", v4), up("wlan0", ll6)}, ipv4Only: true,
@@ -69,16 +69,5 @@ func TestSelectLinks(t *testing.T) {
 				t.Errorf("selection (-want +got):\n%s", diff)
 			}
 		})
-	}
-}
-
-func TestIPv4Addrs(t *testing.T) {
-	links := []link{
-		{Name: "eth0", Addrs: []netip.Addr{netip.MustParseAddr("192.0.2.1"), netip.MustParseAddr("fe80::1")}},
-		{Name: "eth1", Addrs: []netip.Addr{netip.MustParseAddr("198.51.100.1")}},
-	}
-	got := ipv4Addrs(links, []string{"eth0"})
-	if len(got) != 1 || got[0].String() != "192.0.2.1" {
-		t.Errorf("ipv4Addrs = %v, want [192.0.2.1]", got)
 	}
 }

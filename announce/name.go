@@ -7,8 +7,8 @@ import (
 	"unicode/utf8"
 )
 
-// maxLabel is the longest DNS label in bytes (RFC 1035 §2.3.4). brutella/dnssd
-// v1.2.14 accepts a longer instance name and then silently never publishes it.
+// maxLabel is the longest DNS label in bytes (RFC 1035 §2.3.4); a longer
+// instance name cannot be packed and would never be published.
 const maxLabel = 63
 
 // instanceName cleans a service instance name: invalid UTF-8 and control

@@ -1,7 +1,6 @@
 package announce
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -9,9 +8,10 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/daapd/daapd/internal/testkit"
 )
 
 // lab is a private system bus and avahi-daemon inside the test's namespace,
@@ -21,24 +21,7 @@ type lab struct {
 	dir   string
 	bus   string
 	avahi *exec.Cmd
-	alog  *syncBuffer
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+	alog  *testkit.SyncBuffer
 }
 
 func run(t *testing.T, args ...string) {
@@ -117,7 +100,7 @@ func write(t *testing.T, path, s string) {
 
 func (l *lab) startAvahi() {
 	l.t.Helper()
-	l.alog = &syncBuffer{}
+	l.alog = &testkit.SyncBuffer{}
 	l.avahi = exec.Command("avahi-daemon", "-f", filepath.Join(l.dir, "avahi-daemon.conf"),
 		"--no-drop-root", "--no-chroot", "--no-rlimits", "--no-proc-title")
 	l.avahi.Stdout, l.avahi.Stderr = l.alog, l.alog

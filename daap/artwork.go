@@ -10,10 +10,10 @@ import (
 	imgjpeg "image/jpeg"
 	"image/png"
 	"io"
+	"io/fs"
 	"math"
 	"mime"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -144,27 +144,32 @@ func (s *Server) serveArt(w http.ResponseWriter, r *http.Request, t *library.Tra
 	}
 	rev := s.cfg.Catalog.Revision()
 	key := artKey(t, rev)
-	e, err := s.artGet(r.Context(), key, rev, func() ([]byte, string, error) {
-		if err := acquire(r.Context(), s.artSem); err != nil {
+	e, err := s.art.get(r.Context(), key, rev, nil, func(ctx context.Context) ([]byte, string, error) {
+		if err := acquire(ctx, s.artSem); err != nil {
 			return nil, "", err
 		}
 		defer func() { <-s.artSem }()
 		data, mimeType, err := loadArt(t)
 		if err != nil {
-			s.log.Debug("artwork unavailable", "path", t.Path, "err", err)
+			s.artError(t, err)
 			return nil, "", nil // cached as "none"
 		}
 		return data, mimeType, nil
 	})
-	if err != nil || len(e.data) == 0 {
+	if err != nil {
+		s.noArt(w)
+		return
+	}
+	defer s.art.release(e)
+	if len(e.data) == 0 {
 		s.noArt(w)
 		return
 	}
 	data, mimeType := e.data, e.mime
 	if mw, mh := artSize(r); mw > 0 || mh > 0 {
 		orig := e
-		se, err := s.artGet(r.Context(), fmt.Sprintf("%s|%dx%d", key, mw, mh), rev, func() ([]byte, string, error) {
-			if err := acquire(r.Context(), s.scaleSem); err != nil {
+		se, err := s.art.get(r.Context(), fmt.Sprintf("%s|%dx%d", key, mw, mh), rev, nil, func(ctx context.Context) ([]byte, string, error) {
+			if err := acquire(ctx, s.scaleSem); err != nil {
 				return nil, "", err
 			}
 			defer func() { <-s.scaleSem }()
@@ -179,9 +184,12 @@ func (s *Server) serveArt(w http.ResponseWriter, r *http.Request, t *library.Tra
 			return out, outType, nil
 		})
 		switch {
-		case err == nil && len(se.data) > 0:
-			data, mimeType = se.data, se.mime
-		case err != nil && r.Context().Err() == nil:
+		case err == nil:
+			defer s.art.release(se)
+			if len(se.data) > 0 {
+				data, mimeType = se.data, se.mime
+			}
+		case r.Context().Err() == nil:
 			s.log.Debug("artwork not scaled", "path", t.Path, "mw", mw, "mh", mh, "err", err)
 		}
 	}
@@ -193,18 +201,6 @@ func (s *Server) serveArt(w http.ResponseWriter, r *http.Request, t *library.Tra
 	w.WriteHeader(http.StatusOK)
 	if r.Method != http.MethodHead {
 		w.Write(data)
-	}
-}
-
-// artGet is s.art.get, retried while another request's build of the same
-// key failed because that request went away: only ctx's own end stops it.
-func (s *Server) artGet(ctx context.Context, key string, rev uint32, build func() ([]byte, string, error)) (*cacheEntry, error) {
-	for {
-		e, err := s.art.get(key, rev, build)
-		if err == nil || ctx.Err() != nil ||
-			!(errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) {
-			return e, err
-		}
 	}
 }
 
@@ -236,12 +232,28 @@ func artKey(t *library.Track, rev uint32) string {
 // maxArtFile bounds folder images read into memory.
 const maxArtFile = 16 << 20
 
-// loadArt reads t's cover image and its MIME type.
+// artError logs why t's artwork could not be read: once at Warn when its
+// owner must fix the file (a FIFO or device in its place, no permission),
+// otherwise at Debug (a broken picture is common and harmless).
+func (s *Server) artError(t *library.Track, err error) {
+	var pe *fs.PathError
+	switch {
+	case errors.As(err, &pe) && errors.Is(err, errNotRegular):
+		s.logFileOnce(pe.Path, "artwork: not a regular file (a FIFO, device or directory?)", err)
+	case errors.As(err, &pe) && errors.Is(err, fs.ErrPermission):
+		s.logFileOnce(pe.Path, "artwork: permission denied", err)
+	default:
+		s.log.Debug("artwork unavailable", "path", t.Path, "err", err)
+	}
+}
+
+// loadArt reads t's cover image and its MIME type. Files are opened by
+// openRegular: a FIFO swapped in never hangs the request.
 func loadArt(t *library.Track) ([]byte, string, error) {
 	switch t.Artwork.Source {
 	case library.ArtworkFile:
 		p := filepath.Join(t.Root, filepath.FromSlash(t.Artwork.Path))
-		f, err := os.Open(p)
+		f, _, err := openRegular(p)
 		if err != nil {
 			return nil, "", err
 		}
@@ -255,15 +267,11 @@ func loadArt(t *library.Track) ([]byte, string, error) {
 		}
 		return data, imageType(data, t.Artwork.MIME, p), nil
 	case library.ArtworkEmbedded:
-		f, err := os.Open(t.AbsPath())
+		f, fi, err := openRegular(t.AbsPath())
 		if err != nil {
 			return nil, "", err
 		}
 		defer f.Close()
-		fi, err := f.Stat()
-		if err != nil {
-			return nil, "", err
-		}
 		data, mimeType, err := tags.Picture(f, fi.Size(), "")
 		if err != nil {
 			return nil, "", err

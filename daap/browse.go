@@ -2,6 +2,7 @@ package daap
 
 import (
 	"cmp"
+	"context"
 	"fmt"
 	"net/http"
 	"slices"
@@ -32,19 +33,22 @@ var browseKinds = map[string]struct {
 }
 
 // matching returns the snapshot's tracks that p's view lists and that
-// match p's query.
-func (s *Server) matching(snap *library.Snapshot, p listParams) []*library.Track {
+// match p's query; it stops early when ctx ends.
+func (s *Server) matching(ctx context.Context, snap *library.Snapshot, p listParams) ([]*library.Track, error) {
 	tracks := (&presenter{v: p.view}).visible(snap.Tracks)
 	if p.query == nil {
-		return tracks
+		return tracks, nil
 	}
 	var out []*library.Track
-	for _, t := range tracks {
+	for i, t := range tracks {
+		if i%cancelEvery == 0 && ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
 		if p.query.Match(s.trackGetter(t)) {
 			out = append(out, t)
 		}
 	}
-	return out
+	return out, nil
 }
 
 // browse answers /databases/1/browse/{artists,albums,genres,composers}:
@@ -62,10 +66,15 @@ func (s *Server) browse(r *http.Request, c client) (body, error) {
 	p.meta, p.delta = nil, 0
 	snap := s.cfg.Catalog.Snapshot()
 	key := fmt.Sprintf("browse|%d|%s|%s", snap.Revision, kind, p.key())
-	return s.cached(snap.Revision, key, func() []byte {
+	need := func() int { return smallNeed(snap, p.view) }
+	return s.cached(r.Context(), snap.Revision, key, need, func(ctx context.Context) ([]byte, error) {
+		tracks, err := s.matching(ctx, snap, p)
+		if err != nil {
+			return nil, err
+		}
 		keys := make(map[string]string) // name → sort key
 		var names []string
-		for _, t := range s.matching(snap, p) {
+		for _, t := range tracks {
 			v := strings.ToValidUTF8(bk.value(t), "\uFFFD")
 			if _, seen := keys[v]; v == "" || seen {
 				continue
@@ -93,7 +102,7 @@ func (s *Server) browse(r *http.Request, c client) (body, error) {
 				sortHeaders(b, hk)
 			}
 		})
-		return e.Bytes()
+		return e.Bytes(), nil
 	})
 }
 
@@ -126,8 +135,12 @@ func (s *Server) groups(r *http.Request, c client) (body, error) {
 	p.meta, p.delta = nil, 0 // group fields are fixed
 	snap := s.cfg.Catalog.Snapshot()
 	key := fmt.Sprintf("groups|%d|%s|%s", snap.Revision, gt, p.key())
-	return s.cached(snap.Revision, key, func() []byte {
-		list := s.groupList(snap, p, gt == "albums")
+	need := func() int { return smallNeed(snap, p.view) }
+	return s.cached(r.Context(), snap.Revision, key, need, func(ctx context.Context) ([]byte, error) {
+		list, err := s.groupList(ctx, snap, p, gt == "albums")
+		if err != nil {
+			return nil, err
+		}
 		lo, hi := p.index.apply(len(list))
 		top := "agal"
 		if gt == "artists" {
@@ -168,15 +181,19 @@ func (s *Server) groups(r *http.Request, c client) (body, error) {
 				sortHeaders(e.Builder, keys)
 			}
 		})
-		return e.Bytes()
+		return e.Bytes(), nil
 	})
 }
 
 // groupList builds the albums (or artists) of the tracks matching p.
-func (s *Server) groupList(snap *library.Snapshot, p listParams, albums bool) []group {
+func (s *Server) groupList(ctx context.Context, snap *library.Snapshot, p listParams, albums bool) ([]group, error) {
+	tracks, err := s.matching(ctx, snap, p)
+	if err != nil {
+		return nil, err
+	}
 	counts := make(map[uint64]int)
 	albumsOf := make(map[uint64]map[uint64]bool)
-	for _, t := range s.matching(snap, p) {
+	for _, t := range tracks {
 		if albums {
 			if t.Album != "" {
 				counts[t.AlbumID]++
@@ -215,5 +232,5 @@ func (s *Server) groupList(snap *library.Snapshot, p listParams, albums bool) []
 			return cmp.Or(strings.Compare(strings.ToLower(a.artist), strings.ToLower(b.artist)), strings.Compare(a.sortBy, b.sortBy))
 		})
 	}
-	return list
+	return list, nil
 }

@@ -1,6 +1,7 @@
 package daap
 
 import (
+	"context"
 	"fmt"
 	"hash/fnv"
 	"net/http"
@@ -19,11 +20,13 @@ const (
 
 // container is one entry of /containers.
 type container struct {
-	id    uint32
-	pid   uint64
-	name  string
-	count int
-	base  bool
+	id      uint32
+	pid     uint64
+	name    string
+	count   int
+	base    bool
+	smart   bool
+	special library.Special
 }
 
 // containers answers /databases/1/containers: the base playlist "Library"
@@ -36,13 +39,15 @@ func (s *Server) containers(r *http.Request, c client) (body, error) {
 	p.meta, p.delta = nil, 0 // the fields of playlists are fixed; they are always sent whole
 	snap := s.cfg.Catalog.Snapshot()
 	key := fmt.Sprintf("containers|%d|%s", snap.Revision, p.key())
-	return s.cached(snap.Revision, key, func() []byte {
+	need := func() int { return smallNeed(snap, p.view) }
+	return s.cached(r.Context(), snap.Revision, key, need, func(context.Context) ([]byte, error) {
 		list := []container{{id: basePlaylistID, pid: s.basePID(), name: basePlaylistName, count: s.trackCount(snap, p.view), base: true}}
 		for _, pl := range snap.Playlists {
 			if pl.ID == basePlaylistID {
 				continue // cannot happen with hashed ids; never shadow the base
 			}
-			list = append(list, container{id: pl.ID, pid: pl.PersistentID, name: pl.Name, count: len(playlistEntries(snap, pl, p.view))})
+			list = append(list, container{id: pl.ID, pid: pl.PersistentID, name: pl.Name, count: len(playlistEntries(snap, pl, p.view)),
+				smart: pl.Smart, special: pl.Special})
 		}
 		if p.query != nil {
 			list = slices.DeleteFunc(list, func(ct container) bool { return !p.query.Match(s.containerGetter(ct)) })
@@ -65,11 +70,17 @@ func (s *Server) containers(r *http.Request, c client) (body, error) {
 						if ct.base {
 							b.Int("abpl", 1)
 						}
+						if ct.smart || ct.special != 0 {
+							b.Int("aeSP", 1)
+						}
+						if ct.special != 0 {
+							b.Int("aePS", int64(ct.special))
+						}
 					})
 				}
 			})
 		})
-		return e.Bytes()
+		return e.Bytes(), nil
 	})
 }
 
@@ -80,8 +91,9 @@ func (s *Server) basePID() uint64 {
 	return h.Sum64()
 }
 
-// containerGetter answers query fields for a playlist. Playlists hold music
-// only, so every media-kind clause for music (1) is true.
+// containerGetter answers query fields for a playlist. Every playlist
+// answers media kind 1 (music), so Music.app's container query, which asks
+// for kinds 1, 32, 128 and 65537, lists the Audiobooks and Podcasts ones too.
 func (s *Server) containerGetter(ct container) func(string) (string, bool) {
 	return func(field string) (string, bool) {
 		switch field {
@@ -99,9 +111,13 @@ func (s *Server) containerGetter(ct container) func(string) (string, bool) {
 			return boolValue(ct.base), true
 		case "com.apple.itunes.mediakind", "com.apple.itunes.extended-media-kind":
 			return "1", true
-		case "com.apple.itunes.smart-playlist", "com.apple.itunes.special-playlist",
-			"com.apple.itunes.is-podcast-playlist", "com.apple.itunes.saved-genius",
-			"dmap.haschildcontainers":
+		case "com.apple.itunes.smart-playlist":
+			return boolValue(ct.smart || ct.special != 0), true
+		case "com.apple.itunes.special-playlist":
+			return strconv.Itoa(int(ct.special)), true
+		case "com.apple.itunes.is-podcast-playlist":
+			return boolValue(ct.special == library.SpecialPodcasts), true
+		case "com.apple.itunes.saved-genius", "dmap.haschildcontainers":
 			return "0", true
 		}
 		s.unknownField(field)

@@ -85,7 +85,7 @@ type CacheStats struct {
 // Stats returns the server's counters.
 func (s *Server) Stats() Stats {
 	s.sessions.mu.Lock()
-	n := len(s.sessions.last)
+	n := len(s.sessions.byID)
 	s.sessions.mu.Unlock()
 	return Stats{
 		Sessions:   n,

@@ -67,6 +67,8 @@ func hasArt(t *library.Track) int64 {
 	return 0
 }
 
+func mediaKind(t *library.Track) int64 { return int64(t.Kind()) }
+
 func u64(v uint64) int64 { return int64(v) } // 8-byte ids travel as their bit pattern
 
 // itemFieldRows lists the item fields in wire order: mikd first (iTunes
@@ -107,7 +109,7 @@ var itemFieldRows = []field{
 	dateField("daap.songdatemodified", "asdm", func(t *library.Track) time.Time { return t.ModTime }),
 	constant("daap.songdatakind", "asdk", 0), // 0 = a file
 	constant("daap.songdisabled", "asdb", 0),
-	constant("com.apple.itunes.mediakind", "aeMK", 1), // music
+	num("com.apple.itunes.mediakind", "aeMK", false, mediaKind), // music 1, podcast 4, audiobook 8
 	constant("com.apple.itunes.has-video", "aeHV", 0),
 	str("daap.sortartist", "assa", func(t *library.Track) string { return cmp.Or(t.SortArtist, t.Artist) }),
 	str("daap.sortalbum", "assu", func(t *library.Track) string { return cmp.Or(t.SortAlbum, t.Album) }),
@@ -119,7 +121,7 @@ var itemFieldRows = []field{
 		return cmp.Or(sortName, name)
 	}),
 	str("daap.sortcomposer", "assc", func(t *library.Track) string { return cmp.Or(t.SortComposer, t.Composer) }),
-	constant("com.apple.itunes.extended-media-kind", "aeMk", 1), // music
+	num("com.apple.itunes.extended-media-kind", "aeMk", false, mediaKind),
 	num("daap.songextradata", "ased", false, hasArt),
 	num("daap.songartworkcount", "asac", false, hasArt),
 	num("daap.songcodectype", "ascd", false, codecType),

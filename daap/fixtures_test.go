@@ -8,7 +8,9 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/daapd/daapd/daap/dmap"
 	"github.com/daapd/daapd/library"
@@ -34,7 +36,7 @@ func fixtureEnvWith(t *testing.T, cfg Config) (*testEnv, *fixtures.Expected) {
 		t.Fatalf("scan: %v", err)
 	}
 	cat := library.NewCatalog()
-	cat.Publish(res.Tracks, res.Playlists)
+	cat.Publish(res.Tracks, library.EvalPlaylists("daap-test", res.Tracks, res.Playlists, library.SmartConfig{}, time.Now()))
 	cfg.Name, cfg.Version, cfg.Catalog = "fixtures", "test", cat
 	srv := New(cfg)
 	hs := httptest.NewServer(srv.Handler())
@@ -98,8 +100,9 @@ func TestFixtures(t *testing.T) {
 		if d := int64(it["astm"].Uint()) - int64(want.DurationMS); d < -60 || d > 60 {
 			t.Errorf("%s: astm %d, want %d±60", want.Path, it["astm"].Uint(), want.DurationMS)
 		}
-		if it["aeMK"].Uint() != 1 || it["mikd"].Uint() != 2 {
-			t.Errorf("%s: not music", want.Path)
+		kind := map[string]uint64{"music": 1, "podcast": 4, "audiobook": 8}[want.MediaKind]
+		if it["aeMK"].Uint() != kind || it["aeMk"].Uint() != kind || it["mikd"].Uint() != 2 {
+			t.Errorf("%s: media kind %d/%d, want %d (%s)", want.Path, it["aeMK"].Uint(), it["aeMk"].Uint(), kind, want.MediaKind)
 		}
 		_, hasArt := it["ased"]
 		if hasArt != (want.Artwork != "none") {
@@ -136,14 +139,31 @@ func TestFixtures(t *testing.T) {
 	// playlists: names and entries in order, duplicates kept, missing skipped
 	_, body = env.get(t, "/databases/1/containers", "User-Agent", uaRB, "Client-DAAP-Version", "3.0")
 	conts := listing(t, body, "aply")
-	if len(conts) != len(exp.Playlists)+1 || conts[0]["abpl"].Uint() != 1 {
-		t.Fatalf("%d containers, want the base playlist first and %d more", len(conts), len(exp.Playlists))
+	// The base playlist, the built-in Audiobooks and Podcasts, then the files.
+	builtins := []fixtures.Playlist{{Name: library.AudiobooksName, Format: "smartpl"}, {Name: library.PodcastsName, Format: "smartpl"}}
+	for _, tr := range exp.Tracks {
+		switch tr.MediaKind {
+		case "audiobook":
+			builtins[0].Resolves = append(builtins[0].Resolves, &tr.Path)
+		case "podcast":
+			builtins[1].Resolves = append(builtins[1].Resolves, &tr.Path)
+		}
+	}
+	wantPls := append(builtins, exp.Playlists...)
+	if len(conts) != len(wantPls)+1 || conts[0]["abpl"].Uint() != 1 {
+		t.Fatalf("%d containers, want the base playlist first and %d more", len(conts), len(wantPls))
 	}
 	byName := map[string]uint32{}
 	for _, c := range conts[1:] {
-		byName[string(c["minm"].Value)] = uint32(c["miid"].Uint())
+		name := string(c["minm"].Value)
+		byName[name] = uint32(c["miid"].Uint())
+		special := map[string]uint64{library.AudiobooksName: 7, library.PodcastsName: 1}[name]
+		smart := strings.HasSuffix(name, "newest first") || name == "Lossless" || special != 0
+		if _, ok := c["aeSP"]; ok != smart || c["aeSP"].Uint() != boolU(smart) || c["aePS"].Uint() != special {
+			t.Errorf("playlist %q: aeSP %v %d, aePS %d; want smart %v, special %d", name, ok, c["aeSP"].Uint(), c["aePS"].Uint(), smart, special)
+		}
 	}
-	for _, pl := range exp.Playlists {
+	for _, pl := range wantPls {
 		cid, ok := byName[pl.Name]
 		if !ok {
 			t.Errorf("playlist %q missing", pl.Name)
@@ -168,4 +188,11 @@ func TestFixtures(t *testing.T) {
 			t.Errorf("playlist %q: items %v (%d distinct mcti), want %v", pl.Name, got, len(ctis), want)
 		}
 	}
+}
+
+func boolU(b bool) uint64 {
+	if b {
+		return 1
+	}
+	return 0
 }

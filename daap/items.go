@@ -2,6 +2,7 @@ package daap
 
 import (
 	"cmp"
+	"context"
 	"encoding/binary"
 	"fmt"
 	"net/http"
@@ -10,6 +11,7 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/go-chi/chi/v5"
 
@@ -125,10 +127,16 @@ func (p listParams) key() string {
 	return fmt.Sprintf("%s|%s|%s|%s|%s|%s|%t|%d", p.client.profile(), p.view, p.meta.key(), qs, p.index, p.sort, p.headers, p.delta)
 }
 
-// cached returns the reply stored under key, building it once.
-// Replies of older revisions are dropped once a newer one is built.
-func (s *Server) cached(rev uint32, key string, build func() []byte) (body, error) {
-	e, err := s.cache.get(key, rev, func() ([]byte, string, error) { return build(), "", nil })
+// cached returns the reply stored under key, building it once, pinned in
+// the listing cache until the body is released. need estimates the
+// build's peak memory, reserved from the listing budget before it starts
+// (see lru); build gets a context that ends when every request waiting
+// for it has gone, and should stop then.
+func (s *Server) cached(ctx context.Context, rev uint32, key string, need func() int, build func(context.Context) ([]byte, error)) (body, error) {
+	e, err := s.cache.get(ctx, key, rev, need, func(ctx context.Context) ([]byte, string, error) {
+		b, err := build(ctx)
+		return b, "", err
+	})
 	if err != nil {
 		return body{}, err
 	}
@@ -143,7 +151,8 @@ func (s *Server) items(r *http.Request, c client) (body, error) {
 	}
 	snap := s.cfg.Catalog.Snapshot()
 	key := fmt.Sprintf("items|%d|%s", snap.Revision, p.key())
-	return s.cached(snap.Revision, key, func() []byte {
+	need := func() int { return s.listingNeed(snap.Tracks, len(snap.Tracks), p, false) }
+	return s.cached(r.Context(), snap.Revision, key, need, func(ctx context.Context) ([]byte, error) {
 		tracks, muty := snap.Tracks, 0
 		var deleted []uint32
 		if p.delta != 0 {
@@ -155,8 +164,44 @@ func (s *Server) items(r *http.Request, c client) (body, error) {
 		for _, t := range (&presenter{v: p.view}).visible(tracks) {
 			entries = append(entries, entry{t: t})
 		}
-		return s.trackListing("adbs", entries, p, muty, deleted, false)
+		return s.trackListing(ctx, "adbs", entries, p, muty, deleted, false)
 	})
+}
+
+// listingNeed estimates the peak memory of building a track listing of up
+// to n items drawn from tracks: the encoded items, sized from a sample of
+// tracks, plus the entries, sort keys and WAV stand-ins made on the way.
+func (s *Server) listingNeed(tracks []*library.Track, n int, p listParams, container bool) int {
+	const sample = 64
+	encode := s.itemEncoder(p, container)
+	k := min(len(tracks), sample)
+	total := 0
+	for i := range k {
+		total += len(encode(entry{t: tracks[i*len(tracks)/k]}))
+	}
+	per := 64 // entry, query filter copy
+	if k > 0 {
+		per += total / k * 17 / 16
+	}
+	if p.sort != "" {
+		per += 96 // sort keys
+	}
+	return n*per + presentNeed(n, p.view) + 64<<10
+}
+
+// presentNeed is the memory of the WAV stand-ins a presenter may make for
+// n tracks in view v.
+func presentNeed(n int, v view) int {
+	if v != viewWAV {
+		return 0
+	}
+	return n * int(unsafe.Sizeof(library.Track{}))
+}
+
+// smallNeed estimates the peak memory of building a browse, groups or
+// containers listing over snap: small per track, whatever the query.
+func smallNeed(snap *library.Snapshot, v view) int {
+	return len(snap.Tracks)*128 + presentNeed(len(snap.Tracks), v) + 64<<10
 }
 
 // entry is one listed track; cti is its container item id (mcti) in a
@@ -174,9 +219,18 @@ type entry struct {
 // into a small reused Builder and copied into one buffer allocated once,
 // sized from a sample of items; the two envelope lengths are patched in
 // place, as Builder.Container does.
-func (s *Server) trackListing(top string, entries []entry, p listParams, muty int, deleted []uint32, container bool) []byte {
+func (s *Server) trackListing(ctx context.Context, top string, entries []entry, p listParams, muty int, deleted []uint32, container bool) ([]byte, error) {
 	if p.query != nil {
-		entries = slices.DeleteFunc(slices.Clone(entries), func(e entry) bool { return !p.query.Match(s.trackGetter(e.t)) })
+		kept := make([]entry, 0, len(entries))
+		for i, en := range entries {
+			if i%cancelEvery == 0 && ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			if p.query.Match(s.trackGetter(en.t)) {
+				kept = append(kept, en)
+			}
+		}
+		entries = kept
 	}
 	var keys []string
 	if sortKey := trackSorts[p.sort]; sortKey != nil {
@@ -202,20 +256,7 @@ func (s *Server) trackListing(top string, entries []entry, p listParams, muty in
 		sortHeaders(tail.Builder, keys[lo:hi])
 	}
 
-	ft, rest := s.fields, p.meta[2:] // mikd and miid are written first
-	item := newEnc(p.client)
-	encode := func(en entry) []byte {
-		item.Reset()
-		item.Container("mlit", func(b *dmap.Builder) {
-			b.Int("mikd", 2)
-			b.Int("miid", int64(en.t.ID))
-			if container {
-				b.Int("mcti", int64(en.cti))
-			}
-			ft.encode(b, rest, en.t)
-		})
-		return item.Bytes()
-	}
+	encode := s.itemEncoder(p, container)
 	sample := 0
 	for _, en := range list[:min(len(list), 256)] {
 		sample += len(encode(en))
@@ -229,13 +270,39 @@ func (s *Server) trackListing(top string, entries []entry, p listParams, muty in
 	out = append(out, head.Bytes()...)
 	listAt := len(out)
 	out = appendHeader(out, "mlcl")
-	for _, en := range list {
+	for i, en := range list {
+		if i%cancelEvery == 0 && ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
 		out = append(out, encode(en)...)
 	}
 	patchLength(out, listAt)
 	out = append(out, tail.Bytes()...)
 	patchLength(out, 0)
-	return out
+	return out, nil
+}
+
+// cancelEvery is how many items a listing build handles between checks
+// that someone still wants it.
+const cancelEvery = 1024
+
+// itemEncoder returns a function encoding one listing item with p's
+// fields into a reused buffer: the bytes are valid until the next call.
+func (s *Server) itemEncoder(p listParams, container bool) func(entry) []byte {
+	ft, rest := s.fields, p.meta[2:] // mikd and miid are written first
+	item := newEnc(p.client)
+	return func(en entry) []byte {
+		item.Reset()
+		item.Container("mlit", func(b *dmap.Builder) {
+			b.Int("mikd", 2)
+			b.Int("miid", int64(en.t.ID))
+			if container {
+				b.Int("mcti", int64(en.cti))
+			}
+			ft.encode(b, rest, en.t)
+		})
+		return item.Bytes()
+	}
 }
 
 // appendHeader appends a container tag with a length to be patched.
@@ -333,7 +400,13 @@ func (s *Server) containerItems(r *http.Request, c client) (body, error) {
 	}
 	p.delta = 0 // playlists are always sent whole
 	key := fmt.Sprintf("citems|%d|%d|%s", snap.Revision, id, p.key())
-	return s.cached(snap.Revision, key, func() []byte {
+	need := func() int {
+		if pl != nil {
+			return s.listingNeed(snap.Tracks, len(pl.Items), p, true)
+		}
+		return s.listingNeed(snap.Tracks, len(snap.Tracks), p, true)
+	}
+	return s.cached(r.Context(), snap.Revision, key, need, func(ctx context.Context) ([]byte, error) {
 		var entries []entry
 		if pl == nil {
 			entries = make([]entry, 0, len(snap.Tracks))
@@ -346,7 +419,7 @@ func (s *Server) containerItems(r *http.Request, c client) (body, error) {
 		} else {
 			entries = playlistEntries(snap, pl, p.view)
 		}
-		return s.trackListing("apso", entries, p, 0, nil, true)
+		return s.trackListing(ctx, "apso", entries, p, 0, nil, true)
 	})
 }
 

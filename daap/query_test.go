@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/daapd/daapd/daap/dmap"
+	"github.com/daapd/daapd/internal/testkit"
 )
 
 // TestQueries runs the sample queries of the protocol notes (and a few
@@ -47,7 +48,7 @@ func TestQueries(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			golden(t, "query: "+tc.q+"\n"+d)
+			testkit.Golden(t, testkit.GoldenName(t), []byte("query: "+tc.q+"\n"+d))
 		})
 	}
 	for _, q := range []string{`'daap.songartist:Alpha`, `('dmap.itemid:1'`, `dmap.itemid:1`} {

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // dmapType is the Content-Type of every DMAP reply.
@@ -18,8 +19,15 @@ const gzipMin = 1 << 10
 // built gzip copy.
 type body struct {
 	plain []byte
-	entry *cacheEntry // non-nil when cached: its gzip copy is built once
+	entry *cacheEntry // non-nil when cached: pinned, its gzip copy is built once
 	cache *lru        // the cache holding entry
+}
+
+// release unpins a cached body once it has been sent.
+func (b body) release() {
+	if b.entry != nil {
+		b.cache.release(b.entry)
+	}
 }
 
 // dmapHandler builds a DMAP reply for a request.
@@ -34,6 +42,7 @@ func (s *Server) dmap(h dmapHandler) http.HandlerFunc {
 			s.fail(w, r, err)
 			return
 		}
+		defer b.release()
 		s.write(w, r, b)
 	}
 }
@@ -61,7 +70,25 @@ func (s *Server) write(w http.ResponseWriter, r *http.Request, b body) {
 	h.Set("Content-Length", strconv.Itoa(len(data)))
 	w.WriteHeader(http.StatusOK)
 	if r.Method != http.MethodHead {
-		w.Write(data)
+		s.writeAll(w, data)
+	}
+}
+
+// writeAll writes data in pieces, each with a write deadline of the stall
+// timeout: a client that stops reading a big listing is cut off rather
+// than pinning it in memory. The deadline is cleared after, as the
+// connection may serve further requests.
+func (s *Server) writeAll(w http.ResponseWriter, data []byte) {
+	const piece = 256 << 10
+	rc := http.NewResponseController(w)
+	defer rc.SetWriteDeadline(time.Time{})
+	sw := &stallWriter{w: w, rc: rc, timeout: s.cfg.StallTimeout}
+	for len(data) > 0 {
+		n := min(len(data), piece)
+		if _, err := sw.Write(data[:n]); err != nil {
+			return
+		}
+		data = data[n:]
 	}
 }
 

@@ -38,13 +38,31 @@ import (
 
 // Config configures a Server.
 type Config struct {
-	Name        string // share name (minm, Machine Name)
-	LibraryID   string // seeds the database's persistent id; "" = the name
-	Password    string // "" = none
-	Version     string // daapd version for the DAAP-Server header
-	Catalog     *library.Catalog
-	Log         *slog.Logger
-	MaxSessions int // default 200
+	Name      string // share name (minm, Machine Name)
+	LibraryID string // seeds the database's persistent id; "" = the name
+	Password  string // "" = none
+	Version   string // daapd version for the DAAP-Server header
+	Catalog   *library.Catalog
+	Log       *slog.Logger
+
+	// Limits (see "Limits" in README.md); zero means the default.
+
+	// MaxSessions bounds the session table; default 200. When it is full,
+	// a login evicts the least recently used idle session; when every
+	// session is busy or was used within SessionRecent, the login is
+	// refused with 503.
+	MaxSessions int
+	// SessionRecent is how recently used a session must be to be safe
+	// from eviction; default 5 minutes.
+	SessionRecent time.Duration
+	// ListingBytes bounds the memory of encoded listings: cached, being
+	// built (by estimate, reserved before the build starts) or being
+	// sent; default 256 MiB. Builds that do not fit wait their turn.
+	ListingBytes int
+	// StallTimeout cuts off a client that reads nothing of a stream
+	// (direct or transcoded) or a listing for this long; default 2
+	// minutes.
+	StallTimeout time.Duration
 
 	// Transcode says what iTunes and Music.app get for tracks they cannot
 	// play (FLAC, Vorbis, Opus, ...): TranscodeAuto ("" too), TranscodeOff
@@ -59,10 +77,13 @@ type Config struct {
 	Middleware []func(http.Handler) http.Handler
 }
 
-// cacheBytes bounds the encoded-listing cache; artBytes the artwork cache.
+// Defaults of the limits in Config; artBytes bounds the artwork cache.
 const (
-	cacheBytes = 256 << 20
-	artBytes   = 64 << 20
+	cacheBytes    = 256 << 20
+	maxSessions   = 200
+	sessionRecent = 5 * time.Minute
+	stallTimeout  = 2 * time.Minute
+	artBytes      = 64 << 20
 	// artWorkers bounds concurrent artwork extraction (Music.app asks for
 	// every track at once on first connect).
 	artWorkers = 4
@@ -84,6 +105,8 @@ type Server struct {
 
 	unknownMu sync.Mutex
 	unknown   map[string]bool // query fields already logged
+	loggedMu  sync.Mutex
+	logged    map[string]bool // file problems already logged
 
 	transcodeState
 
@@ -98,7 +121,16 @@ func New(cfg Config) *Server {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
 	if cfg.MaxSessions <= 0 {
-		cfg.MaxSessions = 200
+		cfg.MaxSessions = maxSessions
+	}
+	if cfg.SessionRecent <= 0 {
+		cfg.SessionRecent = sessionRecent
+	}
+	if cfg.ListingBytes <= 0 {
+		cfg.ListingBytes = cacheBytes
+	}
+	if cfg.StallTimeout <= 0 {
+		cfg.StallTimeout = stallTimeout
 	}
 	if cfg.Version == "" {
 		cfg.Version = "dev"
@@ -114,13 +146,14 @@ func New(cfg Config) *Server {
 		cfg:      cfg,
 		log:      cfg.Log,
 		dbPID:    h.Sum64(),
-		sessions: newSessions(cfg.MaxSessions, sessionIdle),
-		cache:    newLRU(cacheBytes),
+		sessions: newSessions(cfg.MaxSessions, sessionIdle, cfg.SessionRecent),
+		cache:    newLRU(cfg.ListingBytes),
 		art:      newLRU(artBytes),
 		artSem:   make(chan struct{}, artWorkers),
 		scaleSem: make(chan struct{}, scaleWorkers),
 		fields:   itemFields(),
 		unknown:  make(map[string]bool),
+		logged:   make(map[string]bool),
 		done:     make(chan struct{}),
 	}
 	name := cfg.Name
@@ -176,10 +209,12 @@ func (s *Server) Handler() *chi.Mux {
 	r.Get("/server-info", s.dmap(s.serverInfo))
 	r.Get("/content-codes", s.dmap(s.contentCodes))
 	r.Get("/login", s.dmap(s.login))
-	r.Get("/logout", s.logout)
 
+	// Everything else needs a session (or the password) when a password
+	// is set; TestRoutesNeedPassword checks every route.
 	r.Group(func(r chi.Router) {
 		r.Use(s.requireSession)
+		r.Get("/logout", s.logout)
 		r.Get("/activity", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })
 		r.Get("/update", s.update)
 		r.Get("/databases", s.dmap(s.databases))

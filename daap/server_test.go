@@ -3,7 +3,6 @@ package daap
 import (
 	"bytes"
 	"compress/gzip"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -15,13 +14,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/go-cmp/cmp"
-
 	"github.com/daapd/daapd/daap/dmap"
+	"github.com/daapd/daapd/internal/testkit"
 	"github.com/daapd/daapd/library"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files under testdata/")
 
 func TestMain(m *testing.M) {
 	strictEncoding = true
@@ -154,28 +150,6 @@ func (e *testEnv) get(t testing.TB, path string, hdr ...string) (*http.Response,
 	return res, body
 }
 
-// golden compares got with testdata/<test name>.golden (or rewrites it).
-func golden(t *testing.T, got string) {
-	t.Helper()
-	p := filepath.Join("testdata", filepath.FromSlash(t.Name())+".golden")
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatalf("%v (run go test ./daap -update)", err)
-	}
-	if d := cmp.Diff(string(want), got); d != "" {
-		t.Errorf("%s mismatch (-want +got):\n%s", p, d)
-	}
-}
-
 const itunesMeta = "dmap.itemkind,dmap.itemid,dmap.itemname,dmap.containeritemid,dmap.persistentid," +
 	"daap.songalbum,daap.songgrouping,daap.songartist,daap.songalbumartist,daap.songbitrate," +
 	"daap.songbeatsperminute,daap.songcomment,daap.songcompilation,daap.songcomposer," +
@@ -269,7 +243,7 @@ func TestEndpoints(t *testing.T) {
 			if strings.HasPrefix(tc.ua, "iTunes/4.") {
 				checkClassic(t, body)
 			}
-			golden(t, dump)
+			testkit.Golden(t, testkit.GoldenName(t), []byte(dump))
 		})
 	}
 }

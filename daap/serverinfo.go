@@ -130,7 +130,10 @@ func (s *Server) login(r *http.Request, c client) (body, error) {
 		}
 		want = n
 	}
-	id := s.sessions.create(want)
+	id, err := s.sessions.create(want)
+	if err != nil {
+		return body{}, err
+	}
 	if c.apple {
 		s.sessions.setApple(id)
 	}

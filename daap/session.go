@@ -17,81 +17,110 @@ import (
 // keep a session for as long as they show the share, so this is long.
 const sessionIdle = 7 * 24 * time.Hour
 
-// sessions tracks login sessions. Expiry is lazy; when the cap is reached
-// the least recently used session is dropped.
+// sessions tracks login sessions in a table of at most max. Expiry is
+// lazy. A login into a full table evicts the least recently used session
+// that is idle: no request in progress (a parked /update or a stream keeps
+// its session busy) and unused for at least recent. When every session is
+// busy or recent, the login is refused (503), so a burst of fresh logins
+// can never push out the clients that are really using the share.
 type sessions struct {
-	mu   sync.Mutex
-	max  int
-	idle time.Duration
-	last map[uint32]time.Time
+	mu     sync.Mutex
+	max    int
+	idle   time.Duration // unused this long: expired
+	recent time.Duration // used within this: never evicted
+	byID   map[uint32]*session
+	now    func() time.Time
+}
+
+// session is one login.
+type session struct {
+	last time.Time // start of its latest request
+	busy int       // requests in progress
 	// apple marks sessions that logged in as iTunes or Music.app: their
 	// stream requests may carry another User-Agent (AppleCoreMedia).
-	apple map[uint32]bool
-	now   func() time.Time
+	apple bool
 }
 
-func newSessions(max int, idle time.Duration) *sessions {
-	return &sessions{max: max, idle: idle, last: make(map[uint32]time.Time), apple: make(map[uint32]bool), now: time.Now}
+// errSessionsFull refuses a login when every session is in use.
+var errSessionsFull = &httpError{status: http.StatusServiceUnavailable, msg: "too many clients are connected; retry later", retry: "60"}
+
+func newSessions(max int, idle, recent time.Duration) *sessions {
+	return &sessions{max: max, idle: idle, recent: recent, byID: make(map[uint32]*session), now: time.Now}
 }
 
-// create starts a session, with id want when it is free and non-zero.
-func (ss *sessions) create(want uint32) uint32 {
+// create starts a session, with id want when it is free and non-zero, or
+// fails with errSessionsFull.
+func (ss *sessions) create(want uint32) (uint32, error) {
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
 	now := ss.now()
-	ss.expire(now)
-	for len(ss.last) >= ss.max {
-		var oldest uint32
-		var t time.Time
-		for id, l := range ss.last {
-			if oldest == 0 || l.Before(t) {
-				oldest, t = id, l
+	if len(ss.byID) >= ss.max {
+		ss.expire(now)
+	}
+	for len(ss.byID) >= ss.max {
+		var victim uint32
+		var oldest time.Time
+		for id, se := range ss.byID {
+			if se.busy == 0 && now.Sub(se.last) >= ss.recent && (victim == 0 || se.last.Before(oldest)) {
+				victim, oldest = id, se.last
 			}
 		}
-		delete(ss.last, oldest)
-		delete(ss.apple, oldest)
+		if victim == 0 {
+			return 0, errSessionsFull
+		}
+		delete(ss.byID, victim)
 	}
 	id := want
-	for _, taken := ss.last[id]; id == 0 || taken; _, taken = ss.last[id] {
+	for _, taken := ss.byID[id]; id == 0 || taken; _, taken = ss.byID[id] {
 		var b [4]byte
 		rand.Read(b[:])
 		id = binary.BigEndian.Uint32(b[:]) & 0x7fffffff // positive even to signed readers
 	}
-	ss.last[id] = now
-	return id
+	ss.byID[id] = &session{last: now}
+	return id, nil
 }
 
-// touch reports whether id is a live session and marks it used.
-func (ss *sessions) touch(id uint32) bool {
+// enter reports whether id is a live session and, if so, marks it used
+// and busy until the matching exit.
+func (ss *sessions) enter(id uint32) bool {
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
 	now := ss.now()
-	l, ok := ss.last[id]
+	se, ok := ss.byID[id]
 	if !ok {
 		return false
 	}
-	if now.Sub(l) > ss.idle {
-		delete(ss.last, id)
-		delete(ss.apple, id)
+	if se.busy == 0 && now.Sub(se.last) > ss.idle {
+		delete(ss.byID, id)
 		return false
 	}
-	ss.last[id] = now
+	se.last = now
+	se.busy++
 	return true
+}
+
+// exit ends a request that enter let in.
+func (ss *sessions) exit(id uint32) {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	if se, ok := ss.byID[id]; ok {
+		se.busy--
+		se.last = ss.now()
+	}
 }
 
 func (ss *sessions) remove(id uint32) {
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
-	delete(ss.last, id)
-	delete(ss.apple, id)
+	delete(ss.byID, id)
 }
 
 // setApple marks a live session as an Apple client's.
 func (ss *sessions) setApple(id uint32) {
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
-	if _, ok := ss.last[id]; ok {
-		ss.apple[id] = true
+	if se, ok := ss.byID[id]; ok {
+		se.apple = true
 	}
 }
 
@@ -99,14 +128,14 @@ func (ss *sessions) setApple(id uint32) {
 func (ss *sessions) isApple(id uint32) bool {
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
-	return ss.apple[id]
+	se, ok := ss.byID[id]
+	return ok && se.apple
 }
 
 func (ss *sessions) expire(now time.Time) {
-	for id, l := range ss.last {
-		if now.Sub(l) > ss.idle {
-			delete(ss.last, id)
-			delete(ss.apple, id)
+	for id, se := range ss.byID {
+		if se.busy == 0 && now.Sub(se.last) > ss.idle {
+			delete(ss.byID, id)
 		}
 	}
 }
@@ -155,7 +184,10 @@ func (s *Server) requireSession(next http.Handler) http.Handler {
 			s.fail(w, r, badRequest("session-id %q: not a 32-bit number", v))
 			return
 		}
-		live := ok && s.sessions.touch(id)
+		live := ok && s.sessions.enter(id)
+		if live {
+			defer s.sessions.exit(id)
+		}
 		if s.cfg.Password != "" && !live && !s.Authorized(r) {
 			s.fail(w, r, errNoSession)
 			return

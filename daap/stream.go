@@ -1,11 +1,11 @@
 package daap
 
 import (
-	"errors"
-	"io/fs"
+	"fmt"
+	"io"
 	"net/http"
-	"os"
 	"path"
+	"time"
 
 	"github.com/go-chi/chi/v5"
 
@@ -52,6 +52,10 @@ func (s *Server) trackParam(r *http.Request) (*library.Track, error) {
 // Accept-Ranges), or its WAV transcode to iTunes and Music.app when they
 // cannot play the file (see transcodes). Otherwise the extension in the
 // URL is ignored: clients build it from asfm, or put "Unknown" there.
+// The Range header is judged by parseRange, as for transcodes;
+// http.ServeContent then sends the one range or the whole file (with
+// sendfile), and the conditional requests it knows. A client that reads
+// nothing for the stall timeout is cut off.
 func (s *Server) stream(w http.ResponseWriter, r *http.Request) {
 	t, err := s.trackParam(r)
 	if err != nil {
@@ -67,17 +71,13 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request) {
 
 // serveFile serves t's file as it is.
 func (s *Server) serveFile(w http.ResponseWriter, r *http.Request, t *library.Track) {
-	f, err := os.Open(t.AbsPath())
+	p := t.AbsPath()
+	f, fi, err := openRegular(p)
 	if err != nil {
-		s.fail(w, r, openError(t, err))
+		s.fail(w, r, s.fileError(t, p, err))
 		return
 	}
 	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil || !fi.Mode().IsRegular() {
-		s.fail(w, r, errNotFound)
-		return
-	}
 	h := w.Header()
 	h.Set("DAAP-Server", s.serverHeader())
 	h.Set("Accept-Ranges", "bytes")
@@ -86,18 +86,64 @@ func (s *Server) serveFile(w http.ResponseWriter, r *http.Request, t *library.Tr
 		ct = "application/octet-stream"
 	}
 	h.Set("Content-Type", ct)
-	http.ServeContent(w, r, path.Base(t.Path), fi.ModTime(), f)
+
+	rangeHdr := r.Header.Get("Range")
+	if !ifRangeHolds(r, fi.ModTime()) {
+		rangeHdr = "" // the client's copy is of another version: send it whole
+	}
+	start, end, partial, err := parseRange(rangeHdr, fi.Size())
+	if err != nil {
+		s.rangeNotSatisfiable(w, r, fi.Size())
+		return
+	}
+	r = r.Clone(r.Context())
+	r.Header.Del("If-Range")
+	r.Header.Del("Range")
+	if partial {
+		r.Header.Set("Range", fmt.Sprintf("bytes=%d-%d", start, end))
+	}
+	rc := http.NewResponseController(w)
+	defer rc.SetWriteDeadline(time.Time{})
+	http.ServeContent(&stallResponse{ResponseWriter: w, rc: rc, timeout: s.cfg.StallTimeout}, r, path.Base(t.Path), fi.ModTime(), f)
 }
 
-// openError maps a failure to open t's file to a reply: 503 while its
-// music folder is unavailable (the track is kept, marked Missing), 404 for a
-// file that is gone, anything else a logged 500.
-func openError(t *library.Track, err error) error {
-	switch {
-	case t.Missing:
-		return errUnavailable
-	case errors.Is(err, fs.ErrNotExist):
-		return errNotFound
+// stallPiece is how much of a file is sent between renewals of the write
+// deadline.
+const stallPiece = 1 << 20
+
+// stallResponse renews a write deadline of timeout before each piece it
+// writes, so a client that stops reading is cut off. File bodies are still
+// sent with sendfile, a piece at a time.
+type stallResponse struct {
+	http.ResponseWriter
+	rc      *http.ResponseController
+	timeout time.Duration
+}
+
+func (sr *stallResponse) Unwrap() http.ResponseWriter { return sr.ResponseWriter }
+
+func (sr *stallResponse) Write(p []byte) (int, error) {
+	sr.rc.SetWriteDeadline(time.Now().Add(sr.timeout)) // unsupported by some writers: then no deadline
+	return sr.ResponseWriter.Write(p)
+}
+
+// ReadFrom copies src, which http.ServeContent passes as an
+// io.LimitedReader over the file, in pieces of stallPiece.
+func (sr *stallResponse) ReadFrom(src io.Reader) (int64, error) {
+	rf, ok := sr.ResponseWriter.(io.ReaderFrom)
+	lr, limited := src.(*io.LimitedReader)
+	if !ok || !limited {
+		return io.Copy(struct{ io.Writer }{sr}, src)
 	}
-	return err
+	var total int64
+	for lr.N > 0 {
+		sr.rc.SetWriteDeadline(time.Now().Add(sr.timeout))
+		n, err := rf.ReadFrom(&io.LimitedReader{R: lr.R, N: min(lr.N, stallPiece)})
+		total += n
+		lr.N -= n
+		if err != nil || n == 0 {
+			return total, err
+		}
+	}
+	return total, nil
 }

@@ -6,7 +6,6 @@ import (
 	"cmp"
 	"context"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -74,7 +73,6 @@ const (
 	defaultTranscodes = 4               // concurrent ffmpeg processes
 	transcodeQueue    = 2 * time.Second // wait for a free slot before 503
 	ffmpegStderr      = 2 << 10         // bytes of ffmpeg's stderr kept for the log
-	stallTimeout      = 2 * time.Minute // a transcode's client not reading for this long is gone
 )
 
 // wavFrames is the number of frames in t's transcode: its duration at
@@ -289,6 +287,9 @@ func (s *Server) initTranscode() {
 		return
 	}
 	s.ffmpeg, s.appleView = path, viewWAV
+	if fi, err := os.Stat("/dev/fd"); err == nil && fi.IsDir() {
+		s.devFD = true
+	}
 	s.log.Info("transcoding to WAV for iTunes and Music.app", "ffmpeg", path)
 	s.warnUnplayable("")
 }
@@ -355,50 +356,8 @@ func formatCounts(counts map[string]int) string {
 	return strings.Join(parts, ", ")
 }
 
-// byteRange parses a Range header for a body of n bytes. It returns
-// partial=false when the body should be sent whole (no header, a header
-// it ignores as RFC 9110 allows: malformed, not bytes, or several
-// ranges), and errRange when no byte of the range exists.
-func byteRange(h string, n int64) (start, end int64, partial bool, err error) {
-	spec, ok := strings.CutPrefix(strings.TrimSpace(h), "bytes=")
-	if !ok || strings.Contains(spec, ",") {
-		return 0, n - 1, false, nil
-	}
-	a, b, ok := strings.Cut(strings.TrimSpace(spec), "-")
-	if !ok {
-		return 0, n - 1, false, nil
-	}
-	a, b = strings.TrimSpace(a), strings.TrimSpace(b)
-	if a == "" { // suffix: the last b bytes
-		k, err := strconv.ParseInt(b, 10, 64)
-		if err != nil || k < 0 {
-			return 0, n - 1, false, nil
-		}
-		if k == 0 || n == 0 {
-			return 0, 0, false, errRange
-		}
-		return max(n-k, 0), n - 1, true, nil
-	}
-	start, err = strconv.ParseInt(a, 10, 64)
-	if err != nil || start < 0 {
-		return 0, n - 1, false, nil
-	}
-	end = n - 1
-	if b != "" {
-		if end, err = strconv.ParseInt(b, 10, 64); err != nil || end < start {
-			return 0, n - 1, false, nil
-		}
-		end = min(end, n-1)
-	}
-	if start >= n {
-		return 0, 0, false, errRange
-	}
-	return start, end, true, nil
-}
-
 var (
-	errRange = errors.New("range not satisfiable")
-	errBusy  = &httpError{status: http.StatusServiceUnavailable, msg: "too many transcodes in progress; retry shortly"}
+	errBusy = &httpError{status: http.StatusServiceUnavailable, msg: "too many transcodes in progress; retry shortly", retry: "2"}
 )
 
 // streamWAV serves t transcoded to WAV: our own header, then ffmpeg's raw
@@ -406,32 +365,28 @@ var (
 // seek. ffmpeg ends with the request (client gone), and the number of
 // concurrent transcodes is bounded (503 with Retry-After beyond).
 func (s *Server) streamWAV(w http.ResponseWriter, r *http.Request, t *library.Track) {
-	fi, err := os.Stat(t.AbsPath())
+	p := t.AbsPath()
+	f, fi, err := openRegular(p)
 	if err != nil {
-		s.fail(w, r, openError(t, err))
+		s.fail(w, r, s.fileError(t, p, err))
 		return
 	}
-	if !fi.Mode().IsRegular() {
-		s.fail(w, r, errNotFound)
-		return
-	}
+	defer f.Close()
 	frames := wavFrames(t)
 	size := wavSize(frames)
-	mod := fi.ModTime().UTC().Format(http.TimeFormat)
 	h := w.Header()
 	h.Set("DAAP-Server", s.serverHeader())
 	h.Set("Accept-Ranges", "bytes")
 	h.Set("Content-Type", "audio/wav")
-	h.Set("Last-Modified", mod)
+	h.Set("Last-Modified", fi.ModTime().UTC().Format(http.TimeFormat))
 
 	rangeHdr := r.Header.Get("Range")
-	if ir := r.Header.Get("If-Range"); ir != "" && ir != mod {
+	if !ifRangeHolds(r, fi.ModTime()) {
 		rangeHdr = "" // the client's copy is of another version: send it whole
 	}
-	start, end, partial, err := byteRange(rangeHdr, size)
+	start, end, partial, err := parseRange(rangeHdr, size)
 	if err != nil {
-		h.Set("Content-Range", fmt.Sprintf("bytes */%d", size))
-		s.fail(w, r, &httpError{status: http.StatusRequestedRangeNotSatisfiable, msg: "range not satisfiable"})
+		s.rangeNotSatisfiable(w, r, size)
 		return
 	}
 	status := http.StatusOK
@@ -445,13 +400,12 @@ func (s *Server) streamWAV(w http.ResponseWriter, r *http.Request, t *library.Tr
 			if r.Context().Err() != nil {
 				return // the client gave up waiting
 			}
-			h.Set("Retry-After", "2")
 			s.fail(w, r, err)
 			return
 		}
 		defer release()
 		from := max(start-wavHeaderLen, 0)
-		if pcm, err = s.startFFmpeg(r.Context(), t, from, end-wavHeaderLen-from+1); err != nil {
+		if pcm, err = s.startFFmpeg(r.Context(), f, from, end-wavHeaderLen-from+1); err != nil {
 			s.fail(w, r, err)
 			return
 		}
@@ -482,26 +436,27 @@ func (s *Server) streamWAV(w http.ResponseWriter, r *http.Request, t *library.Tr
 	if _, err := w.Write(header); err != nil || pcm == nil {
 		return
 	}
-	// A client that stops reading for stallTimeout is taken for gone, so
+	// A client that stops reading for the stall timeout is taken for gone, so
 	// it cannot hold an ffmpeg slot forever. The deadline is cleared after,
 	// as the connection may serve further requests.
 	rc := http.NewResponseController(w)
 	defer rc.SetWriteDeadline(time.Time{})
-	if err := pcm.copyTo(&stallWriter{w: w, rc: rc}); err != nil {
+	if err := pcm.copyTo(&stallWriter{w: w, rc: rc, timeout: s.cfg.StallTimeout}); err != nil {
 		s.log.Warn("transcode failed", "path", t.Path, "err", err)
 		// Fewer bytes than Content-Length: net/http closes the connection,
 		// so the client sees the stream end early rather than bad audio.
 	}
 }
 
-// stallWriter sets a write deadline of stallTimeout before each write.
+// stallWriter sets a write deadline of timeout before each write.
 type stallWriter struct {
-	w  io.Writer
-	rc *http.ResponseController
+	w       io.Writer
+	rc      *http.ResponseController
+	timeout time.Duration
 }
 
 func (sw *stallWriter) Write(p []byte) (int, error) {
-	sw.rc.SetWriteDeadline(time.Now().Add(stallTimeout)) // unsupported by some writers: then no deadline
+	sw.rc.SetWriteDeadline(time.Now().Add(sw.timeout)) // unsupported by some writers: then no deadline
 	return sw.w.Write(p)
 }
 
@@ -557,13 +512,20 @@ func ffmpegArgs(path string, first, count int64) []string {
 		"-f", "s16le", "-acodec", "pcm_s16le", "-ac", strconv.Itoa(wavChannels), "-ar", strconv.Itoa(wavRate), "-")
 }
 
-// startFFmpeg starts transcoding n bytes of t's PCM from byte offset from
-// (both relative to the end of the WAV header).
-func (s *Server) startFFmpeg(ctx context.Context, t *library.Track, from, n int64) (*transcode, error) {
+// startFFmpeg starts transcoding n bytes of the PCM of f (a regular file
+// opened by openRegular) from byte offset from (both relative to the end
+// of the WAV header). ffmpeg reads f as its descriptor 3, never by the
+// track's path, which may have become a FIFO since it was checked.
+func (s *Server) startFFmpeg(ctx context.Context, f *os.File, from, n int64) (*transcode, error) {
 	first, skip := from/wavFrameBytes, from%wavFrameBytes
 	count := (skip + n + wavFrameBytes - 1) / wavFrameBytes
 	ctx, cancel := context.WithCancel(ctx)
-	cmd := exec.CommandContext(ctx, s.ffmpeg, ffmpegArgs(t.AbsPath(), first, count)...)
+	input := f.Name()
+	if s.devFD {
+		input = "/dev/fd/3"
+	}
+	cmd := exec.CommandContext(ctx, s.ffmpeg, ffmpegArgs(input, first, count)...)
+	cmd.ExtraFiles = []*os.File{f}
 	cmd.WaitDelay = 5 * time.Second
 	tc := &transcode{cmd: cmd, stderr: &tailBuffer{max: ffmpegStderr}, cancel: cancel, skip: skip, n: n}
 	cmd.Stderr = tc.stderr
@@ -692,4 +654,7 @@ type transcodeState struct {
 	transSem    chan struct{} // one token per running ffmpeg
 	transWait   time.Duration // how long a stream waits for a token
 	hiddenCache atomic.Pointer[hiddenCounts]
+	// devFD: /dev/fd/N opens a process's own descriptors (Linux, BSDs,
+	// macOS), so ffmpeg can open the file daapd checked by descriptor.
+	devFD bool
 }

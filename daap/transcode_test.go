@@ -15,12 +15,12 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/daapd/daapd/daap/dmap"
+	"github.com/daapd/daapd/internal/testkit"
 	"github.com/daapd/daapd/library"
 	fixtures "github.com/daapd/daapd/music-fixtures"
 )
@@ -121,58 +121,6 @@ func TestApplePlays(t *testing.T) {
 			t.Errorf("applePlays(%s in %s) = %v, want %v", tc.codec, tc.format, got, tc.want)
 		}
 	}
-}
-
-func TestByteRange(t *testing.T) {
-	const n = 1000
-	cases := []struct {
-		h          string
-		start, end int64
-		partial    bool
-		err        bool
-	}{
-		{"", 0, 999, false, false},
-		{"bytes=0-99", 0, 99, true, false},
-		{"bytes=500-", 500, 999, true, false},
-		{"bytes=500-5000", 500, 999, true, false},
-		{"bytes=-100", 900, 999, true, false},
-		{"bytes=-5000", 0, 999, true, false},
-		{"bytes=999-999", 999, 999, true, false},
-		{"bytes=1000-", 0, 0, false, true},
-		{"bytes=-0", 0, 0, false, true},
-		{"bytes=5-1", 0, 999, false, false}, // malformed: ignored
-		{"bytes=0-1,5-6", 0, 999, false, false},
-		{"items=0-1", 0, 999, false, false},
-		{"bytes=x-", 0, 999, false, false},
-		{"bytes=-x", 0, 999, false, false},
-		{"bytes= 10 - 20 ", 10, 20, true, false},
-	}
-	for _, tc := range cases {
-		start, end, partial, err := byteRange(tc.h, n)
-		if (err != nil) != tc.err || (err == nil && (start != tc.start || end != tc.end || partial != tc.partial)) {
-			t.Errorf("byteRange(%q) = %d, %d, %v, %v; want %d, %d, %v, err %v", tc.h, start, end, partial, err,
-				tc.start, tc.end, tc.partial, tc.err)
-		}
-	}
-}
-
-func FuzzByteRange(f *testing.F) {
-	for _, s := range []string{"bytes=0-99", "bytes=-1", "bytes=5-", "bytes=1-0", "bytes=0-1,2-3", ""} {
-		f.Add(s, int64(1000))
-	}
-	f.Fuzz(func(t *testing.T, h string, n int64) {
-		if n <= 0 {
-			return
-		}
-		start, end, partial, err := byteRange(h, n)
-		switch {
-		case err != nil:
-		case !partial && (start != 0 || end != n-1):
-			t.Fatalf("whole body as %d-%d of %d", start, end, n)
-		case start < 0 || start > end || end >= n:
-			t.Fatalf("%q: range %d-%d of %d", h, start, end, n)
-		}
-	})
 }
 
 func TestFFmpegArgs(t *testing.T) {
@@ -350,7 +298,7 @@ func TestTranscodeSession(t *testing.T) {
 // TestTranscodeWarning: without ffmpeg, auto mode logs one warning naming
 // the hidden tracks and formats.
 func TestTranscodeWarning(t *testing.T) {
-	var buf syncBuffer
+	var buf testkit.SyncBuffer
 	cat := library.NewCatalog()
 	cat.Publish(testTracks(t, t.TempDir()), nil)
 	srv := New(Config{Catalog: cat, FFmpeg: "no-such-ffmpeg-daapd-test", Log: slog.New(slog.NewTextHandler(&buf, nil))})
@@ -542,30 +490,6 @@ func TestTranscodeLimits(t *testing.T) {
 	<-env.srv.transSem
 }
 
-// syncBuffer is a bytes.Buffer safe for a logger and a test to share.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
-
-func (b *syncBuffer) Reset() {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.b.Reset()
-}
-
 // topInt is the integer child tag of a reply's top container.
 func topInt(t *testing.T, body []byte, tag string) uint64 {
 	t.Helper()
@@ -715,7 +639,7 @@ func TestTranscodeShortAndBroken(t *testing.T) {
 		{ID: 1, Root: dir, Path: "short.flac", Codec: "flac", Format: "flac", DurationMS: 1500},
 		{ID: 2, Root: dir, Path: "broken.flac", Codec: "flac", Format: "flac", DurationMS: 1000},
 	}, nil)
-	var logs syncBuffer
+	var logs testkit.SyncBuffer
 	srv := New(Config{Catalog: cat, Log: slog.New(slog.NewTextHandler(&logs, nil))})
 	hs := httptest.NewServer(srv.Handler())
 	defer srv.Close()

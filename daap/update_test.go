@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/daapd/daapd/daap/dmap"
+	"github.com/daapd/daapd/internal/testkit"
 	"github.com/daapd/daapd/library"
 )
 
@@ -124,7 +125,7 @@ func TestDelta(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			golden(t, d)
+			testkit.Golden(t, testkit.GoldenName(t), []byte(d))
 		})
 	}
 }
@@ -164,26 +165,41 @@ func TestAbsoluteForm(t *testing.T) {
 }
 
 func TestSessions(t *testing.T) {
-	ss := newSessions(3, sessionIdle)
+	ss := newSessions(3, sessionIdle, sessionRecent)
 	now := epoch
 	ss.now = func() time.Time { return now }
-	a := ss.create(42)
+	create := func(want uint32) uint32 {
+		t.Helper()
+		id, err := ss.create(want)
+		if err != nil {
+			t.Fatalf("create: %v", err)
+		}
+		return id
+	}
+	use := func(id uint32) bool {
+		ok := ss.enter(id)
+		if ok {
+			ss.exit(id)
+		}
+		return ok
+	}
+	a := create(42)
 	if a != 42 {
 		t.Fatalf("request-session-id 42 gave %d", a)
 	}
-	if b := ss.create(42); b == 42 || b == 0 {
+	if b := create(42); b == 42 || b == 0 {
 		t.Fatalf("a taken id was reused: %d", b)
 	}
-	now = now.Add(time.Minute)
-	ss.create(0)
-	now = now.Add(time.Minute)
-	ss.touch(42)
-	ss.create(0) // the cap is 3: drops the least recently used, not 42
-	if !ss.touch(42) || len(ss.last) != 3 {
-		t.Fatalf("after the cap: %d sessions, 42 live=%v", len(ss.last), ss.touch(42))
+	now = now.Add(time.Hour)
+	create(0)
+	now = now.Add(time.Hour)
+	use(42)
+	create(0) // the cap is 3: drops the least recently used idle one, not 42
+	if !use(42) || len(ss.byID) != 3 {
+		t.Fatalf("after the cap: %d sessions, 42 live=%v", len(ss.byID), use(42))
 	}
 	now = now.Add(sessionIdle + time.Second)
-	if ss.touch(42) {
+	if use(42) {
 		t.Fatal("an idle session did not expire")
 	}
 }

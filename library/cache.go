@@ -9,12 +9,13 @@ import (
 	"hash/crc32"
 	"io"
 	"log/slog"
-	"os"
 	"path"
 	"reflect"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/daapd/daapd/internal/regfile"
 )
 
 // The scan cache is one file under the state directory holding everything
@@ -117,6 +118,9 @@ var layoutFingerprint = func() uint64 {
 				return
 			}
 			for f := range t.Fields() {
+				if !f.IsExported() {
+					continue // gob skips it
+				}
 				h = h.str(f.Name)
 				walk(f.Type)
 			}
@@ -231,7 +235,7 @@ func writeCache(w io.Writer, d *cacheData) error {
 // means the cache must be ignored; errors.Is tells fs.ErrNotExist,
 // ErrCacheCorrupt, ErrCacheStale and ErrCacheForeign apart.
 func loadCache(name, libID string) (*cacheData, error) {
-	f, err := os.Open(name)
+	f, err := regfile.Open(name)
 	if err != nil {
 		return nil, err
 	}

@@ -1,10 +1,10 @@
 package library
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"slices"
-	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -15,14 +15,20 @@ import (
 // revision 1 as "I know nothing", so the first real revision is 2.
 const FirstRevision = 2
 
-// historyLen is how many past snapshots are kept to answer delta requests.
+// historyLen is how many past revisions Delta can answer from.
 const historyLen = 16
+
+// historySlack bounds the ids the history holds beyond the library's size:
+// a delta larger than the library is no use, a full listing is smaller.
+const historySlack = 1 << 16
 
 // ErrClosed is returned by Wait once the catalog has been closed (shutdown).
 var ErrClosed = errors.New("catalog closed")
 
 // Snapshot is an immutable view of the library. Handlers take one with
-// Catalog.Snapshot and use it for the whole request.
+// Catalog.Snapshot and use it for the whole request. Successive snapshots
+// share their indexes' unchanged parts and their unchanged tracks, albums
+// and artists.
 type Snapshot struct {
 	Revision  uint32
 	Published time.Time
@@ -31,41 +37,52 @@ type Snapshot struct {
 	Albums    []*Album  // sorted by artist, then name
 	Artists   []*Artist // sorted by name
 
-	byID      map[uint32]*Track
-	albumByID map[uint64]*Album
-	artByID   map[uint64]*Artist
+	byID      index[*Track]
+	albumByID index[*Album]
+	artByID   index[*Artist]
 	plByID    map[uint32]*Playlist
 }
 
 // Track returns the track with the given item id.
-func (s *Snapshot) Track(id uint32) (*Track, bool) { t, ok := s.byID[id]; return t, ok }
+func (s *Snapshot) Track(id uint32) (*Track, bool) { return s.byID.get(uint64(id)) }
 
 // Album returns the album with the given id.
-func (s *Snapshot) Album(id uint64) (*Album, bool) { a, ok := s.albumByID[id]; return a, ok }
+func (s *Snapshot) Album(id uint64) (*Album, bool) { return s.albumByID.get(id) }
 
 // Artist returns the artist group with the given id.
-func (s *Snapshot) Artist(id uint64) (*Artist, bool) { a, ok := s.artByID[id]; return a, ok }
+func (s *Snapshot) Artist(id uint64) (*Artist, bool) { return s.artByID.get(id) }
 
 // Playlist returns the playlist with the given id.
 func (s *Snapshot) Playlist(id uint32) (*Playlist, bool) { p, ok := s.plByID[id]; return p, ok }
 
 // Catalog holds the current snapshot behind an atomic pointer and lets
-// callers wait for the next revision.
+// callers wait for the next revision. Past revisions are remembered as the
+// ids each one changed, not as snapshots, so memory does not grow with the
+// history kept for Delta.
 type Catalog struct {
 	cur atomic.Pointer[Snapshot]
 
 	mu      sync.Mutex
 	changed chan struct{} // closed and replaced on every new revision
 	closed  bool
-	history []*Snapshot // oldest first, includes the current one
+	history []revDiff // oldest first; the last one made the current revision
+	histIDs int       // ids held by history
 }
+
+// revDiff is what one revision changed, by track id.
+type revDiff struct {
+	rev     uint32
+	added   []uint32
+	changed []uint32
+	deleted []uint32
+}
+
+func (d *revDiff) size() int { return len(d.added) + len(d.changed) + len(d.deleted) }
 
 // NewCatalog returns an empty catalog at FirstRevision.
 func NewCatalog() *Catalog {
 	c := &Catalog{changed: make(chan struct{})}
-	s := buildSnapshot(FirstRevision, nil, nil)
-	c.cur.Store(s)
-	c.history = []*Snapshot{s}
+	c.cur.Store(&Snapshot{Revision: FirstRevision, Published: time.Now()})
 	return c
 }
 
@@ -78,23 +95,72 @@ func (c *Catalog) Revision() uint32 { return c.cur.Load().Revision }
 // Publish replaces the catalog's content. The revision increases only if
 // the tracks or playlists really differ from the current snapshot; the
 // returned bool says whether it did. Publish takes ownership of the slices.
+//
+// Tracks already in the catalog are recognised by pointer (the scanner
+// reuses unchanged ones), so publishing costs one pass over the pointers
+// plus O(k log k) in the k tracks that differ; a list already in catalog
+// order is not sorted again.
 func (c *Catalog) Publish(tracks []*Track, playlists []*Playlist) (*Snapshot, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	old := c.cur.Load()
-	sortTracks(tracks)
-	if sameTracks(old.Tracks, tracks) && samePlaylists(old.Playlists, playlists) {
+	if !slices.IsSortedFunc(tracks, compareTracks) {
+		sortTracks(tracks)
+	}
+	return c.commit(old, tracks, diffTracks(old.Tracks, tracks), playlists)
+}
+
+// PublishChanges publishes the current tracks with put added or replacing
+// the tracks of the same root and path, and the tracks at the root and path
+// of each of del removed; playlists replace the current ones. It costs
+// O(k log k) in the changes plus copying the track pointers once.
+func (c *Catalog) PublishChanges(put, del []*Track, playlists []*Playlist) (*Snapshot, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	old := c.cur.Load()
+	put, del = slices.Clone(put), slices.Clone(del)
+	sortTracks(put)
+	sortTracks(del)
+	tracks, ch := mergeTracks(old.Tracks, put, del)
+	return c.commit(old, tracks, ch, playlists)
+}
+
+// commit publishes the snapshot following old, unless nothing changed.
+func (c *Catalog) commit(old *Snapshot, tracks []*Track, ch trackChanges, playlists []*Playlist) (*Snapshot, bool) {
+	if ch.empty() && samePlaylists(old.Playlists, playlists) {
 		return old, false
 	}
-	s := buildSnapshot(old.Revision+1, tracks, playlists)
+	s := old.next(tracks, playlists, ch)
 	c.cur.Store(s)
-	c.history = append(c.history, s)
-	if len(c.history) > historyLen {
-		c.history = slices.Delete(c.history, 0, len(c.history)-historyLen)
-	}
+	c.remember(s, ch)
 	close(c.changed)
 	c.changed = make(chan struct{})
 	return s, true
+}
+
+// remember appends what revision s changed to the history, dropping the
+// oldest entries beyond historyLen or beyond the id budget.
+func (c *Catalog) remember(s *Snapshot, ch trackChanges) {
+	d := revDiff{rev: s.Revision}
+	for _, t := range ch.added {
+		d.added = append(d.added, t.ID)
+	}
+	for _, t := range ch.changed {
+		d.changed = append(d.changed, t.ID)
+	}
+	for _, t := range ch.removed {
+		d.deleted = append(d.deleted, t.ID)
+	}
+	c.history = append(c.history, d)
+	c.histIDs += d.size()
+	drop := 0
+	for len(c.history)-drop > historyLen || (c.histIDs > len(s.Tracks)+historySlack && len(c.history)-drop > 1) {
+		c.histIDs -= c.history[drop].size()
+		drop++
+	}
+	if drop > 0 {
+		c.history = slices.Delete(c.history, 0, drop)
+	}
 }
 
 // Wait blocks until the revision is greater than after, ctx is done, or the
@@ -130,111 +196,359 @@ func (c *Catalog) Close() {
 }
 
 // Delta lists what changed between revision from and snapshot to: tracks
-// added or changed (in to's order) and ids deleted. ok is false when from
-// is no longer (or never was) in the history; callers then send everything.
+// added or changed (in to's order) and ids deleted (ascending). ok is false
+// when from is no longer (or never was) in the history; callers then send
+// everything. It costs O(k log k) in the ids changed meanwhile.
 func (c *Catalog) Delta(from uint32, to *Snapshot) (changed []*Track, deleted []uint32, ok bool) {
-	c.mu.Lock()
-	var old *Snapshot
-	for _, s := range c.history {
-		if s.Revision == from {
-			old = s
-		}
-	}
-	c.mu.Unlock()
-	if old == nil || from > to.Revision {
+	if from > to.Revision {
 		return nil, nil, false
 	}
-	for _, t := range to.Tracks {
-		if o, found := old.byID[t.ID]; !found || *o != *t {
+	if from == to.Revision {
+		return nil, nil, true
+	}
+	// existed[id] says whether the id was in revision from: its first
+	// event after from is a change or a deletion, not an addition.
+	existed := make(map[uint32]bool)
+	c.mu.Lock()
+	i := slices.IndexFunc(c.history, func(d revDiff) bool { return d.rev == from+1 })
+	for ; i >= 0 && i < len(c.history) && c.history[i].rev <= to.Revision; i++ {
+		d := &c.history[i]
+		for _, id := range d.added {
+			if _, seen := existed[id]; !seen {
+				existed[id] = false
+			}
+		}
+		for _, ids := range [][]uint32{d.changed, d.deleted} {
+			for _, id := range ids {
+				if _, seen := existed[id]; !seen {
+					existed[id] = true
+				}
+			}
+		}
+		ok = d.rev == to.Revision
+	}
+	c.mu.Unlock()
+	if !ok {
+		return nil, nil, false
+	}
+	for id, was := range existed {
+		if t, found := to.Track(id); found {
 			changed = append(changed, t)
+		} else if was {
+			deleted = append(deleted, id)
 		}
 	}
-	for _, t := range old.Tracks {
-		if _, found := to.byID[t.ID]; !found {
-			deleted = append(deleted, t.ID)
-		}
-	}
+	sortTracks(changed)
+	slices.Sort(deleted)
 	return changed, deleted, true
 }
 
-func sortTracks(ts []*Track) {
-	slices.SortFunc(ts, func(a, b *Track) int {
-		if c := strings.Compare(a.Root, b.Root); c != 0 {
-			return c
-		}
-		return strings.Compare(a.Path, b.Path)
-	})
+// compareTracks is catalog order: by root, then path.
+func compareTracks(a, b *Track) int {
+	if c := strings.Compare(a.Root, b.Root); c != 0 {
+		return c
+	}
+	return strings.Compare(a.Path, b.Path)
 }
 
-func sameTracks(a, b []*Track) bool {
-	return slices.EqualFunc(a, b, func(x, y *Track) bool { return x == y || *x == *y })
+func sortTracks(ts []*Track) { slices.SortFunc(ts, compareTracks) }
+
+// mergeSorted merges two lists in catalog order into a new one.
+func mergeSorted(a, b []*Track) []*Track { return mergeBy(a, b, compareTracks) }
+
+// trackChanges is what turns one track list into the next.
+type trackChanges struct {
+	added   []*Track // new keys, or a key whose id changed
+	changed []*Track // new versions of tracks keeping their key and id
+	prior   []*Track // the old versions of changed, in the same order
+	removed []*Track // old tracks gone, or replaced under another id
+	same    []*Track // new pointers to tracks equal to the old ones
+}
+
+func (ch *trackChanges) empty() bool {
+	return len(ch.added) == 0 && len(ch.changed) == 0 && len(ch.removed) == 0
+}
+
+// pair records that o (old, possibly nil) became n (possibly nil) under the
+// same key.
+func (ch *trackChanges) pair(o, n *Track) {
+	switch {
+	case o == n:
+	case o == nil:
+		ch.added = append(ch.added, n)
+	case n == nil:
+		ch.removed = append(ch.removed, o)
+	case o.ID != n.ID:
+		ch.removed = append(ch.removed, o)
+		ch.added = append(ch.added, n)
+	case *o != *n:
+		ch.changed = append(ch.changed, n)
+		ch.prior = append(ch.prior, o)
+	default:
+		ch.same = append(ch.same, n)
+	}
+}
+
+// diffTracks compares two lists in catalog order. Shared pointers are
+// skipped without looking at the tracks.
+func diffTracks(a, b []*Track) trackChanges {
+	var ch trackChanges
+	for len(a) > 0 || len(b) > 0 {
+		if len(a) > 0 && len(b) > 0 && a[0] == b[0] {
+			a, b = a[1:], b[1:]
+			continue
+		}
+		c := -1
+		switch {
+		case len(a) == 0:
+			c = 1
+		case len(b) > 0:
+			c = compareTracks(a[0], b[0])
+		}
+		switch {
+		case c < 0:
+			ch.pair(a[0], nil)
+			a = a[1:]
+		case c > 0:
+			ch.pair(nil, b[0])
+			b = b[1:]
+		default:
+			ch.pair(a[0], b[0])
+			a, b = a[1:], b[1:]
+		}
+	}
+	return ch
+}
+
+// mergeTracks applies put (new or replacing tracks) and del (keys to drop,
+// unless put has them too), both in catalog order, to old: it copies the
+// unchanged runs of old and finds each change by binary search.
+func mergeTracks(old, put, del []*Track) ([]*Track, trackChanges) {
+	var ch trackChanges
+	out := make([]*Track, 0, len(old)+len(put))
+	for len(put) > 0 || len(del) > 0 {
+		var next *Track
+		isDel := len(put) == 0 || (len(del) > 0 && compareTracks(del[0], put[0]) < 0)
+		if isDel {
+			next, del = del[0], del[1:]
+		} else {
+			next, put = put[0], put[1:]
+			for len(del) > 0 && compareTracks(del[0], next) == 0 {
+				del = del[1:] // put wins
+			}
+		}
+		i, found := slices.BinarySearchFunc(old, next, compareTracks)
+		out, old = append(out, old[:i]...), old[i:]
+		var o *Track
+		if found {
+			o, old = old[0], old[1:]
+		}
+		if isDel {
+			if o != nil {
+				ch.pair(o, nil)
+			}
+			continue
+		}
+		ch.pair(o, next)
+		out = append(out, next)
+	}
+	return append(out, old...), ch
 }
 
 func samePlaylists(a, b []*Playlist) bool {
 	return slices.EqualFunc(a, b, func(x, y *Playlist) bool {
 		return x.ID == y.ID && x.PersistentID == y.PersistentID && x.Name == y.Name &&
-			x.Root == y.Root && x.Path == y.Path && slices.Equal(x.Items, y.Items)
+			x.Root == y.Root && x.Path == y.Path && slices.Equal(x.Items, y.Items) &&
+			x.Smart == y.Smart && x.Special == y.Special
 	})
 }
 
 // compilationArtist is the album artist shown for compilations.
 const compilationArtist = "Various Artists"
 
-func buildSnapshot(rev uint32, tracks []*Track, playlists []*Playlist) *Snapshot {
-	s := &Snapshot{
-		Revision:  rev,
+// next builds the snapshot after s from the new track list and what
+// changed: the indexes are updated, and only the albums and artists of
+// changed tracks are rebuilt.
+func (s *Snapshot) next(tracks []*Track, playlists []*Playlist, ch trackChanges) *Snapshot {
+	n := &Snapshot{
+		Revision:  s.Revision + 1,
 		Published: time.Now(),
 		Tracks:    tracks,
 		Playlists: playlists,
-		byID:      make(map[uint32]*Track, len(tracks)),
-		albumByID: make(map[uint64]*Album),
-		artByID:   make(map[uint64]*Artist),
 		plByID:    make(map[uint32]*Playlist, len(playlists)),
 	}
-	albumsOfArtist := make(map[uint64]map[uint64]bool)
-	for _, t := range tracks {
-		s.byID[t.ID] = t
-		if t.Album != "" {
-			a := s.albumByID[t.AlbumID]
-			if a == nil {
-				a = &Album{ID: t.AlbumID, Name: t.Album, SortName: t.SortAlbum, Compilation: t.Compilation}
-				a.Artist, a.SortArtist = t.GroupArtist()
-				s.albumByID[t.AlbumID] = a
-				s.Albums = append(s.Albums, a)
+	del := make([]uint64, 0, len(ch.removed))
+	for _, t := range ch.removed {
+		del = append(del, uint64(t.ID))
+	}
+	put := slices.Concat(ch.added, ch.changed, ch.same)
+	n.byID = s.byID.with(put, del)
+	n.regroupAlbums(s, ch)
+	n.regroupArtists(s, ch)
+	for _, p := range playlists {
+		n.plByID[p.ID] = p
+	}
+	return n
+}
+
+// groupChange collects, per album or artist id, the tracks that joined it.
+type groupChange map[uint64][]*Track
+
+func (g groupChange) touch(id uint64)          { g[id] = g[id] }
+func (g groupChange) join(id uint64, t *Track) { g[id] = append(g[id], t) }
+
+// changedGroups lists the groups that changed tracks left or joined; key
+// gives a track's group and whether it has one.
+func changedGroups(ch trackChanges, key func(*Track) (uint64, bool)) groupChange {
+	g := groupChange{}
+	for _, t := range ch.removed {
+		if id, ok := key(t); ok {
+			g.touch(id)
+		}
+	}
+	for _, t := range ch.added {
+		if id, ok := key(t); ok {
+			g.join(id, t)
+		}
+	}
+	for i, t := range ch.changed {
+		oid, ook := key(ch.prior[i])
+		if ook {
+			g.touch(oid)
+		}
+		if id, ok := key(t); ok && (!ook || id != oid) {
+			g.join(id, t)
+		}
+	}
+	for _, ts := range g {
+		sortTracks(ts)
+	}
+	return g
+}
+
+// members returns the tracks of a group in the new snapshot: the old
+// members still in it (by id, through n's index) merged with those that
+// joined.
+func (n *Snapshot) members(old []uint32, id uint64, key func(*Track) (uint64, bool), joined []*Track) []*Track {
+	kept := make([]*Track, 0, len(old)+len(joined))
+	for _, tid := range old {
+		if t, ok := n.Track(tid); ok {
+			if k, has := key(t); has && k == id {
+				kept = append(kept, t)
 			}
-			a.Tracks = append(a.Tracks, t.ID)
+		}
+	}
+	return mergeSorted(kept, joined)
+}
+
+func albumKey(t *Track) (uint64, bool) { return t.AlbumID, t.Album != "" }
+
+func artistKey(t *Track) (uint64, bool) {
+	name, _ := t.GroupArtist()
+	return t.ArtistID, name != ""
+}
+
+func (n *Snapshot) regroupAlbums(s *Snapshot, ch trackChanges) {
+	g := changedGroups(ch, albumKey)
+	if len(g) == 0 {
+		n.Albums, n.albumByID = s.Albums, s.albumByID
+		return
+	}
+	var put, fresh []*Album
+	var del []uint64
+	for id, joined := range g {
+		var old []uint32
+		if a, ok := s.Album(id); ok {
+			old = a.Tracks
+		}
+		ts := n.members(old, id, albumKey, joined)
+		if len(ts) == 0 {
+			del = append(del, id)
+			continue
+		}
+		f := ts[0]
+		a := &Album{ID: id, Name: f.Album, SortName: f.SortAlbum, Compilation: f.Compilation, first: f,
+			Tracks: make([]uint32, len(ts))}
+		a.Artist, a.SortArtist = f.GroupArtist()
+		for i, t := range ts {
+			a.Tracks[i] = t.ID
 			if a.ArtworkFrom == 0 && t.Artwork.Source != ArtworkNone {
 				a.ArtworkFrom = t.ID
 			}
 		}
-		name, sortName := t.GroupArtist()
-		if name != "" {
-			ar := s.artByID[t.ArtistID]
-			if ar == nil {
-				ar = &Artist{ID: t.ArtistID, Name: name, SortName: sortName}
-				s.artByID[t.ArtistID] = ar
-				s.Artists = append(s.Artists, ar)
-				albumsOfArtist[t.ArtistID] = make(map[uint64]bool)
-			}
-			ar.Tracks = append(ar.Tracks, t.ID)
-			if t.Album != "" && !albumsOfArtist[t.ArtistID][t.AlbumID] {
-				albumsOfArtist[t.ArtistID][t.AlbumID] = true
+		put = append(put, a)
+		fresh = append(fresh, a)
+	}
+	n.albumByID = s.albumByID.with(put, del)
+	cmpAlbum := func(a, b *Album) int {
+		return cmp.Or(strings.Compare(a.Artist, b.Artist), strings.Compare(a.Name, b.Name), compareTracks(a.first, b.first))
+	}
+	slices.SortFunc(fresh, cmpAlbum)
+	kept := make([]*Album, 0, len(s.Albums)+len(fresh))
+	for _, a := range s.Albums {
+		if _, touched := g[a.ID]; !touched {
+			kept = append(kept, a)
+		}
+	}
+	n.Albums = mergeBy(kept, fresh, cmpAlbum)
+}
+
+func (n *Snapshot) regroupArtists(s *Snapshot, ch trackChanges) {
+	g := changedGroups(ch, artistKey)
+	if len(g) == 0 {
+		n.Artists, n.artByID = s.Artists, s.artByID
+		return
+	}
+	var put, fresh []*Artist
+	var del []uint64
+	for id, joined := range g {
+		var old []uint32
+		if a, ok := s.Artist(id); ok {
+			old = a.Tracks
+		}
+		ts := n.members(old, id, artistKey, joined)
+		if len(ts) == 0 {
+			del = append(del, id)
+			continue
+		}
+		ar := &Artist{ID: id, first: ts[0], Tracks: make([]uint32, len(ts))}
+		ar.Name, ar.SortName = ts[0].GroupArtist()
+		albums := make(map[uint64]bool)
+		for i, t := range ts {
+			ar.Tracks[i] = t.ID
+			if t.Album != "" && !albums[t.AlbumID] {
+				albums[t.AlbumID] = true
 				ar.Albums++
 			}
 		}
+		put = append(put, ar)
+		fresh = append(fresh, ar)
 	}
-	for _, p := range playlists {
-		s.plByID[p.ID] = p
+	n.artByID = s.artByID.with(put, del)
+	cmpArtist := func(a, b *Artist) int {
+		return cmp.Or(strings.Compare(a.Name, b.Name), compareTracks(a.first, b.first))
 	}
-	sort.SliceStable(s.Albums, func(i, j int) bool {
-		a, b := s.Albums[i], s.Albums[j]
-		if a.Artist != b.Artist {
-			return a.Artist < b.Artist
+	slices.SortFunc(fresh, cmpArtist)
+	kept := make([]*Artist, 0, len(s.Artists)+len(fresh))
+	for _, a := range s.Artists {
+		if _, touched := g[a.ID]; !touched {
+			kept = append(kept, a)
 		}
-		return a.Name < b.Name
-	})
-	sort.SliceStable(s.Artists, func(i, j int) bool { return s.Artists[i].Name < s.Artists[j].Name })
-	return s
+	}
+	n.Artists = mergeBy(kept, fresh, cmpArtist)
+}
+
+// mergeBy merges two sorted lists into a new one.
+func mergeBy[T any](a, b []T, cmp func(x, y T) int) []T {
+	out := make([]T, 0, len(a)+len(b))
+	for len(a) > 0 && len(b) > 0 {
+		if cmp(b[0], a[0]) < 0 {
+			out, b = append(out, b[0]), b[1:]
+		} else {
+			out, a = append(out, a[0]), a[1:]
+		}
+	}
+	return append(append(out, a...), b...)
 }
 
 // GroupArtist is the name a track's album and artist groups are listed

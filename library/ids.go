@@ -13,14 +13,17 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/daapd/daapd/internal/regfile"
 )
 
 // Identities are derived from a 64-bit FNV-1a hash of the library id, a root
 // tag and the track's relative path, finished with the splitmix64 mixer so
 // that paths differing in one byte land far apart. Item ids live in
 // [minItemID, 2³²) because Music.app misbehaves with small, reused ids.
-// Collisions are resolved deterministically (see assignIDs), so the ids are a
-// pure function of the library id and the set of paths.
+// A track keeps its ids for as long as its file keeps its path; a new file's
+// ids are a pure function of the library id and its path, except in the
+// rare case of a collision (see idAlloc).
 
 // minItemID is the smallest item or playlist id handed out. Ids below it are
 // left to fixed containers (the base playlist is 1).
@@ -115,31 +118,54 @@ func assignUnique[T comparable](n int, base func(i int) T, rehash func(i, attemp
 	return ids
 }
 
-// assignIDs sets ID and PersistentID of tracks, which must be sorted in
-// catalog order. A track that already carries different ids may be shared
-// with a published snapshot, so it is replaced by a copy.
-func assignIDs(libID string, rootTags map[string]string, tracks []*Track) {
-	hash := func(i, attempt int) hasher {
-		t := tracks[i]
-		return keyHash(libID, rootTags[t.Root], t.Path, attempt)
+// idAlloc hands out track ids during a scan. A file keeps the ids of its
+// previous track, so existing ids never move. A new file gets the item id
+// its key hashes to, or, when a previous track or a file found earlier in
+// the scan holds that id, the first free rehash: collisions are resolved
+// against an index of ids in use, never by revisiting other tracks. Its
+// persistent id is the first hash's (64-bit: a collision among a million
+// tracks has odds of about 3e-8).
+type idAlloc struct {
+	libID string
+	tags  map[string]string   // root → identity tag
+	prev  []uint32            // ids in use before the scan, sorted
+	used  map[uint32]struct{} // ids handed out by this scan
+}
+
+func newIDAlloc(libID string, tags map[string]string, prev []*Track) *idAlloc {
+	a := &idAlloc{libID: libID, tags: tags, prev: make([]uint32, len(prev)), used: make(map[uint32]struct{})}
+	for i, t := range prev {
+		a.prev[i] = t.ID
 	}
-	items := assignUnique(len(tracks),
-		func(i int) uint32 { return itemID(hash(i, 0)) },
-		func(i, a int) uint32 { return itemID(hash(i, a)) })
-	pers := assignUnique(len(tracks),
-		func(i int) uint64 { return persistentID(hash(i, 0)) },
-		func(i, a int) uint64 { return persistentID(hash(i, a)) })
-	for i, t := range tracks {
-		if t.ID == items[i] && t.PersistentID == pers[i] {
-			continue
-		}
-		if t.ID != 0 {
-			c := *t
-			t = &c
-			tracks[i] = t
-		}
-		t.ID, t.PersistentID = items[i], pers[i]
+	slices.Sort(a.prev)
+	return a
+}
+
+func (a *idAlloc) taken(id uint32) bool {
+	if _, ok := a.used[id]; ok {
+		return true
 	}
+	_, ok := slices.BinarySearch(a.prev, id)
+	return ok
+}
+
+// assign sets t's ids: those of prev, t's previous track at the same path,
+// when there is one, else new ones.
+func (a *idAlloc) assign(t, prev *Track) {
+	if prev != nil && prev.ID != 0 {
+		t.ID, t.PersistentID = prev.ID, prev.PersistentID
+		return
+	}
+	tag := a.tags[t.Root]
+	for attempt := 0; ; attempt++ {
+		id := itemID(keyHash(a.libID, tag, t.Path, attempt))
+		if !a.taken(id) {
+			a.used[id] = struct{}{}
+			t.ID = id
+			break
+		}
+	}
+	t.PersistentID = persistentID(keyHash(a.libID, tag, t.Path, 0))
 }
 
 // assignPlaylistIDs does for playlists what assignIDs does for tracks, in a
@@ -210,7 +236,7 @@ var ErrBadLibraryID = errors.New("malformed library id")
 // error wrapping fs.ErrNotExist when there is none yet.
 func ReadLibraryID(stateDir string) (string, error) {
 	name := filepath.Join(stateDir, libraryIDFile)
-	b, err := os.ReadFile(name)
+	b, err := regfile.ReadFile(name, 4096)
 	if err != nil {
 		return "", err
 	}
@@ -265,6 +291,9 @@ func writeFileAtomic(name string, write func(io.Writer) error) error {
 	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
+	}
+	if err == nil {
+		err = regfile.Check(name) // never replace a FIFO or device someone put there
 	}
 	if err == nil {
 		err = os.Rename(tmp, name)

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"testing"
 )
@@ -40,6 +41,15 @@ func TestAssignUniqueForcedCollisions(t *testing.T) {
 	}
 }
 
+// assignIDs gives fresh ids to tracks, in their order, as a first scan
+// finding them in that order would.
+func assignIDs(libID string, rootTags map[string]string, tracks []*Track) {
+	a := newIDAlloc(libID, rootTags, nil)
+	for _, t := range tracks {
+		a.assign(t, nil)
+	}
+}
+
 func TestAssignIDsStable(t *testing.T) {
 	mk := func(paths ...string) []*Track {
 		var ts []*Track
@@ -51,11 +61,11 @@ func TestAssignIDsStable(t *testing.T) {
 	tags := map[string]string{"/music": ""}
 	a := mk("a.mp3", "b/c.flac", "d.ogg")
 	assignIDs("lib1", tags, a)
-	b := mk("a.mp3", "b/c.flac", "d.ogg", "new.mp3")
+	b := mk("new.mp3", "a.mp3", "b/c.flac", "d.ogg")
 	assignIDs("lib1", tags, b)
 	for i := range a {
-		if a[i].ID != b[i].ID || a[i].PersistentID != b[i].PersistentID {
-			t.Errorf("%s: ids changed when a file was added", a[i].Path)
+		if a[i].ID != b[i+1].ID || a[i].PersistentID != b[i+1].PersistentID {
+			t.Errorf("%s: ids depend on the other files", a[i].Path)
 		}
 		if a[i].ID < minItemID || a[i].PersistentID == 0 {
 			t.Errorf("%s: reserved id %d/%d", a[i].Path, a[i].ID, a[i].PersistentID)
@@ -71,12 +81,34 @@ func TestAssignIDsStable(t *testing.T) {
 	if moved[0].ID != a[0].ID {
 		t.Error("moving a single root changed its ids")
 	}
-	// A published track whose id must change is copied, not modified.
-	pub := a[0]
-	pubID := pub.ID
-	assignIDs("lib2", tags, a)
-	if pub.ID != pubID || a[0] == pub {
-		t.Error("a track that already had ids was modified in place")
+}
+
+// TestIDAllocCollisions forces every path onto the same base id: the ids
+// stay distinct, a previous track keeps its ids even when a new file would
+// hash to them, and the ids in use are never handed out again.
+func TestIDAllocCollisions(t *testing.T) {
+	tags := map[string]string{"/m": ""}
+	first := &Track{Root: "/m", Path: "z.mp3"}
+	a := newIDAlloc("lib", tags, nil)
+	a.assign(first, nil)
+	// A later scan: first is known; a new file whose base id is first's
+	// must not take it, even though it sorts earlier.
+	clash := &Track{Root: "/m", Path: "a.mp3"}
+	b := newIDAlloc("lib", tags, []*Track{first})
+	b.used[itemID(keyHash("lib", "", clash.Path, 0))] = struct{}{} // pretend a third file holds a's base
+	b.prev = append(b.prev, itemID(keyHash("lib", "", clash.Path, 1)))
+	slices.Sort(b.prev)
+	again := &Track{Root: "/m", Path: "z.mp3", Title: "retagged"}
+	b.assign(again, first)
+	b.assign(clash, nil)
+	if again.ID != first.ID || again.PersistentID != first.PersistentID {
+		t.Errorf("a re-read file got new ids %d/%d, had %d/%d", again.ID, again.PersistentID, first.ID, first.PersistentID)
+	}
+	if want := itemID(keyHash("lib", "", clash.Path, 2)); clash.ID != want {
+		t.Errorf("colliding file got %d, want the second rehash %d", clash.ID, want)
+	}
+	if clash.PersistentID != persistentID(keyHash("lib", "", clash.Path, 0)) {
+		t.Error("a collision changed the persistent id")
 	}
 }
 

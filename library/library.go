@@ -22,7 +22,20 @@ type Config struct {
 	RescanInterval time.Duration // periodic full rescan; 0 disables it
 	Watch          bool          // watch the roots and rescan changed folders (watch.go)
 	Log            *slog.Logger
+
+	// Smart playlists besides .smartpl files, and the folders whose
+	// tracks are audiobooks or podcasts whatever their tags say.
+	Smart            SmartConfig
+	AudiobookFolders []string
+	PodcastFolders   []string
+	// Now is the clock smart playlists count relative dates from;
+	// nil means time.Now.
+	Now func() time.Time
 }
+
+// smartRefresh is how often smart playlists are evaluated again without a
+// change to the library, so relative dates ("Recently Added") move on.
+const smartRefresh = time.Hour
 
 // Status is a summary of the library for logs and status pages.
 type Status struct {
@@ -79,6 +92,20 @@ func New(cfg Config) (*Library, error) {
 		roots[i] = abs
 	}
 	cfg.Roots = roots
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	for _, dirs := range []*[]string{&cfg.AudiobookFolders, &cfg.PodcastFolders} {
+		abs := make([]string, len(*dirs))
+		for i, d := range *dirs {
+			a, err := filepath.Abs(d)
+			if err != nil {
+				return nil, err
+			}
+			abs[i] = a
+		}
+		*dirs = abs
+	}
 	if cfg.LibraryID == "" {
 		if cfg.StateDir == "" {
 			return nil, errors.New("library: need a state dir or a library id")
@@ -104,6 +131,10 @@ func New(cfg Config) (*Library, error) {
 			Workers:     cfg.Workers,
 			FileTimeout: cfg.FileTimeout,
 			Log:         log,
+
+			AudiobookFolders: cfg.AudiobookFolders,
+			PodcastFolders:   cfg.PodcastFolders,
+			warned:           map[string]string{},
 		},
 	}
 	if name := cacheName(cfg.StateDir); name != "" {
@@ -162,7 +193,7 @@ func (l *Library) Run(ctx context.Context) error {
 	l.setScanning() // the scan below clears it
 	prev, pls := l.loadCache()
 	if len(prev) > 0 || len(pls) > 0 {
-		snap, _ := l.cat.Publish(slices.Clone(prev), pls)
+		snap, _ := l.publishAll(slices.Clone(prev), pls)
 		l.cachedRev = snap.Revision
 		l.mu.Lock()
 		l.status.Tracks, l.status.Playlists = len(snap.Tracks), len(snap.Playlists)
@@ -185,6 +216,8 @@ func (l *Library) Run(ctx context.Context) error {
 		defer t.Stop()
 		tick = t.C
 	}
+	refresh := time.NewTicker(smartRefresh)
+	defer refresh.Stop()
 	var changes <-chan []string
 	if w != nil {
 		changes = w.Changes()
@@ -205,6 +238,9 @@ func (l *Library) Run(ctx context.Context) error {
 		case paths := <-changes:
 			l.scanPaths(ctx, paths)
 			continue
+		case <-refresh.C:
+			l.refreshSmart()
+			continue
 		case <-l.trigger:
 		case <-tick:
 		}
@@ -224,10 +260,10 @@ func (l *Library) scan(ctx context.Context, prev []*Track, progressive bool) {
 	if progressive {
 		// Playlists already published (from the cache) stay listed; their
 		// entries appear as their tracks are found.
-		sc.partial = func(tracks []*Track) { l.cat.Publish(tracks, l.cat.Snapshot().Playlists) }
+		sc.partial = func(found []*Track) { l.cat.PublishChanges(found, nil, l.cat.Snapshot().Playlists) }
 	}
 	res, err := sc.Scan(ctx, prev)
-	l.publish(ctx, res, err, nil)
+	l.publish(ctx, res, err)
 }
 
 // scanPaths rescans the paths a watcher reported and publishes the result.
@@ -238,7 +274,13 @@ func (l *Library) scanPaths(ctx context.Context, paths []string) {
 	sc := *l.scanner
 	sc.progress = l.setProgress
 	res, err := sc.ScanPaths(ctx, snap.Tracks, snap.Playlists, paths)
-	l.publish(ctx, res, err, paths)
+	if err == nil {
+		// Skips outside the rescanned paths still hold.
+		l.mu.Lock()
+		res.Skips = mergeSkips(l.status.Skips, res.Skips, paths)
+		l.mu.Unlock()
+	}
+	l.publish(ctx, res, err)
 }
 
 func (l *Library) setScanning() {
@@ -254,9 +296,8 @@ func (l *Library) setProgress(p Progress) {
 	l.mu.Unlock()
 }
 
-// publish publishes a scan's result and schedules a cache write. paths
-// are those a watcher reported, nil for a full scan.
-func (l *Library) publish(ctx context.Context, res Result, err error, paths []string) {
+// publish publishes a scan's result and schedules a cache write.
+func (l *Library) publish(ctx context.Context, res Result, err error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.status.Scanning = false
@@ -268,17 +309,13 @@ func (l *Library) publish(ctx context.Context, res Result, err error, paths []st
 		return
 	}
 	pls := l.keepPlaylists(res)
-	snap, _ := l.cat.Publish(res.Tracks, pls)
+	snap, _ := l.publishAll(res.Tracks, pls)
 	l.status.Tracks, l.status.Playlists = len(snap.Tracks), len(snap.Playlists)
 	l.status.LastScan, l.status.LastStats = time.Now(), res.Stats
 	l.status.Scans++
 	l.status.LastError = ""
 	l.status.Unavailable = res.UnavailableRoots
-	if paths != nil {
-		l.status.Skips = mergeSkips(l.status.Skips, res.Skips, paths)
-	} else {
-		l.status.Skips = res.Skips
-	}
+	l.status.Skips = res.Skips
 	if err := res.Err(); err != nil {
 		l.status.LastError = err.Error()
 	}
@@ -306,4 +343,21 @@ func (l *Library) keepPlaylists(res Result) []*Playlist {
 		return cmp.Or(strings.Compare(a.Root, b.Root), strings.Compare(a.Path, b.Path))
 	})
 	return pls
+}
+
+// publishAll publishes tracks with the playlists files gave (pls) and the
+// smart playlists evaluated against them (see EvalPlaylists).
+func (l *Library) publishAll(tracks []*Track, pls []*Playlist) (*Snapshot, bool) {
+	sortTracks(tracks)
+	return l.cat.Publish(tracks, EvalPlaylists(l.cfg.LibraryID, tracks, pls, l.cfg.Smart, l.cfg.Now()))
+}
+
+// refreshSmart evaluates the smart playlists again; a new revision is
+// published only if one of them changed (a track aged out of Recently
+// Added, a new day's random pick).
+func (l *Library) refreshSmart() {
+	snap := l.cat.Snapshot()
+	if s, changed := l.publishAll(snap.Tracks, snap.Playlists); changed {
+		l.log.Debug("smart playlists changed with the date", "revision", s.Revision)
+	}
 }

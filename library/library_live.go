@@ -6,6 +6,8 @@ import (
 	"io/fs"
 	"path/filepath"
 	"time"
+
+	"github.com/daapd/daapd/internal/regfile"
 )
 
 // Defaults for keeping the library current.
@@ -30,6 +32,9 @@ func (l *Library) loadCache() ([]*Track, []*Playlist) {
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		l.log.Info("no scan cache yet; reading every file", "path", l.saver.name)
+		return nil, nil
+	case errors.Is(err, regfile.ErrNotRegular):
+		l.log.Error("ignoring the scan cache, and not replacing it, since it is not a regular file: remove it; reading every file", "err", err)
 		return nil, nil
 	case err != nil:
 		l.log.Warn("ignoring the scan cache; reading every file", "err", err)
@@ -70,7 +75,14 @@ func (l *Library) saveSnapshot(s *Snapshot) {
 		return
 	}
 	l.cachedRev = s.Revision
-	l.saver.Schedule(&cacheData{LibraryID: l.cfg.LibraryID, Tracks: s.Tracks, Playlists: s.Playlists})
+	// Built-in and configured playlists are made again from the config.
+	pls := make([]*Playlist, 0, len(s.Playlists))
+	for _, p := range s.Playlists {
+		if p.Root != "" {
+			pls = append(pls, p)
+		}
+	}
+	l.saver.Schedule(&cacheData{LibraryID: l.cfg.LibraryID, Tracks: s.Tracks, Playlists: pls})
 }
 
 // startWatcher starts watching the roots and waits until the watches are

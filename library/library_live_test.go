@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/daapd/daapd/internal/testkit"
 )
 
 // keyed maps root-relative paths ("r1:a/1.mp3") to tracks.
@@ -229,7 +231,7 @@ func TestLibraryCache(t *testing.T) {
 	write(t, music, map[string]string{"a/1.mp3": "title=1", "a/2.mp3": "title=2", "b/3.mp3": "title=3", "list.m3u": "a/1.mp3\nb/3.mp3\n"})
 	var opened atomic.Int32
 	gate := make(chan struct{})
-	newLib := func(log *scanLog) *Library {
+	newLib := func(log *testkit.SyncBuffer) *Library {
 		l, err := New(Config{Roots: []string{music}, StateDir: state, Workers: 2, Log: testLogger(log)})
 		if err != nil {
 			t.Fatal(err)
@@ -245,7 +247,7 @@ func TestLibraryCache(t *testing.T) {
 
 	// First run: no cache, everything is read; the cache is written when
 	// Run returns.
-	var log1 scanLog
+	var log1 testkit.SyncBuffer
 	l := newLib(&log1)
 	close(gate)
 	stop := runLibrary(t, l)
@@ -262,7 +264,7 @@ func TestLibraryCache(t *testing.T) {
 	// opened, with the same ids, and the rescan opens nothing.
 	opened.Store(0)
 	gate = make(chan struct{})
-	var log2 scanLog
+	var log2 testkit.SyncBuffer
 	l = newLib(&log2)
 	stop = runLibrary(t, l)
 	cached := waitFor(t, l.Catalog(), FirstRevision, "cached catalog", func(s *Snapshot) bool { return len(s.Tracks) == 3 })
@@ -290,7 +292,7 @@ func TestLibraryCache(t *testing.T) {
 	// Third run after a change while stopped: only that file is read.
 	write(t, music, map[string]string{"a/2.mp3": "title=two, longer"})
 	opened.Store(0)
-	var log3 scanLog
+	var log3 testkit.SyncBuffer
 	l = newLib(&log3)
 	stop = runLibrary(t, l)
 	s := waitFor(t, l.Catalog(), FirstRevision, "changed file", func(s *Snapshot) bool {
@@ -306,7 +308,7 @@ func TestLibraryCache(t *testing.T) {
 	}
 }
 
-func testLogger(l *scanLog) *slog.Logger {
+func testLogger(l *testkit.SyncBuffer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(l, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }
 
@@ -352,7 +354,7 @@ func TestLibraryCacheRejected(t *testing.T) {
 			name := filepath.Join(state, cacheFile)
 			tt.damage(t, name)
 
-			var log scanLog
+			var log testkit.SyncBuffer
 			l, err = New(Config{Roots: []string{music}, StateDir: state, LibraryID: "00000000000000aa", Log: testLogger(&log)})
 			if err != nil {
 				t.Fatal(err)
@@ -388,7 +390,7 @@ func TestLibraryWatch(t *testing.T) {
 		"B/Album/1.mp3": "title=b1", "list.m3u": "A/Album/1.mp3\n",
 	})
 	write(t, r2, map[string]string{"C/Live/1.mp3": "title=c1", "C/Live/2.mp3": "title=c2"})
-	var log scanLog
+	var log testkit.SyncBuffer
 	l, err := New(Config{Roots: []string{r1, r2}, StateDir: t.TempDir(), Watch: true, Log: testLogger(&log)})
 	if err != nil {
 		t.Fatal(err)

@@ -5,9 +5,7 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
-	"io"
 	"net/url"
-	"os"
 	"path"
 	"path/filepath"
 	"slices"
@@ -15,6 +13,9 @@ import (
 	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
+
+	"github.com/daapd/daapd/internal/regfile"
+	"github.com/daapd/daapd/library/smartpl"
 )
 
 // maxPlaylistSize caps how much of a playlist file is read: 100,000 entries
@@ -226,9 +227,16 @@ func (sc *scan) readPlaylists(tracks []*Track, rootTags map[string]string) []*Pl
 			sc.mu.Lock()
 			sc.addSkip(f.abs, SkipPlaylist, "cannot read the playlist: "+err.Error())
 			sc.mu.Unlock()
+			sc.playlistErrs = append(sc.playlistErrs, fmt.Errorf("%s: %w", f.abs, err))
 			continue
 		}
 		format := ext(f.rel)
+		if format == "smartpl" {
+			if p := sc.readSmart(f, data); p != nil {
+				pls = append(pls, p)
+			}
+			continue
+		}
 		name, entries := parsePlaylist(data, format)
 		if name == "" {
 			base := path.Base(f.rel)
@@ -251,6 +259,7 @@ func (sc *scan) readPlaylists(tracks []*Track, rootTags map[string]string) []*Pl
 			sc.mu.Lock()
 			sc.addSkip(f.abs, SkipPlaylist, fmt.Sprintf("%d of %d entries point to no track (first: %s)", missing, len(entries), first))
 			sc.mu.Unlock()
+			p.Warnings = append(p.Warnings, fmt.Sprintf("%d of %d entries not found, the first: %s", missing, len(entries), first))
 		}
 		pls = append(pls, p)
 	}
@@ -258,21 +267,50 @@ func (sc *scan) readPlaylists(tracks []*Track, rootTags map[string]string) []*Pl
 	return pls
 }
 
-var errTooLarge = errors.New("file too large")
-
-// readSmall reads a whole file of at most limit bytes, read-only.
+// readSmall reads a whole regular file of at most limit bytes, read-only; a
+// FIFO or device is refused without blocking.
 func readSmall(name string, limit int64) ([]byte, error) {
-	f, err := os.Open(name)
+	return regfile.ReadFile(name, limit)
+}
+
+// maxWarned bounds the smart playlist files whose warnings are remembered.
+const maxWarned = 4096
+
+// readSmart parses a .smartpl file into a smart playlist, its items left
+// for EvalPlaylists. A syntax error is logged with the file, line and
+// column, and the playlist is skipped; warnings (fields daapd does not
+// track) are logged once per file and content, not on every rescan.
+func (sc *scan) readSmart(f playlistFile, data []byte) *Playlist {
+	def, err := smartpl.Parse(decodeText(data, false))
 	if err != nil {
-		return nil, err
+		var se *smartpl.SyntaxError
+		if errors.As(err, &se) {
+			se.File = f.abs
+		}
+		if sc.warned == nil || sc.warned[f.abs] != "\x00"+string(data) {
+			sc.log.Warn("skipping smart playlist", "err", err)
+			sc.remember(f.abs, "\x00"+string(data))
+		}
+		sc.playlistErrs = append(sc.playlistErrs, err)
+		return nil
 	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, limit+1))
-	if err != nil {
-		return nil, err
+	p := &Playlist{Name: nfc(def.Name), Root: sc.roots[f.root].abs, Path: f.rel, Smart: true,
+		Query: def.String(), Warnings: def.Warnings}
+	if len(def.Warnings) > 0 && (sc.warned == nil || sc.warned[f.abs] != p.Query) {
+		for _, w := range def.Warnings {
+			sc.log.Warn("smart playlist: "+w, "playlist", f.abs)
+		}
+		sc.remember(f.abs, p.Query)
 	}
-	if int64(len(b)) > limit {
-		return nil, fmt.Errorf("%w: over %d bytes", errTooLarge, limit)
+	return p
+}
+
+func (sc *scan) remember(path, text string) {
+	if sc.warned == nil {
+		return
 	}
-	return b, nil
+	if len(sc.warned) >= maxWarned {
+		clear(sc.warned)
+	}
+	sc.warned[path] = text
 }

@@ -32,12 +32,12 @@ var unsupportedAudioExts = map[string]bool{
 }
 
 // playlistExts are the playlist formats the scanner reads.
-var playlistExts = map[string]bool{"m3u": true, "m3u8": true, "pls": true}
+var playlistExts = map[string]bool{"m3u": true, "m3u8": true, "pls": true, "smartpl": true}
 
 // ext returns name's extension, lower-case, without the dot.
 func ext(name string) string {
 	i := strings.LastIndexByte(name, '.')
-	if i <= 0 || i == len(name)-1 || len(name)-i > 6 {
+	if i <= 0 || i == len(name)-1 || len(name)-i > 8 { // ".smartpl" is the longest
 		return ""
 	}
 	e := name[i+1:]
@@ -113,6 +113,7 @@ func newTrack(libID string, info probe.Info, tg tags.Tags, name, format string, 
 		Channels:        info.Channels,
 		Codec:           info.Codec,
 		Format:          format,
+		BitsPerSample:   info.BitsPerSample,
 		Artwork:         dirArt,
 	}
 	if t.Title == "" {
@@ -124,6 +125,8 @@ func newTrack(libID string, info probe.Info, tg tags.Tags, name, format string, 
 	if tg.HasPicture {
 		t.Artwork = Artwork{Source: ArtworkEmbedded, MIME: tg.PictureMIME}
 	}
+	t.TagKind = tagKind(tg, format, t.Genre)
+	t.MediaKind = t.TagKind
 	setGroupIDs(libID, t)
 	return t
 }
@@ -160,4 +163,25 @@ func artMIME(name string) string {
 		return "image/png"
 	}
 	return "image/jpeg"
+}
+
+// tagKind is the media kind a file's tags and extension give: MP4 stik 2
+// or .m4b make an audiobook, stik 21 or a podcast flag (MP4 pcst, ID3 PCST)
+// a podcast, and so do the genres Audiobook(s)/Hörbuch and Podcast(s).
+func tagKind(tg tags.Tags, format, genre string) MediaKind {
+	switch {
+	case tg.Stik == 2:
+		return MediaAudiobook
+	case tg.Stik == 21, tg.Podcast:
+		return MediaPodcast
+	case format == "m4b":
+		return MediaAudiobook
+	}
+	switch strings.ToLower(genre) {
+	case "audiobook", "audiobooks", "audio book", "audio books", "hörbuch", "hörbücher":
+		return MediaAudiobook
+	case "podcast", "podcasts":
+		return MediaPodcast
+	}
+	return MediaMusic
 }

@@ -30,6 +30,11 @@ const (
 	progressLogEvery   = 5 * time.Second
 	progressLiveEvery  = 250 * time.Millisecond
 	partialEvery       = 1500 * time.Millisecond
+	// partialGrowth paces a first scan's partial results: one is published
+	// only once the tracks found have grown by 1/partialGrowth since the
+	// last, so all of them together cost a small multiple of one publish
+	// of the whole library, not one per tick.
+	partialGrowth = 4
 )
 
 // Scanner reads music roots into tracks and playlists. The zero values of
@@ -42,10 +47,16 @@ type Scanner struct {
 	FileTimeout time.Duration // a file taking longer is abandoned and skipped
 	Log         *slog.Logger
 	Progress    io.Writer // a live progress line goes here if it is a terminal
+	// Tracks under these folders (absolute) are audiobooks or podcasts,
+	// whatever their tags say.
+	AudiobookFolders []string
+	PodcastFolders   []string
+
+	warned map[string]string // .smartpl path → the text last warned about; nil: always warn
 
 	open     func(name string) (readCloserAt, error)                        // openRaw; tests inject fakes
 	read     func(r io.ReaderAt, size int64) (probe.Info, tags.Tags, error) // readFacts; tests inject fakes
-	partial  func(tracks []*Track)                                          // gets the tracks found so far, every partialEvery
+	partial  func(found []*Track)                                           // gets the tracks found since the last call (catalog order), see partialGrowth
 	progress func(Progress)                                                 // gets the progress on every tick
 	every    struct{ log, live, partial time.Duration }                     // test overrides
 }
@@ -83,6 +94,9 @@ type Result struct {
 	Tracks    []*Track    // catalog order (root, path), ids assigned
 	Playlists []*Playlist // sorted by root and path
 	Stats     Stats
+	// PlaylistErrors has one error per playlist file that could not be
+	// read or parsed (each logged); those playlists are left out.
+	PlaylistErrors []error
 	// RootErrors has one error per unavailable root, each wrapping
 	// ErrRootUnavailable. The previous tracks of those roots are in Tracks,
 	// marked Missing; UnavailableRoots names the roots.
@@ -119,11 +133,15 @@ type scan struct {
 	log     *slog.Logger
 	started time.Time
 	added   time.Time // date added of new tracks: started, in whole seconds
+	fresh   bool      // no previous tracks (no cache): new tracks date from their mtime
 	roots   []rootState
 	tags    map[string]string  // root → identity tag (see keyHash)
 	rootIdx map[string]int     // absolute root → index in roots
 	prev    map[prevKey]*Track // read-only during the walk
 	seen    map[*Track]bool    // prev tracks found again; walker only
+	ids     *idAlloc           // collector only
+
+	playlistErrs []error
 
 	mu          sync.Mutex // guards stats.Ignored, unsupported and skips
 	stats       Stats
@@ -150,7 +168,7 @@ func (s *Scanner) Scan(ctx context.Context, prev []*Track) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	return sc.finish(tracks, prev), nil
+	return sc.finish(tracks, nil, prev), nil
 }
 
 // newScan prepares the state of one scan against prev.
@@ -203,7 +221,9 @@ func (s *Scanner) newScan(prev []*Track) (*scan, error) {
 			sc.prev[prevKey{ri, t.Path}] = t
 		}
 	}
+	sc.ids = newIDAlloc(s.LibraryID, sc.tags, prev)
 	sc.added = sc.started.UTC().Truncate(time.Second)
+	sc.fresh = len(prev) == 0
 	return sc, nil
 }
 
@@ -243,6 +263,7 @@ func (sc *scan) collect(ctx context.Context, results <-chan result) []*Track {
 	lastLog, lastLive, lastPartial := sc.started, sc.started, time.Now()
 	intern := make(map[string]string)
 	var tracks []*Track
+	published := 0 // tracks[:published] went out as partial results
 	st := &sc.stats
 	for {
 		select {
@@ -281,6 +302,7 @@ func (sc *scan) collect(ctx context.Context, results <-chan result) []*Track {
 					sc.log.Warn("cannot read tags; using the file name", "path", r.abs, "reason", r.err)
 				}
 				internTrack(intern, r.t)
+				sc.ids.assign(r.t, r.prev)
 			}
 			tracks = append(tracks, r.t)
 		case now := <-tick.C:
@@ -299,20 +321,22 @@ func (sc *scan) collect(ctx context.Context, results <-chan result) []*Track {
 				fmt.Fprintf(sc.Progress, "\rscanning: %d files, %.0f files/s, %d skipped\033[K",
 					st.Files, rate(st.Files, now.Sub(sc.started)), st.Skipped)
 			}
-			if sc.partial != nil && now.Sub(lastPartial) >= every.partial && len(tracks) > 0 {
+			if grown := len(tracks) - published; sc.partial != nil && now.Sub(lastPartial) >= every.partial &&
+				grown > 0 && grown >= published/partialGrowth {
 				lastPartial = now
-				part := slices.Clone(tracks)
+				part := slices.Clone(tracks[published:])
+				published = len(tracks)
 				sortTracks(part)
-				assignIDs(sc.LibraryID, sc.tags, part)
 				sc.partial(part)
 			}
 		}
 	}
 }
 
-// finish keeps the tracks of unavailable roots and folders, assigns ids,
-// reads the playlists and logs the summary.
-func (sc *scan) finish(tracks, prev []*Track) Result {
+// finish adds to the tracks found (in any order) the previous tracks kept
+// as they are (in catalog order) and those of unavailable roots and
+// folders, reads the playlists and logs the summary.
+func (sc *scan) finish(tracks, kept, prev []*Track) Result {
 	var res Result
 	perRoot := make([]int, len(sc.roots))
 	rootIdx := sc.rootIdx
@@ -334,6 +358,7 @@ func (sc *scan) finish(tracks, prev []*Track) Result {
 			res.UnavailableRoots = append(res.UnavailableRoots, r.abs)
 		}
 	}
+	var missing []*Track
 	for _, t := range prev {
 		ri, ok := rootIdx[t.Root]
 		if !ok || sc.seen[t] || !(down[ri] || under(sc.roots[ri].failedDirs, t.Path)) {
@@ -344,13 +369,19 @@ func (sc *scan) finish(tracks, prev []*Track) Result {
 			c.Missing = true
 			t = &c
 		}
-		tracks = append(tracks, t)
+		missing = append(missing, t)
 		sc.stats.Kept++
 	}
 	sortTracks(tracks)
-	assignIDs(sc.LibraryID, sc.tags, tracks)
+	for _, l := range [][]*Track{kept, missing} {
+		if !slices.IsSortedFunc(l, compareTracks) {
+			sortTracks(l) // prev was not in catalog order
+		}
+		tracks = mergeSorted(tracks, l)
+	}
 	res.Tracks = tracks
 	res.Playlists = sc.readPlaylists(tracks, sc.tags)
+	res.PlaylistErrors = sc.playlistErrs
 	st := &sc.stats
 	st.Tracks, st.Playlists = len(tracks), len(res.Playlists)
 	st.Duration = time.Since(sc.started)
@@ -419,4 +450,32 @@ func internTrack(m map[string]string, t *Track) {
 			m[*p] = *p
 		}
 	}
+}
+
+// kindOf is the media kind of a track at rel under root: the folder's
+// when it lies in an audiobook or podcast folder, else what its file says.
+func (s *Scanner) kindOf(root, rel string, tagKind MediaKind) MediaKind {
+	if len(s.AudiobookFolders)+len(s.PodcastFolders) > 0 {
+		abs := filepath.Join(root, filepath.FromSlash(rel))
+		if inFolder(s.AudiobookFolders, abs) {
+			return MediaAudiobook
+		}
+		if inFolder(s.PodcastFolders, abs) {
+			return MediaPodcast
+		}
+	}
+	if tagKind == 0 {
+		return MediaMusic
+	}
+	return tagKind
+}
+
+// inFolder reports whether abs lies under one of dirs.
+func inFolder(dirs []string, abs string) bool {
+	for _, d := range dirs {
+		if strings.HasPrefix(abs, strings.TrimSuffix(d, string(filepath.Separator))+string(filepath.Separator)) {
+			return true
+		}
+	}
+	return false
 }

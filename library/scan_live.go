@@ -45,13 +45,14 @@ func (s *Scanner) ScanPaths(ctx context.Context, prev []*Track, prevPlaylists []
 	// Tracks outside the rescanned paths stay as they are; they also count
 	// as present, so the "root came back empty" rule looks at the whole
 	// root.
+	var keptTracks []*Track
 	for _, t := range prev {
 		ri, ok := sc.rootIdx[t.Root]
 		if !ok || sc.roots[ri].err != nil || pl.covers(ri, t.Path) {
 			continue
 		}
 		sc.seen[t] = true
-		tracks = append(tracks, t)
+		keptTracks = append(keptTracks, t)
 		if !t.Missing {
 			sc.roots[ri].files++
 		}
@@ -71,7 +72,7 @@ func (s *Scanner) ScanPaths(ctx context.Context, prev []*Track, prevPlaylists []
 			kept = append(kept, p)
 		}
 	}
-	res := sc.finish(tracks, prev)
+	res := sc.finish(tracks, keptTracks, prev)
 	if len(kept) > 0 {
 		ids := make(map[uint32]bool, len(res.Tracks))
 		for _, t := range res.Tracks {

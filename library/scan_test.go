@@ -17,9 +17,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/daapd/daapd/internal/testkit"
 	"github.com/daapd/daapd/library/probe"
 	"github.com/daapd/daapd/library/tags"
-	"github.com/google/go-cmp/cmp"
 )
 
 // fakeRead stands in for probe+tags: a file holds "key=value" lines.
@@ -55,6 +57,14 @@ func fakeRead(r io.ReaderAt, size int64) (probe.Info, tags.Tags, error) {
 			tg.HasPicture, tg.PictureMIME = true, "image/png"
 		case "codec":
 			info.Codec = v
+		case "genre":
+			tg.Genre = v
+		case "year":
+			tg.Year, _ = strconv.Atoi(v)
+		case "stik":
+			tg.Stik, _ = strconv.Atoi(v)
+		case "podcast":
+			tg.Podcast = true
 		}
 	}
 	return info, tg, nil
@@ -74,26 +84,8 @@ func write(t testing.TB, dir string, tree map[string]string) {
 	}
 }
 
-// scanLog collects log output safely across goroutines.
-type scanLog struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *scanLog) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *scanLog) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
-func testScanner(roots ...string) (*Scanner, *scanLog) {
-	var lb scanLog
+func testScanner(roots ...string) (*Scanner, *testkit.SyncBuffer) {
+	var lb testkit.SyncBuffer
 	s := &Scanner{
 		Roots:     roots,
 		LibraryID: "0123456789abcdef",
@@ -423,7 +415,7 @@ func TestScanPartial(t *testing.T) {
 	dir := t.TempDir()
 	write(t, dir, map[string]string{"a.mp3": "title=a", "b.mp3": "title=b"})
 	s, _ := testScanner(dir)
-	var logs scanLog
+	var logs testkit.SyncBuffer
 	s.Workers = 1
 	s.every.partial = time.Millisecond
 	release := make(chan struct{})

@@ -8,9 +8,9 @@
 // NFC; DiskPath remembers a differently spelled on-disk name. Files are
 // opened read-only, once, and only their headers are read.
 //
-// Identities are a pure function of the library id and the set of paths
-// (see ids.go): item and persistent ids survive restarts and rescans while a
-// file keeps its path. Album ids come from album artist and album (the album
+// Identities derive from the library id and the path (see ids.go): item
+// and persistent ids survive restarts and rescans while a file keeps its
+// path. Album ids come from album artist and album (the album
 // alone for compilations), artist ids from the album artist.
 //
 // Safety: a root that is missing, not a folder, unreadable, or suddenly
@@ -68,6 +68,14 @@ type Track struct {
 	Channels   int
 	Codec      string // mp3, aac, alac, flac, vorbis, opus, pcm, ...
 	Format     string // lower-case file extension without the dot (daap.songformat)
+	// BitsPerSample is the sample size of lossless audio, 0 for lossy.
+	BitsPerSample int
+
+	// MediaKind is what clients file the track under (see Kind); TagKind
+	// is what the file itself says (tags, extension), before the
+	// audiobook and podcast folders apply.
+	MediaKind MediaKind
+	TagKind   MediaKind
 
 	Size    int64
 	ModTime time.Time // UTC, second precision or better
@@ -105,14 +113,62 @@ type Artwork struct {
 	MIME   string // image/jpeg or image/png when known
 }
 
-// Playlist is a playlist file (.m3u, .m3u8, .pls) resolved to track ids.
+// MediaKind is a track's kind, with its DAAP value
+// (com.apple.itunes.mediakind). The zero value means music.
+type MediaKind uint8
+
+const (
+	MediaMusic     MediaKind = 1
+	MediaPodcast   MediaKind = 4
+	MediaAudiobook MediaKind = 8
+)
+
+func (k MediaKind) String() string {
+	switch k {
+	case MediaPodcast:
+		return "podcast"
+	case MediaAudiobook:
+		return "audiobook"
+	}
+	return "music"
+}
+
+// Kind is the track's media kind, music when unset.
+func (t *Track) Kind() MediaKind {
+	if t.MediaKind == 0 {
+		return MediaMusic
+	}
+	return t.MediaKind
+}
+
+// Special marks the built-in playlists iTunes files in its own places
+// (com.apple.itunes.special-playlist).
+type Special uint8
+
+const (
+	SpecialPodcasts   Special = 1
+	SpecialAudiobooks Special = 7
+)
+
+// Playlist is a playlist file (.m3u, .m3u8, .pls), a smart playlist
+// (.smartpl file, config entry or built-in) resolved to track ids.
 type Playlist struct {
 	ID           uint32
 	PersistentID uint64
 	Name         string
-	Root         string
+	Root         string   // "" for built-in and configured playlists
 	Path         string   // relative to Root
 	Items        []uint32 // track ids in playlist order; the same id may repeat
+
+	// Smart playlists are evaluated again on every revision. Query is the
+	// definition in canonical form: a .smartpl file's whole text
+	// (smartpl.Playlist.String), else the query (smartpl.Playlist.Query).
+	Smart   bool
+	Special Special
+	Query   string
+	// Warnings are problems found reading the playlist: missing entries,
+	// fields daapd does not track.
+	Warnings []string
 }
 
 // Album groups tracks by album artist and album (compilations by album only).
@@ -125,6 +181,8 @@ type Album struct {
 	Compilation bool
 	Tracks      []uint32 // track ids, in snapshot order
 	ArtworkFrom uint32   // id of a track whose artwork stands for the album, 0 if none
+
+	first *Track // the first track, which orders albums of the same name
 }
 
 // Artist groups tracks by album artist (or artist when there is none).
@@ -134,4 +192,6 @@ type Artist struct {
 	SortName string
 	Tracks   []uint32
 	Albums   int
+
+	first *Track // the first track, which orders artists of the same name
 }

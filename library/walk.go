@@ -209,9 +209,10 @@ func (sc *scan) reuse(j *job, p *Track) *Track {
 	if art.Source != ArtworkEmbedded {
 		art = j.dir.art
 	}
-	if p.Missing || p.DiskPath != j.diskRel || p.Artwork != art {
+	kind := sc.kindOf(p.Root, p.Path, p.TagKind)
+	if p.Missing || p.DiskPath != j.diskRel || p.Artwork != art || p.MediaKind != kind {
 		c := *p
-		c.Missing, c.DiskPath, c.Artwork = false, j.diskRel, art
+		c.Missing, c.DiskPath, c.Artwork, c.MediaKind = false, j.diskRel, art, kind
 		return &c
 	}
 	return p

@@ -1,7 +1,6 @@
 package library
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
@@ -14,6 +13,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/daapd/daapd/internal/testkit"
 )
 
 func TestDebouncer(t *testing.T) {
@@ -145,22 +146,9 @@ func TestCollapse(t *testing.T) {
 	}
 }
 
-// logBuffer collects log lines from several goroutines.
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
-
-func (l *logBuffer) logger() *slog.Logger {
-	return slog.New(slog.NewTextHandler(l, &slog.HandlerOptions{Level: slog.LevelDebug}))
+// debugLogger logs at debug level into b.
+func debugLogger(b *testkit.SyncBuffer) *slog.Logger {
+	return slog.New(slog.NewTextHandler(b, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }
 
 // writeTree creates files (relative path → content) under root.
@@ -247,8 +235,8 @@ func TestWatcher(t *testing.T) {
 		"@eaDir/thumb/x.jpg":   "nas",
 		"Artist/Album/art.jpg": "jpeg",
 	})
-	logs := &logBuffer{}
-	w := NewWatcher(WatchConfig{Roots: []string{root}, Quiet: 20 * time.Millisecond, MaxWait: 200 * time.Millisecond, Log: logs.logger()})
+	logs := &testkit.SyncBuffer{}
+	w := NewWatcher(WatchConfig{Roots: []string{root}, Quiet: 20 * time.Millisecond, MaxWait: 200 * time.Millisecond, Log: debugLogger(logs)})
 	stop := startWatcher(t, w)
 	defer stop()
 	if !w.Complete() {
@@ -347,8 +335,8 @@ func TestWatcherRootRemoved(t *testing.T) {
 func TestWatcherOutOfWatches(t *testing.T) {
 	root := t.TempDir()
 	writeTree(t, root, map[string]string{"A/1.mp3": "", "B/1.mp3": "", "C/1.mp3": "", "D/1.mp3": ""})
-	logs := &logBuffer{}
-	w := NewWatcher(WatchConfig{Roots: []string{root}, Log: logs.logger()})
+	logs := &testkit.SyncBuffer{}
+	w := NewWatcher(WatchConfig{Roots: []string{root}, Log: debugLogger(logs)})
 	var mu sync.Mutex
 	var added []string
 	w.add = func(dir string) error {
@@ -378,8 +366,8 @@ func TestWatcherOutOfWatches(t *testing.T) {
 func TestWatcherRemoteFilesystem(t *testing.T) {
 	root := t.TempDir()
 	writeTree(t, root, map[string]string{"Local/1.mp3": "", "NAS/Album/1.mp3": ""})
-	logs := &logBuffer{}
-	w := NewWatcher(WatchConfig{Roots: []string{root}, Log: logs.logger()})
+	logs := &testkit.SyncBuffer{}
+	w := NewWatcher(WatchConfig{Roots: []string{root}, Log: debugLogger(logs)})
 	w.remoteF = func(dir string) (bool, string) {
 		if filepath.Base(dir) == "NAS" {
 			return true, "nfs"

@@ -46,15 +46,18 @@ type Track struct {
 	ArtworkMIME string `json:"artwork_mime"` // image/jpeg or image/png, "" for none
 	ArtworkPath string `json:"artwork_path"` // the folder image, for "file"
 	Exercises   string `json:"exercises"`
+	MediaKind   string `json:"media_kind"` // music, audiobook or podcast
+	Stik        int    `json:"stik"`       // MP4 media type written, 0 for none
+	Podcast     bool   `json:"podcast"`    // podcast flag written (MP4 pcst, ID3 PCST)
 }
 
 // Playlist is a playlist file and what each of its entries resolves to.
 type Playlist struct {
 	Path      string    `json:"path"`
 	Name      string    `json:"name"`
-	Format    string    `json:"format"` // m3u, m3u8, pls
+	Format    string    `json:"format"` // m3u, m3u8, pls, smartpl
 	Exercises string    `json:"exercises"`
-	Resolves  []*string `json:"resolves"` // track paths in order; nil = missing file
+	Resolves  []*string `json:"resolves"` // track paths in order; nil = missing file (smartpl: what it selects)
 }
 
 // Expected is the content of expected.json.

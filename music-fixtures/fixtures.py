@@ -19,7 +19,7 @@ import unicodedata
 
 from mutagen.aiff import AIFF
 from mutagen.flac import FLAC, Picture
-from mutagen.id3 import (ID3, APIC, COMM, TALB, TCMP, TCOM, TCON, TDRC, TIT2,
+from mutagen.id3 import (ID3, APIC, COMM, PCST, TALB, TCMP, TCOM, TCON, TDRC, TIT2,
                          TPE1, TPE2, TPOS, TRCK, TSO2, TSOA, TSOP, TYER)
 from mutagen.mp4 import MP4, MP4Cover
 from mutagen.oggopus import OggOpus
@@ -44,7 +44,7 @@ ENCODERS = {
 }
 
 # container as probe.Info reports it, by file extension
-CONTAINER = {"mp3": "mp3", "m4a": "mp4", "flac": "flac", "ogg": "ogg", "opus": "ogg",
+CONTAINER = {"mp3": "mp3", "m4a": "mp4", "m4b": "mp4", "flac": "flac", "ogg": "ogg", "opus": "ogg",
              "wav": "wav", "aiff": "aiff"}
 
 ALPHA = dict(artist="Alpha Quartet", album_artist="Alpha Quartet", album="First Light",
@@ -145,6 +145,14 @@ TRACKS = [
     ("Compilations/Hits of the Year/03 Autumn Hit.flac", "flac", 1, "vorbis", None,
      "compilation via COMPILATION=1, third format and artist",
      dict(HITS, title="Autumn Hit", artist="Lambda Duo", track=3)),
+    ("Audiobooks/The Long Read/01 Chapter One.m4b", "aac", 2, "mp4", None,
+     "audiobook: .m4b with MP4 stik=2; its genre says nothing",
+     dict(artist="Nu Narrator", album_artist="Nu Narrator", album="The Long Read", genre="Spoken Word",
+          year=2022, title="Chapter One", track=1, track_total=1, stik=2, media_kind="audiobook")),
+    ("Podcasts/Weekly Signal/Episode 12.mp3", "mp3", 1, "id3v2.4", None,
+     "podcast: ID3 PCST frame (iTunes' podcast flag); its genre says nothing",
+     dict(artist="Xi Hosts", album="Weekly Signal", genre="Talk", year=2024, title="Episode 12",
+          track=12, podcast=True, media_kind="podcast")),
 ]
 
 # Folder images: path -> (kind, colour).
@@ -204,6 +212,23 @@ PLS_PCM = [
     ("Omega Archive/Old Tags/02 Version One.mp3", "Omega Archive - Version One", 2),
     ("Pcm Works/Raw Takes/01 Wave ID3.wav", "Pcm Works - Wave ID3", 1),
 ]
+# Smart playlists (.smartpl, OwnTone's language); "resolves" is computed
+# from expected.json by the function next to each.
+SMARTPL = [
+    dict(path="Playlists/Lossless.smartpl", name="Lossless", format="smartpl",
+         exercises="comments, OR across lines, upper-case keywords, text field codectype",
+         text='# Lossless tracks, in library order.\n"Lossless" {\n  codectype is "flac"\n'
+              '  OR codectype is "alac"   # Apple Lossless too\n}\n',
+         select=lambda es: [e for e in es if e["codec"] in ("flac", "alac")]),
+    dict(path="Playlists/Before 2019.smartpl", name="Before 2019, newest first", format="smartpl",
+         exercises="and, not, parentheses, integer comparisons, media_kind, order by year desc, limit",
+         text='"Before 2019, newest first" {\n  year < 2019 and year > 0\n  and not media_kind is audiobook\n'
+              '  and not (genre includes "rock" and year < 1990)\n  order by year desc\n  limit 5\n}\n',
+         select=lambda es: sorted([e for e in es if 0 < e["year"] < 2019 and e["media_kind"] != "audiobook"
+                                   and not ("rock" in e["genre"].lower() and e["year"] < 1990)],
+                                  key=lambda e: -e["year"])[:5]),
+]
+
 PLAYLISTS = [
     dict(path="Playlists/Road Trip.m3u", name="Road Trip", format="m3u",
          exercises="extended M3U, relative ../ paths, comment and blank lines, a missing entry, a duplicate",
@@ -292,6 +317,8 @@ def tag_id3(path, t, version, cover):
         tags.add(TSOA(encoding=3, text=t["sort_album"]))
     if t.get("compilation"):
         tags.add(TCMP(encoding=3, text="1"))
+    if t.get("podcast"):
+        tags.add(PCST(value=1))
     if cover:
         data, mime = cover
         tags.add(APIC(encoding=0, mime=mime, type=3, desc="", data=data))
@@ -374,6 +401,8 @@ def tag_mp4(path, t, cover):
         m["soal"] = t["sort_album"]
     if t.get("compilation"):
         m["cpil"] = True
+    if t.get("stik"):
+        m["stik"] = [t["stik"]]
     if cover:
         fmt = MP4Cover.FORMAT_JPEG if cover[1] == "image/jpeg" else MP4Cover.FORMAT_PNG
         m["covr"] = [MP4Cover(cover[0], imageformat=fmt)]
@@ -563,7 +592,9 @@ def main():
                  codec=ENCODERS[enc][1], format=ext, container=CONTAINER[ext], tags=tagger,
                  seconds=secs, duration_ms=pr["duration_ms"], sample_rate=pr["sample_rate"],
                  channels=pr["channels"], artwork="none", artwork_mime="", artwork_path="",
-                 size=os.path.getsize(p), exercises=exercises)
+                 size=os.path.getsize(p), exercises=exercises,
+                 media_kind=t.get("media_kind", "music"), stik=t.get("stik", 0),
+                 podcast=bool(t.get("podcast")))
         if cover:
             e.update(artwork="embedded", artwork_mime=cover[1])
         elif art == "file":
@@ -612,12 +643,23 @@ def main():
         known = {e["path"] for e in expected}
         assert all(r is None or r in known for r in pl["resolves"]), pl["path"]
 
+    # smart playlists: tracks in catalog order (root, then path bytes)
+    smart = []
+    for sp in SMARTPL:
+        p = os.path.join(out, sp["path"])
+        os.makedirs(os.path.dirname(p), exist_ok=True)
+        with open(p, "w", encoding="utf-8") as f:
+            f.write(sp["text"])
+        in_order = sorted(expected, key=lambda e: e["path"].encode("utf-8"))
+        smart.append(dict(path=sp["path"], name=sp["name"], format=sp["format"], exercises=sp["exercises"],
+                          resolves=[e["path"] for e in sp["select"](in_order)]))
+
     doc = dict(
         comment="Generated by generate.sh from fixtures.py; do not edit. Paths are relative to "
                 "music-fixtures/, slash-separated, NFC. Empty strings and zeros mean the tag was "
                 "not written. duration_ms is ffprobe's figure: compare with a tolerance (±60 ms).",
         tracks=expected,
-        playlists=[{k: v for k, v in pl.items()} for pl in PLAYLISTS],
+        playlists=[{k: v for k, v in pl.items()} for pl in PLAYLISTS] + smart,
         folder_art=[dict(path=rel, mime=mimes[k]) for rel, (k, _) in FOLDER_ART.items()],
         skipped=skipped,
     )

@@ -3,7 +3,8 @@
 #
 # Writes short mono sine-tone tracks in every format daapd serves (MP3 with
 # ID3v2.4/v2.3/v2.2/v1/no tags, M4A AAC and ALAC, FLAC, Ogg Vorbis, Opus in
-# .opus and .ogg, WAV, AIFF), folder art, playlists (.m3u, .m3u8, .pls) and
+# .opus and .ogg, WAV, AIFF), an audiobook (.m4b) and a podcast episode,
+# folder art, playlists (.m3u, .m3u8, .pls, .smartpl) and
 # junk the scanner must skip, then expected.json (the tags each file was
 # written with) and the file table in README.md. The table of tracks lives
 # in fixtures.py.
@@ -46,6 +47,6 @@ _, tail = rest.split(end, 1)
 open(readme, "w", encoding="utf-8").write(head + begin + table + end + tail)
 PY
 
-count=$(find "$here" -type f \( -name '*.mp3' -o -name '*.m4a' -o -name '*.flac' -o -name '*.ogg' -o -name '*.opus' -o -name '*.wav' -o -name '*.aiff' \) | wc -l)
+count=$(find "$here" -type f \( -name '*.mp3' -o -name '*.m4a' -o -name '*.m4b' -o -name '*.flac' -o -name '*.ogg' -o -name '*.opus' -o -name '*.wav' -o -name '*.aiff' \) | wc -l)
 size=$(du -sk --exclude=generate.sh --exclude=fixtures.py "$here" | cut -f1)
 echo "generate.sh: $count audio files (including skipped junk), ${size} KiB in $here"

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -111,6 +112,15 @@ func (h *hookWriter) WriteHeader(code int) { h.first(); h.WrapResponseWriter.Wri
 func (h *hookWriter) Write(p []byte) (int, error) {
 	h.first()
 	return h.WrapResponseWriter.Write(p)
+}
+
+// ReadFrom keeps sendfile for file streams.
+func (h *hookWriter) ReadFrom(r io.Reader) (int64, error) {
+	h.first()
+	if rf, ok := h.WrapResponseWriter.(io.ReaderFrom); ok {
+		return rf.ReadFrom(r)
+	}
+	return io.Copy(h.WrapResponseWriter, r)
 }
 
 // Unwrap lets http.ResponseController reach the connection (write

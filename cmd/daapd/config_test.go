@@ -1,12 +1,15 @@
 package main
 
 import (
-	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 func env(m map[string]string) func(string) string {
@@ -15,7 +18,7 @@ func env(m map[string]string) func(string) string {
 
 func parseFlags(t *testing.T, args ...string) *flagValues {
 	t.Helper()
-	fs, fv := newFlagSet(io.Discard)
+	fs, fv := newFlagSet()
 	if err := fs.Parse(args); err != nil {
 		t.Fatalf("parse %v: %v", args, err)
 	}
@@ -116,7 +119,7 @@ func TestConfigErrors(t *testing.T) {
 		flags []string
 		want  []string // every one must appear in the error
 	}{
-		{"unknown key", "music: [/m]\nlisten_addr: ':1'\n", nil, nil, []string{"listen_addr", "not found"}},
+		{"unknown key", "music: [/m]\nlisten_addr: ':1'\n", nil, nil, []string{`unknown key "listen_addr"`}},
 		{"bad duration", "music: [/m]\nrescan_interval: soon\n", nil, nil, []string{"not a duration"}},
 		{"all problems at once", "music: [/m]\nlisten: 'nonsense'\nmdns: bonjour\nlog_level: loud\nlog_format: xml\nscan_workers: -1\n", nil, nil,
 			[]string{"listen:", "mdns:", "log_level:", "log_format:", "scan_workers:"}},
@@ -180,5 +183,155 @@ func TestExampleConfig(t *testing.T) {
 		c.Watch != d.Watch || c.RescanInterval != d.RescanInterval || c.ScanWorkers != d.ScanWorkers || c.IPv4Only != d.IPv4Only ||
 		c.Transcode != d.Transcode {
 		t.Errorf("config.example.yaml differs from the defaults:\nexample  %+v\ndefaults %+v", c, d)
+	}
+}
+
+// sourceValues are, for one key, a YAML value, an environment value and
+// flag arguments, and what each must set the field to.
+type sourceValues struct {
+	yaml       string
+	env        string
+	flags      []string
+	wy, we, wf any
+}
+
+// TestEveryKeyEverySource sets every key through YAML, then YAML and the
+// environment, then all three with flags, and checks that the later
+// source wins each time. A key added to options without a row here fails.
+func TestEveryKeyEverySource(t *testing.T) {
+	dir := t.TempDir()
+	pwY, pwE, pwF := writeFile(t, dir, "pwy", "y\n"), writeFile(t, dir, "pwe", "e\n"), writeFile(t, dir, "pwf", "f\n")
+	sep := string(os.PathListSeparator)
+	rows := map[string]sourceValues{
+		"music":           {"[/y1, /y2]", "/e1" + sep + "/e2", []string{"--music", "/f1", "--music", "/f2"}, []string{"/y1", "/y2"}, []string{"/e1", "/e2"}, []string{"/f1", "/f2"}},
+		"listen":          {"':1111'", ":2222", []string{"--listen", "127.0.0.1:3333"}, ":1111", ":2222", "127.0.0.1:3333"},
+		"name":            {"Yaml Share", "Env Share", []string{"--name", "Flag Share"}, "Yaml Share", "Env Share", "Flag Share"},
+		"password_file":   {pwY, pwE, []string{"--password-file", pwF}, pwY, pwE, pwF},
+		"mdns":            {"embedded", "avahi", []string{"--mdns", "off"}, "embedded", "avahi", "off"},
+		"interfaces":      {"[y0, y1]", "e0, e1", []string{"--interface", "f0", "--interface", "f1"}, []string{"y0", "y1"}, []string{"e0", "e1"}, []string{"f0", "f1"}},
+		"ipv4_only":       {"true", "false", []string{"--ipv4-only"}, true, false, true},
+		"state_dir":       {"/y/state", "/e/state", []string{"--state-dir", "/f/state"}, "/y/state", "/e/state", "/f/state"},
+		"watch":           {"false", "true", []string{"--watch=false"}, false, true, false},
+		"rescan_interval": {"30m", "45m", []string{"--rescan-interval", "2h"}, Duration(30 * time.Minute), Duration(45 * time.Minute), Duration(2 * time.Hour)},
+		"scan_workers":    {"3", "4", []string{"--scan-workers", "5"}, 3, 4, 5},
+		"transcode":       {"hide", "off", []string{"--transcode", "hide"}, "hide", "off", "hide"},
+		"log_level":       {"warn", "error", []string{"--log-level", "debug"}, "warn", "error", "debug"},
+		"log_format":      {"json", "text", []string{"--log-format", "json"}, "json", "text", "json"},
+	}
+	for _, o := range options {
+		r, ok := rows[o.name]
+		if !ok {
+			t.Errorf("key %s has no row in this test", o.name)
+			continue
+		}
+		delete(rows, o.name)
+		t.Run(o.name, func(t *testing.T) {
+			yml := writeFile(t, dir, o.name+".yaml", "music: [/m]\n"+o.name+": "+r.yaml+"\n")
+			for _, step := range []struct {
+				name  string
+				env   map[string]string
+				flags []string
+				want  any
+			}{
+				{"yaml", nil, nil, r.wy},
+				{"env over yaml", map[string]string{o.env(): r.env}, nil, r.we},
+				{"flag over env", map[string]string{o.env(): r.env}, r.flags, r.wf},
+			} {
+				e := map[string]string{"HOME": dir, "DAAPD_CONFIG": yml}
+				for k, v := range step.env {
+					e[k] = v
+				}
+				c, err := loadConfig(parseFlags(t, step.flags...), env(e))
+				if err != nil {
+					t.Fatalf("%s: %v", step.name, err)
+				}
+				got := reflect.ValueOf(o.field(&c)).Elem().Interface()
+				if d := cmp.Diff(step.want, got); d != "" {
+					t.Errorf("%s (-want +got):\n%s", step.name, d)
+				}
+			}
+		})
+	}
+	for name := range rows {
+		t.Errorf("row %s names no key", name)
+	}
+}
+
+// config.example.yaml documents every key with its environment variable
+// and flag.
+func TestExampleDocumentsEveryKey(t *testing.T) {
+	b, err := os.ReadFile("../../config.example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ex := string(b)
+	for _, o := range options {
+		for _, want := range []string{o.name + ":", o.env(), "--" + o.flagName()} {
+			if !strings.Contains(ex, want) {
+				t.Errorf("config.example.yaml does not mention %s (key %s)", want, o.name)
+			}
+		}
+	}
+}
+
+func TestConfigReportsEverything(t *testing.T) {
+	dir := t.TempDir()
+	tests := []struct {
+		name    string
+		yaml    string
+		flags   []string
+		want    []string
+		notWant []string
+	}{
+		{"issue 8 reproduction", "music: [/m]\nrescan_interval: 15\nbogus: 1\nmdns: loud\n", nil,
+			[]string{`line 2: rescan_interval: "15" is not a duration`, `line 3: unknown key "bogus"`, `mdns: "loud" is not one of`}, nil},
+		{"syntax error names no missing music", "music: [/m\nlisten: :1\n", nil,
+			[]string{"yaml:"}, []string{"no music folder"}},
+		{"syntax error, bad flag value too", "music: [\n", []string{"--scan-workers", "many", "--watch=perhaps"},
+			[]string{"yaml:", `--scan-workers "many": not a whole number`, `--watch "perhaps": not a boolean`}, []string{"no music folder", "scan_workers:"}},
+		{"not a mapping", "- a\n- b\n", []string{"--music", "/m"}, []string{"expected keys and values"}, nil},
+		{"wrong kinds", "music: {a: b}\nname: [x]\nipv4_only: maybe\nscan_workers: 1.5\n", nil,
+			[]string{"music:", "name:", "ipv4_only:", "scan_workers:"}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			flags := append([]string{"--config", writeFile(t, dir, "c.yaml", tt.yaml)}, tt.flags...)
+			_, err := loadConfig(parseFlags(t, flags...), env(map[string]string{"HOME": dir}))
+			if err == nil {
+				t.Fatal("no error")
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error does not mention %q:\n%v", w, err)
+				}
+			}
+			for _, w := range tt.notWant {
+				if strings.Contains(err.Error(), w) {
+					t.Errorf("error mentions %q:\n%v", w, err)
+				}
+			}
+		})
+	}
+}
+
+// A password file must be a small regular file: /dev/zero, a FIFO (which
+// would block the open) and a large file fail at once, in one line.
+func TestPasswordFileRefused(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	big := writeFile(t, dir, "big", strings.Repeat("x", maxPasswordFile+1))
+	for _, tc := range []struct{ path, want string }{
+		{"/dev/zero", "/dev/zero is not a regular file"},
+		{fifo, fifo + " is not a regular file"},
+		{dir, dir + " is not a regular file"},
+		{big, "is over 4096 bytes"},
+	} {
+		_, err := loadConfig(parseFlags(t, "--music", "/m", "--password-file", tc.path), env(map[string]string{"HOME": dir}))
+		if err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "\n") {
+			t.Errorf("password file %s: %v, want one line with %q", tc.path, err, tc.want)
+		}
 	}
 }

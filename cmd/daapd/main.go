@@ -14,11 +14,14 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime"
 	"runtime/debug"
 	"strconv"
 	"sync"
 	"syscall"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/daapd/daapd/announce"
 	"github.com/daapd/daapd/daap"
@@ -26,23 +29,65 @@ import (
 	"github.com/daapd/daapd/web"
 )
 
-// version is set at build time with -ldflags "-X main.version=...".
+// version is set at build time with -ldflags "-X main.version=..." (the
+// release tool does).
 var version = ""
 
+// daapdVersion is the release version, else the module version the go
+// command recorded (a tag, or a pseudo-version naming the commit), else the
+// VCS revision and time, else "devel" and why.
 func daapdVersion() string {
 	if version != "" {
 		return version
 	}
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-		return bi.Main.Version
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return buildVersion(&debug.BuildInfo{})
 	}
-	return "dev"
+	return buildVersion(bi)
 }
 
+func buildVersion(bi *debug.BuildInfo) string {
+	if v := bi.Main.Version; v != "" && v != "(devel)" {
+		return v
+	}
+	var rev, at, dirty string
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.time":
+			at = s.Value
+		case "vcs.modified":
+			if s.Value == "true" {
+				dirty = "+dirty"
+			}
+		}
+	}
+	if rev == "" {
+		return "devel (no VCS information in this build)"
+	}
+	if len(rev) > 12 {
+		rev = rev[:12]
+	}
+	if at != "" {
+		return "devel-" + rev + dirty + " (" + at + ")"
+	}
+	return "devel-" + rev + dirty
+}
+
+// stopGrace is how long a signal waits for the orderly shutdown before the
+// process exits anyway, whatever step (a hung NFS mount, say) holds it.
+const stopGrace = 8 * time.Second
+
 func main() {
-	if len(os.Args) > 1 && os.Args[1] == "scan" {
+	if len(os.Args) > 1 && (os.Args[1] == "scan" || os.Args[1] == "playlists") {
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-		code := runScan(ctx, os.Args[2:], os.Stdout, os.Stderr)
+		args := os.Args[2:]
+		if os.Args[1] == "playlists" {
+			args = append([]string{"--playlists"}, args...)
+		}
+		code := runScan(ctx, args, os.Stdout, os.Stderr)
 		stop()
 		os.Exit(code)
 	}
@@ -68,10 +113,14 @@ func main() {
 			default:
 				stopping = true
 				stop()
+				time.AfterFunc(stopGrace, func() {
+					fmt.Fprintf(os.Stderr, "daapd: did not stop within %v of %v; exiting\n", stopGrace, s)
+					os.Exit(1)
+				})
 			}
 		}
 	}()
-	err := run(ctx, os.Args[1:], os.Getenv, os.Stderr, &hooks{rescan: hup})
+	err := run(ctx, os.Args[1:], os.Getenv, os.Stderr, &hooks{rescan: hup, stdout: os.Stdout})
 	switch {
 	case errors.Is(err, flag.ErrHelp):
 		os.Exit(0)
@@ -81,25 +130,34 @@ func main() {
 	}
 }
 
-// hooks connects run to the process (signals) and to tests.
+// hooks connects run to the process (signals, stdout) and to tests.
 type hooks struct {
 	rescan <-chan struct{}     // SIGHUP: rescan the library
 	ready  func(addr net.Addr) // called once the HTTP server is serving
+	stdout io.Writer           // --help and --version; nil: discarded
 }
 
 // run is the whole daemon: it returns when ctx is cancelled (after a clean
-// shutdown) or when startup fails.
+// shutdown) or when startup fails. --help returns flag.ErrHelp.
 func run(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer, h *hooks) error {
 	started := time.Now()
 	if h == nil {
 		h = &hooks{}
 	}
-	fs, fv := newFlagSet(stderr)
+	stdout := h.stdout
+	if stdout == nil {
+		stdout = io.Discard
+	}
+	fs, fv := newFlagSet()
 	if err := fs.Parse(args); err != nil {
-		return err
+		if errors.Is(err, flag.ErrHelp) {
+			printHelp(stdout)
+			return err
+		}
+		return fmt.Errorf("%w\nRun 'daapd --help' for usage.", err)
 	}
 	if fv.version {
-		fmt.Println("daapd", daapdVersion())
+		fmt.Fprintf(stdout, "daapd %s (%s %s/%s)\n", daapdVersion(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
 		return nil
 	}
 	if fs.NArg() > 0 {
@@ -119,11 +177,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	if err != nil {
 		return fmt.Errorf("state directory: %w", err)
 	}
+	if ctx.Err() != nil {
+		log.Info("stopped")
+		return nil
+	}
 
 	// Listen first, so a taken port fails fast and clearly.
-	ln, err := net.Listen("tcp", cfg.Listen)
+	ln, err := listen(cfg.Listen)
 	if err != nil {
-		return fmt.Errorf("cannot listen on %s: %w (is another DAAP server running? choose another port with --listen)", cfg.Listen, err)
+		return err
 	}
 	port := ln.Addr().(*net.TCPAddr).Port
 
@@ -153,31 +215,39 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	})
 	var ann struct {
 		sync.Mutex
-		a      *announce.Announcer
-		failed bool
+		a *announce.Announcer
 	}
-	backend := func() string {
+	// announcement is the backend publishing now and the names it holds
+	// (auto mode follows avahi-daemon; conflicts rename).
+	announcement := func() announce.Status {
 		ann.Lock()
 		defer ann.Unlock()
 		if ann.a == nil {
-			return "off"
+			return announce.Status{Backend: "off"}
 		}
-		return ann.a.Backend()
+		return ann.a.Status()
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		st := lib.Status()
+		as := announcement()
+		body := map[string]any{
+			"status":        "ok",
+			"scanning":      st.Scanning,
+			"tracks":        st.Tracks,
+			"revision":      st.Revision,
+			"announce":      as.Backend,
+			"announce_name": as.Name,
+			"announce_host": as.Host,
+			"version":       daapdVersion(),
+			"last_scan":     st.LastScan,
+			"error":         st.LastError,
+		}
+		if isLoopback(r) { // process internals, for the soak test and for debugging
+			body["goroutines"] = runtime.NumGoroutine()
+		}
 		w.Header().Set("Content-Type", "application/json")
-		json.NewEncoder(w).Encode(map[string]any{
-			"status":    "ok",
-			"scanning":  st.Scanning,
-			"tracks":    st.Tracks,
-			"revision":  st.Revision,
-			"announce":  backend(),
-			"version":   daapdVersion(),
-			"last_scan": st.LastScan,
-			"error":     st.LastError,
-		})
+		json.NewEncoder(w).Encode(body)
 	})
 	mux.HandleFunc("POST /rescan", func(w http.ResponseWriter, r *http.Request) {
 		if !rescanAllowed(r, dsrv, cfg.password) {
@@ -189,10 +259,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		w.WriteHeader(http.StatusAccepted)
 		io.WriteString(w, "rescan started\n")
 	})
-	url := "http://" + net.JoinHostPort(displayHost(ln.Addr()), strconv.Itoa(port)) + "/"
 	router := dsrv.Handler()
 	web.New(web.Config{
-		Addr:     url,
+		Addr:     "http://" + net.JoinHostPort(displayHost(ln.Addr()), strconv.Itoa(port)) + "/",
 		Version:  daapdVersion(),
 		Started:  started,
 		Password: cfg.password,
@@ -203,19 +272,23 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		Metrics:  metrics,
 		Log:      log.With("component", "web"),
 		Announce: func() web.Announce {
-			ann.Lock()
-			defer ann.Unlock()
-			switch {
-			case cfg.MDNS == "off":
-				return web.Announce{Backend: "off", State: "off"}
-			case ann.failed:
-				return web.Announce{Backend: cfg.MDNS, State: "failed"}
-			case ann.a == nil:
-				return web.Announce{Backend: cfg.MDNS, State: "starting", Name: cfg.Name}
-			case ann.a.Backend() == "off":
+			if cfg.MDNS == "off" {
 				return web.Announce{Backend: "off", State: "off"}
 			}
-			return web.Announce{Backend: ann.a.Backend(), State: "announced", Name: ann.a.Name()}
+			ann.Lock()
+			started := ann.a != nil
+			ann.Unlock()
+			if !started {
+				return web.Announce{Backend: cfg.MDNS, State: "starting", Name: cfg.Name}
+			}
+			as := announcement()
+			switch {
+			case as.Backend == "off":
+				return web.Announce{Backend: "off", State: "off"}
+			case as.Host == "":
+				return web.Announce{Backend: as.Backend, State: "probing", Name: as.Name}
+			}
+			return web.Announce{Backend: as.Backend, State: "announced", Name: as.Name}
 		},
 	}).Mount(router)
 	mux.Handle("/", router)
@@ -227,21 +300,44 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	defer cancelReqs()
 	hs.BaseContext = func(net.Listener) context.Context { return reqCtx }
 	hs.ErrorLog = slog.NewLogLogger(log.Handler(), slog.LevelDebug)
-	serveErr := make(chan error, 1)
-	go func() { serveErr <- hs.Serve(ln) }()
+	url := "http://" + net.JoinHostPort(displayHost(ln.Addr()), strconv.Itoa(port)) + "/"
+
+	// Everything below runs in one group: whichever part fails, ctx's end
+	// or the first error starts the same ordered shutdown.
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		if err := hs.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			return fmt.Errorf("http server: %w", err)
+		}
+		return nil
+	})
 	log.Info("serving DAAP", "url", url)
 	if h.ready != nil {
 		h.ready(ln.Addr())
 	}
 
 	// Serve the cached catalog and scan in the background (clients see the
-	// library grow through /update), while the announcement probes its name.
+	// library grow through /update), while the announcement probes its
+	// name. The library stops last, after HTTP, so its cache is saved with
+	// no request left.
 	libCtx, stopLib := context.WithCancel(context.Background())
-	libDone := make(chan error, 1)
-	go func() { libDone <- lib.Run(libCtx) }()
+	libDone := make(chan struct{})
+	g.Go(func() error {
+		defer close(libDone)
+		if err := lib.Run(libCtx); err != nil && !errors.Is(err, context.Canceled) {
+			log.Warn("library", "err", err)
+		}
+		return nil
+	})
 
-	if cfg.MDNS != "off" {
-		a, err := announce.Start(ctx, announce.Service{
+	withdrawn := make(chan struct{}) // closed once no announcement is left
+	g.Go(func() error {
+		defer close(withdrawn)
+		if cfg.MDNS == "off" {
+			log.Info("not announcing (mdns: off); clients connect by address", "url", url)
+			return nil
+		}
+		a, err := announce.Start(gctx, announce.Service{
 			Name:       cfg.Name,
 			Port:       port,
 			DatabaseID: libID,
@@ -253,14 +349,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 			Log:        log.With("component", "announce"),
 		})
 		if err != nil {
-			ann.Lock()
-			ann.failed = true
-			ann.Unlock()
-			hs.Close()
-			stopLib()
-			<-libDone
-			if ctx.Err() != nil { // stopped by a signal while announcing
-				log.Info("stopped")
+			if gctx.Err() != nil { // stopped while announcing
 				return nil
 			}
 			return fmt.Errorf("announce: %w", err)
@@ -268,58 +357,64 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		ann.Lock()
 		ann.a = a
 		ann.Unlock()
-		dsrv.SetName(a.Name())
-		if a.Backend() != "off" { // "off": announce has logged why
-			log.Info("announced", "backend", a.Backend(), "name", a.Name(), "url", url)
+		dsrv.SetName(a.Name()) // announce logs what it published, and under which name
+		<-gctx.Done()
+		// Not under ann's lock: /healthz must not wait for the goodbye packets.
+		if err := a.Close(); err != nil {
+			log.Warn("withdrawing the announcement", "err", err)
 		}
-	} else {
-		log.Info("not announcing (mdns: off); clients connect by address", "url", url)
-	}
+		return nil
+	})
 
-	var runErr error
-loop:
-	for {
-		select {
-		case <-ctx.Done():
-			break loop
-		case <-h.rescan:
-			log.Info("rescan requested (SIGHUP)")
-			lib.Rescan()
-		case err := <-serveErr:
-			runErr = fmt.Errorf("http server: %w", err)
-			break loop
+	g.Go(func() error {
+		for {
+			select {
+			case <-gctx.Done():
+				return nil
+			case <-h.rescan:
+				log.Info("rescan requested (SIGHUP)")
+				lib.Rescan()
+			}
 		}
-	}
+	})
 
 	// Stop order: withdraw the announcement, release parked /update
 	// requests, shut HTTP down with a deadline, then flush library state.
-	log.Info("shutting down")
-	// Not under ann's lock: /healthz must not wait for the goodbye packets.
-	ann.Lock()
-	a := ann.a
-	ann.Unlock()
-	if a != nil {
-		if err := a.Close(); err != nil {
-			log.Warn("withdrawing announcement", "err", err)
-		} else if a.Backend() != "off" {
-			log.Info("announcement withdrawn")
+	g.Go(func() error {
+		<-gctx.Done()
+		log.Info("shutting down")
+		<-withdrawn
+		dsrv.Close()
+		lib.Catalog().Close()
+		cancelReqs()
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := hs.Shutdown(sctx); err != nil {
+			log.Warn("http shutdown", "err", err)
+			hs.Close()
 		}
-	}
-	dsrv.Close()
-	lib.Catalog().Close()
-	cancelReqs()
-	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	if err := hs.Shutdown(sctx); err != nil {
-		log.Warn("http shutdown", "err", err)
-		hs.Close()
-	}
-	cancel()
-	stopLib()
-	if err := <-libDone; err != nil && !errors.Is(err, context.Canceled) {
-		log.Warn("library", "err", err)
-	}
+		stopLib()
+		<-libDone
+		return nil
+	})
+	err = g.Wait()
 	log.Info("stopped")
-	return runErr
+	return err
+}
+
+// listen opens the HTTP listener, hinting at another server only when the
+// port is taken.
+func listen(addr string) (net.Listener, error) {
+	ln, err := net.Listen("tcp", addr)
+	switch {
+	case errors.Is(err, syscall.EADDRINUSE):
+		return nil, fmt.Errorf("cannot listen on %s: the port is in use (is another DAAP server running? choose another port with --listen)", addr)
+	case errors.Is(err, syscall.EADDRNOTAVAIL):
+		return nil, fmt.Errorf("cannot listen on %s: no network interface of this machine has that address (use :3689 to listen on all)", addr)
+	case err != nil:
+		return nil, fmt.Errorf("cannot listen on %s: %w", addr, err)
+	}
+	return ln, nil
 }
 
 func newLogger(w io.Writer, cfg Config) *slog.Logger {
@@ -348,20 +443,26 @@ func displayHost(a net.Addr) string {
 // password (HTTP Basic, any user name, checked as DAAP requests are) when
 // one is set.
 func rescanAllowed(r *http.Request, dsrv *daap.Server, password string) bool {
-	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
-		if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
-			return true
-		}
+	return isLoopback(r) || password != "" && dsrv.Authorized(r)
+}
+
+// isLoopback reports a request from this machine.
+func isLoopback(r *http.Request) bool {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return false
 	}
-	return password != "" && dsrv.Authorized(r)
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // runHealthcheck asks a running daapd for /healthz (for Docker's
 // HEALTHCHECK, where no curl exists) and returns the exit status. It takes
 // the daemon's own flags, environment and config file to find the address.
 func runHealthcheck(args []string, getenv func(string) string, stderr io.Writer) int {
-	fs, fv := newFlagSet(stderr)
+	fs, fv := newFlagSet()
 	if err := fs.Parse(args); err != nil {
+		fmt.Fprintln(stderr, "healthcheck:", err)
 		return 2
 	}
 	// Only the listen address matters here; other problems are the

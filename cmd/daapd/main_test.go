@@ -13,25 +13,12 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/daapd/daapd/daap"
+	"github.com/daapd/daapd/internal/testkit"
 )
-
-// syncBuffer is a log sink safe for the daemon's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
 type health struct {
 	Status   string `json:"status"`
@@ -43,13 +30,13 @@ type health struct {
 
 // startDaemon runs the real daemon on 127.0.0.1:0 with announcing off and
 // returns its base URL and a stop function that reports run's error.
-func startDaemon(t *testing.T, extra ...string) (string, *syncBuffer, func() error) {
+func startDaemon(t *testing.T, extra ...string) (string, *testkit.SyncBuffer, func() error) {
 	t.Helper()
 	state := t.TempDir()
 	args := append([]string{"--music", "../../music-fixtures", "--listen", "127.0.0.1:0", "--mdns", "off",
 		"--state-dir", state, "--name", "Test Share", "--log-level", "debug"}, extra...)
 	ctx, cancel := context.WithCancel(context.Background())
-	logs := &syncBuffer{}
+	logs := &testkit.SyncBuffer{}
 	addr := make(chan net.Addr, 1)
 	done := make(chan error, 1)
 	go func() {
@@ -205,7 +192,7 @@ func TestRescanEndpoint(t *testing.T) {
 func countAudio(t *testing.T, root string) int {
 	t.Helper()
 	n := 0
-	exts := map[string]bool{".mp3": true, ".m4a": true, ".flac": true, ".ogg": true, ".opus": true, ".wav": true, ".aif": true, ".aiff": true}
+	exts := map[string]bool{".mp3": true, ".m4a": true, ".m4b": true, ".flac": true, ".ogg": true, ".opus": true, ".wav": true, ".aif": true, ".aiff": true}
 	filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
 		if err != nil {
 			return err

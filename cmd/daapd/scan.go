@@ -12,9 +12,11 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"time"
+
+	"golang.org/x/term"
 
 	"github.com/daapd/daapd/library"
-	"golang.org/x/term"
 )
 
 // scanTrack is one line of `daapd scan --json`: what clients will see.
@@ -34,14 +36,19 @@ type scanTrack struct {
 	SampleRate   int    `json:"sample_rate"`
 	ItemID       uint32 `json:"item_id"`
 	PersistentID uint64 `json:"persistent_id"`
-	Artwork      string `json:"artwork"` // "embedded", the folder image's path, or "none"
+	Artwork      string `json:"artwork"`    // "embedded", the folder image's path, or "none"
+	MediaKind    string `json:"media_kind"` // music, audiobook or podcast
 }
 
-const scanUsage = `usage: daapd scan [--json] [--state-dir DIR] [--workers N] [-v] MUSIC_DIR
+const scanUsage = `usage: daapd scan [--json] [--playlists] [--state-dir DIR] [--workers N] [-v] MUSIC_DIR
+       daapd playlists [--json] [options] MUSIC_DIR   (daapd scan --playlists)
 
 Scans MUSIC_DIR as the server would, without serving it, and prints a
 summary (and a warning for each file it skips) on stderr. With --json it
-prints one JSON object per track on stdout. Nothing is written anywhere.
+prints one JSON object per track on stdout. With --playlists it prints every
+playlist instead (files, .smartpl files and the built-in ones) with its
+track count, warnings and errors, and exits 1 if a playlist file is broken.
+Nothing is written anywhere.
 `
 
 // runScan implements `daapd scan` and returns the exit status: 0 when the
@@ -55,6 +62,11 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	stateDir := flags.String("state-dir", defaultStateDir(os.Getenv), "state directory whose library id the server uses (only read)")
 	workers := flags.Int("workers", 0, "files read in parallel (default: number of CPUs)")
 	verbose := flags.Bool("v", false, "log debug details, such as each ignored file")
+	listPlaylists := flags.Bool("playlists", false, "print every playlist with its track count and warnings instead of the tracks")
+	recentDays := flags.Int("recently-added-days", defaultRecentlyAddedDays, "days a track stays in Recently Added; 0 leaves the playlist out")
+	var audiobookDirs, podcastDirs folderList
+	flags.Var(&audiobookDirs, "audiobook-folder", "folder whose tracks are audiobooks (repeatable)")
+	flags.Var(&podcastDirs, "podcast-folder", "folder whose tracks are podcasts (repeatable)")
 	var dirs []string
 	for {
 		if err := flags.Parse(args); err != nil {
@@ -104,13 +116,23 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		libID = "0000000000000000"
 		log.Info("no library id in the state directory: item and persistent ids differ from the server's", "state_dir", *stateDir)
 	}
-	sc := &library.Scanner{Roots: []string{dir}, LibraryID: libID, Workers: *workers, Log: log, Progress: stderr}
+	sc := &library.Scanner{Roots: []string{dir}, LibraryID: libID, Workers: *workers, Log: log, Progress: stderr,
+		AudiobookFolders: absAll(audiobookDirs), PodcastFolders: absAll(podcastDirs)}
 	res, err := sc.Scan(ctx, nil)
 	if err != nil {
 		fmt.Fprintf(stderr, "daapd scan: %v\n", err)
 		return 1
 	}
-	if *asJSON {
+	pls := library.EvalPlaylists(libID, res.Tracks, res.Playlists, library.SmartConfig{RecentlyAddedDays: max(*recentDays, 0)}, time.Now())
+	if *listPlaylists {
+		if err := printPlaylists(stdout, pls, res.PlaylistErrors, dir, *asJSON); err != nil {
+			fmt.Fprintf(stderr, "daapd scan: %v\n", err)
+			return 1
+		}
+		if len(res.PlaylistErrors) > 0 {
+			return 1
+		}
+	} else if *asJSON {
 		bw := bufio.NewWriter(stdout)
 		enc := json.NewEncoder(bw)
 		enc.SetEscapeHTML(false)
@@ -122,8 +144,10 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return 1
 		}
 	}
-	for _, p := range res.Playlists {
-		log.Info("playlist", "name", p.Name, "path", p.Path, "tracks", len(p.Items))
+	if !*listPlaylists {
+		for _, p := range pls {
+			log.Info("playlist", "name", p.Name, "path", p.Path, "tracks", len(p.Items), "smart", p.Smart)
+		}
 	}
 	if err := res.Err(); err != nil {
 		fmt.Fprintf(stderr, "daapd scan: %v\n", err)
@@ -144,7 +168,7 @@ func jsonTrack(t *library.Track) scanTrack {
 		Path: t.Path, Title: t.Title, Artist: t.Artist, AlbumArtist: t.AlbumArtist, Album: t.Album,
 		Genre: t.Genre, Year: t.Year, Track: t.TrackNumber, Disc: t.DiscNumber,
 		DurationMS: t.DurationMS, Codec: t.Codec, Bitrate: t.Bitrate, SampleRate: t.SampleRate,
-		ItemID: t.ID, PersistentID: t.PersistentID, Artwork: art,
+		ItemID: t.ID, PersistentID: t.PersistentID, Artwork: art, MediaKind: t.Kind().String(),
 	}
 }
 

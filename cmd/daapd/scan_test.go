@@ -27,7 +27,7 @@ func TestRunScanJSON(t *testing.T) {
 		t.Fatalf("exit %d\n%s", code, stderr.String())
 	}
 	keys := []string{"album", "album_artist", "artist", "artwork", "bitrate", "codec", "disc", "duration_ms",
-		"genre", "item_id", "path", "persistent_id", "sample_rate", "title", "track", "year"}
+		"genre", "item_id", "media_kind", "path", "persistent_id", "sample_rate", "title", "track", "year"}
 	seen := map[string]bool{}
 	ids := map[float64]bool{}
 	for line := range strings.Lines(stdout.String()) {
@@ -52,6 +52,9 @@ func TestRunScanJSON(t *testing.T) {
 		seen[p] = true
 		if e.Title != "" && m["title"] != e.Title {
 			t.Errorf("%s: title %v, want %s", p, m["title"], e.Title)
+		}
+		if m["media_kind"] != e.MediaKind {
+			t.Errorf("%s: media_kind %v, want %s", p, m["media_kind"], e.MediaKind)
 		}
 		if m["codec"] != e.Codec {
 			t.Errorf("%s: codec %v, want %s", p, m["codec"], e.Codec)
@@ -133,5 +136,70 @@ func TestRunScanEmptyDir(t *testing.T) {
 	}
 	if stdout.Len() != 0 || !strings.Contains(stderr.String(), "tracks=0") {
 		t.Errorf("stdout %q stderr %q", stdout.String(), stderr.String())
+	}
+}
+
+func TestRunPlaylists(t *testing.T) {
+	exp, err := fixtures.Load()
+	if err != nil {
+		t.Skipf("music-fixtures: %v", err)
+	}
+	var stdout, stderr bytes.Buffer
+	args := []string{"--playlists", "--json", "--state-dir", t.TempDir(), "--recently-added-days", "0", fixtures.Dir()}
+	if code := runScan(context.Background(), args, &stdout, &stderr); code != 0 {
+		t.Fatalf("exit %d\n%s", code, stderr.String())
+	}
+	got := map[string]jsonPlaylist{}
+	for line := range strings.Lines(stdout.String()) {
+		var p jsonPlaylist
+		if err := json.Unmarshal([]byte(line), &p); err != nil {
+			t.Fatalf("line %q: %v", line, err)
+		}
+		got[p.Name] = p
+	}
+	want := map[string]int{"Audiobooks": 0, "Podcasts": 0}
+	for _, tr := range exp.Tracks {
+		switch tr.MediaKind {
+		case "audiobook":
+			want["Audiobooks"]++
+		case "podcast":
+			want["Podcasts"]++
+		}
+	}
+	for _, pl := range exp.Playlists {
+		for _, r := range pl.Resolves {
+			if r != nil {
+				want[pl.Name]++
+			}
+		}
+	}
+	if len(got) != len(want) {
+		t.Errorf("%d playlists, want %d:\n%s", len(got), len(want), stdout.String())
+	}
+	for name, n := range want {
+		if p, ok := got[name]; !ok || p.Tracks != n {
+			t.Errorf("%s: %+v, want %d tracks", name, p, n)
+		}
+	}
+	if w := got["Road Trip"].Warnings; len(w) != 1 || !strings.Contains(w[0], "1 of 6 entries not found") {
+		t.Errorf("Road Trip warnings %q", w)
+	}
+
+	// A broken .smartpl is listed with its position and fails the command.
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "ok.smartpl"), []byte(`"Rated" { rating > 3 }`), 0o644)
+	os.WriteFile(filepath.Join(dir, "bad.smartpl"), []byte("\"Bad\" {\n  year = \"x\"\n}\n"), 0o644)
+	stdout.Reset()
+	if code := runScan(context.Background(), []string{"--playlists", "--state-dir", t.TempDir(), dir}, &stdout, &stderr); code != 1 {
+		t.Errorf("exit %d with a broken playlist, want 1", code)
+	}
+	for _, want := range []string{
+		"Recently Added: 0 tracks (built-in smart playlist)",
+		"Rated: 0 tracks (smart playlist ok.smartpl)\n  warning: daapd does not track rating",
+		"error: " + filepath.Join(dir, "bad.smartpl") + ":2:10: expected a number after year =",
+	} {
+		if !strings.Contains(stdout.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, stdout.String())
+		}
 	}
 }

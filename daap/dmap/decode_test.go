@@ -3,7 +3,6 @@ package dmap
 import (
 	"bytes"
 	"errors"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,9 +10,9 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-)
 
-var update = flag.Bool("update", false, "rewrite testdata golden files")
+	"github.com/daapd/daapd/internal/testkit"
+)
 
 // replies are realistic DAAP replies, built with a strict Builder. Their
 // bytes are pinned in testdata/<name>.dmap and their dumps in
@@ -236,27 +235,11 @@ func TestGolden(t *testing.T) {
 			}
 			raw := filepath.Join("testdata", r.name+".dmap")
 			golden := filepath.Join("testdata", r.name+".golden")
-			if *update {
-				if err := os.WriteFile(raw, b.Bytes(), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(golden, []byte(dump), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
+			testkit.Golden(t, raw, b.Bytes())
+			testkit.Golden(t, golden, []byte(dump))
 			wantRaw, err := os.ReadFile(raw)
 			if err != nil {
 				t.Fatal(err)
-			}
-			if !bytes.Equal(b.Bytes(), wantRaw) {
-				t.Errorf("bytes differ from %s", raw)
-			}
-			wantDump, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if diff := cmp.Diff(string(wantDump), dump); diff != "" {
-				t.Errorf("dump differs from %s (-want +got):\n%s", golden, diff)
 			}
 			elems, err := Decode(wantRaw)
 			if err != nil {

@@ -2,16 +2,14 @@ package query
 
 import (
 	"errors"
-	"flag"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-)
 
-var update = flag.Bool("update", false, "rewrite testdata golden files")
+	"github.com/daapd/daapd/internal/testkit"
+)
 
 // samples are real queries: daap.md's fixtures (from libdmapsharing's
 // dmap_share_build_filter comment and OwnTone logs), OwnTone's parser test
@@ -46,19 +44,7 @@ func TestGolden(t *testing.T) {
 			}
 			got := "query: " + s.query + "\nstring: " + q.String() + "\nfields: " +
 				strings.Join(q.Fields(), " ") + "\nast:\n" + q.dump()
-			path := filepath.Join("testdata", s.name+".golden")
-			if *update {
-				if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if diff := cmp.Diff(string(want), got); diff != "" {
-				t.Errorf("%s (-want +got):\n%s", path, diff)
-			}
+			testkit.Golden(t, filepath.Join("testdata", s.name+".golden"), []byte(got))
 			again, err := Parse(q.String())
 			if err != nil {
 				t.Fatalf("Parse(String()) = %v", err)

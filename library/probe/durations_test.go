@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"flag"
 	"io/fs"
 	"math"
 	"os"
@@ -14,9 +13,9 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-)
 
-var update = flag.Bool("update", false, "re-measure testdata/durations.json with ffprobe (and ffmpeg for the exceptions)")
+	"github.com/daapd/daapd/internal/testkit"
+)
 
 // durationsFile holds ffprobe's view of the corpus and fixture files,
 // recorded once with -update so the test needs no ffprobe.
@@ -116,7 +115,7 @@ func audioFiles(roots map[string]string) []string {
 
 func TestDurationsAgreeWithFFprobe(t *testing.T) {
 	roots := sources(t)
-	if *update {
+	if *testkit.Update { // re-measure testdata/durations.json with ffprobe (and ffmpeg for the exceptions)
 		if len(roots) == 0 {
 			t.Fatal("-update needs the corpus or the fixtures")
 		}

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
+	"github.com/daapd/daapd/internal/testkit"
 )
 
 // goldenFile pins everything Probe reports for each corpus file, errors
@@ -43,16 +43,5 @@ func TestCorpusGolden(t *testing.T) {
 		b.WriteByte('\n')
 	}
 	got := b.String()
-	if *update {
-		if err := os.WriteFile(goldenFile, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(goldenFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if d := cmp.Diff(string(want), got); d != "" {
-		t.Errorf("Probe over the corpus changed (-want +got); if intended, run with -update:\n%s", d)
-	}
+	testkit.Golden(t, goldenFile, []byte(got))
 }

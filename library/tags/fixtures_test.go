@@ -46,6 +46,7 @@ func TestFixtures(t *testing.T) {
 				Composer: tr.Composer, Comment: tr.Comment, SortArtist: tr.SortArtist,
 				SortAlbumArtist: tr.SortAlbumArtist, SortAlbum: tr.SortAlbum,
 				HasPicture: tr.Artwork == "embedded", PictureMIME: tr.ArtworkMIME,
+				Stik: tr.Stik, Podcast: tr.Podcast,
 			}
 			if tr.Tags == "wav-info" {
 				// RIFF INFO has no album-artist field; expected.json lists

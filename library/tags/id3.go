@@ -277,7 +277,7 @@ func (t *id3Tag) frameAt(pos int64) bool {
 // frameIDs interns the names of the frames handle reads; frameInitials
 // holds their first letters, which rule most other frames out cheaply.
 var frameIDs, frameInitials = func() (map[string]string, [256]bool) {
-	m := map[string]string{"TXXX": "TXXX", "COMM": "COMM", "APIC": "APIC"}
+	m := map[string]string{"TXXX": "TXXX", "COMM": "COMM", "APIC": "APIC", "PCST": "PCST"}
 	for id := range id3Text {
 		m[id] = id
 	}
@@ -310,6 +310,10 @@ func validFrameID(id []byte) bool {
 // once the whole tag is read.
 func (t *id3Tag) handle(f id3Frame, c *collector) (fills [][2]string) {
 	if f.id == "" { // a frame we do not read
+		return nil
+	}
+	if f.id == "PCST" { // iTunes' podcast marker: its presence is what counts
+		c.add(kPodcast, "1")
 		return nil
 	}
 	key, text := id3Text[f.id]

@@ -83,7 +83,7 @@ func boxes(s *source, start, end int64, fn func(mp4Box) bool) error {
 // boxTypes interns the box types the reader compares with.
 var boxTypes = func() map[string]string {
 	m := map[string]string{}
-	for _, t := range []string{"moov", "udta", "meta", "ilst", "hdlr", "name", "data", "mean", "covr", "trkn", "disk", "tmpo", "cpil", "gnre", "----", "ftyp", "mdat", "free", "trak", "mvhd"} {
+	for _, t := range []string{"moov", "udta", "meta", "ilst", "hdlr", "name", "data", "mean", "covr", "trkn", "disk", "tmpo", "cpil", "stik", "pcst", "gnre", "----", "ftyp", "mdat", "free", "trak", "mvhd"} {
 		m[t] = t
 	}
 	for t := range mp4Text {
@@ -216,6 +216,10 @@ func mp4Item(s *source, item mp4Box, c *collector) (fills [][2]string) {
 				c.add(key, strconv.FormatInt(n, 10))
 			} else if str, ok := mp4String(class, v); ok {
 				c.add(key, str)
+			}
+		case "stik", "pcst": // media type; podcast flag
+			if n, ok := mp4Int(v); ok {
+				c.add(map[string]string{"stik": kStik, "pcst": kPodcast}[item.typ], strconv.FormatInt(n, 10))
 			}
 		case "gnre": // ID3v1 genre index plus one
 			if n, ok := mp4Int(v); ok {

@@ -44,8 +44,14 @@ type Tags struct {
 	Disc, DiscTotal   int
 	BPM               int
 	Compilation       bool
-	HasPicture        bool   // an embedded picture exists
-	PictureMIME       string // its type, when known
+	// Stik is the MP4 media type (stik): 1 music, 2 audiobook, 21
+	// podcast; 0 when absent.
+	Stik int
+	// Podcast says the file is marked as a podcast episode (MP4 pcst,
+	// ID3 PCST).
+	Podcast     bool
+	HasPicture  bool   // an embedded picture exists
+	PictureMIME string // its type, when known
 }
 
 // ErrNoTags means the file carries no tags we can read (not an error for
@@ -202,6 +208,8 @@ const (
 	kDiscTotal       = "disctotal"
 	kBPM             = "bpm"
 	kCompilation     = "compilation"
+	kStik            = "stik"
+	kPodcast         = "podcast"
 )
 
 // textFields lists the string fields: the key they come from, where they
@@ -331,7 +339,7 @@ var textIndex = func() map[string]int {
 // tags turns the collected values into Tags in one pass over them.
 func (c *collector) tags() Tags {
 	var t Tags
-	var year, track, trackTotal, disc, discTotal, bpm, compilation string
+	var year, track, trackTotal, disc, discTotal, bpm, compilation, stik string
 	firstOf := func(dst *string, v string) {
 		if *dst == "" {
 			*dst = v
@@ -364,6 +372,10 @@ func (c *collector) tags() Tags {
 			firstOf(&bpm, kv.val)
 		case kCompilation:
 			firstOf(&compilation, kv.val)
+		case kStik:
+			firstOf(&stik, kv.val)
+		case kPodcast:
+			t.Podcast = t.Podcast || parseBool(kv.val)
 		}
 	}
 	t.Year = parseYear(year)
@@ -377,6 +389,7 @@ func (c *collector) tags() Tags {
 	}
 	t.BPM = parseBPM(bpm)
 	t.Compilation = parseBool(compilation)
+	t.Stik = leadingInt(stik)
 	t.HasPicture = c.hasPic
 	t.PictureMIME = c.pic.mime
 	return t

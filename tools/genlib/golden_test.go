@@ -4,37 +4,10 @@ import (
 	"bytes"
 	"encoding/hex"
 	"encoding/json"
-	"flag"
-	"os"
-	"path/filepath"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
+	"github.com/daapd/daapd/internal/testkit"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/*.golden")
-
-// golden compares got with testdata/name, or rewrites it with -update.
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update)", err)
-	}
-	if d := cmp.Diff(string(want), string(got)); d != "" {
-		t.Errorf("%s (-want +got):\n%s", name, d)
-	}
-}
 
 // TestPlanGolden pins the library a seed produces: a change here changes
 // every generated library, so it must be deliberate.
@@ -43,7 +16,7 @@ func TestPlanGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "plan-n30-seed1.golden", append(b, '\n'))
+	testkit.Golden(t, "testdata/plan-n30-seed1.golden", append(b, '\n'))
 }
 
 // TestTagBytesGolden pins the exact tag bytes each writer produces.
@@ -54,5 +27,5 @@ func TestTagBytesGolden(t *testing.T) {
 	b.WriteString("vorbis comments (ogg)\n" + hex.Dump(vorbisComments(&tags, vendor, true)))
 	b.WriteString("flac picture\n" + hex.Dump(flacPicture(&tags)))
 	b.WriteString("mp4 ilst\n" + hex.Dump(ilst(&tags)))
-	golden(t, "tags.golden", b.Bytes())
+	testkit.Golden(t, "testdata/tags.golden", b.Bytes())
 }

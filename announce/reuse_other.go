@@ -1,0 +1,5 @@
+//go:build !unix
+
+package announce
+
+func setReuse(uintptr) error { return nil }

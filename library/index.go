@@ -1,0 +1,104 @@
+package library
+
+import (
+	"cmp"
+	"slices"
+)
+
+// indexBits sets the number of buckets of an index: 4096, about 250 tracks
+// each at a million tracks.
+const indexBits = 12
+
+// indexed is what an index holds: a value with a 64-bit key.
+type indexed interface {
+	*Track | *Album | *Artist
+	key() uint64
+}
+
+func (t *Track) key() uint64  { return uint64(t.ID) }
+func (a *Album) key() uint64  { return a.ID }
+func (a *Artist) key() uint64 { return a.ID }
+
+// index is a persistent map from key to value: buckets of values sorted by
+// key. An update copies only the buckets it touches (and the bucket table),
+// so successive snapshots share everything else and publishing k changes
+// costs O(k log k) plus the copied buckets, not O(size).
+type index[V indexed] struct {
+	buckets [][]V // nil until the first value
+	n       int
+}
+
+// bucketOf spreads keys over the buckets (Fibonacci hashing), whatever
+// their distribution.
+func bucketOf(k uint64) int { return int((k * 0x9e3779b97f4a7c15) >> (64 - indexBits)) }
+
+// get returns the value with key k.
+func (ix *index[V]) get(k uint64) (V, bool) {
+	var zero V
+	if ix.buckets == nil {
+		return zero, false
+	}
+	b := ix.buckets[bucketOf(k)]
+	i, ok := slices.BinarySearchFunc(b, k, func(v V, k uint64) int { return cmp.Compare(v.key(), k) })
+	if !ok {
+		return zero, false
+	}
+	return b[i], true
+}
+
+// len is the number of values held.
+func (ix *index[V]) len() int { return ix.n }
+
+// with returns a copy of ix in which the keys in del are removed, then the
+// values in put are set (replacing a value of the same key). ix is unchanged.
+func (ix *index[V]) with(put []V, del []uint64) index[V] {
+	if len(put) == 0 && len(del) == 0 {
+		return *ix
+	}
+	out := index[V]{n: ix.n}
+	if ix.buckets == nil {
+		out.buckets = make([][]V, 1<<indexBits)
+	} else {
+		out.buckets = slices.Clone(ix.buckets)
+	}
+	copied := make(map[int]bool, len(put)+len(del))
+	own := func(bi int) []V {
+		if !copied[bi] {
+			copied[bi] = true
+			out.buckets[bi] = slices.Clone(out.buckets[bi])
+		}
+		return out.buckets[bi]
+	}
+	for _, k := range del {
+		bi := bucketOf(k)
+		b := out.buckets[bi]
+		i, ok := slices.BinarySearchFunc(b, k, func(v V, k uint64) int { return cmp.Compare(v.key(), k) })
+		if !ok {
+			continue
+		}
+		out.buckets[bi] = slices.Delete(own(bi), i, i+1)
+		out.n--
+	}
+	for _, v := range put {
+		k := v.key()
+		bi := bucketOf(k)
+		b := own(bi)
+		i, ok := slices.BinarySearchFunc(b, k, func(v V, k uint64) int { return cmp.Compare(v.key(), k) })
+		if ok {
+			b[i] = v
+			continue
+		}
+		out.buckets[bi] = slices.Insert(b, i, v)
+		out.n++
+	}
+	return out
+}
+
+// all calls f for every value, in no particular order.
+func (ix *index[V]) all(f func(V)) {
+	for _, b := range ix.buckets {
+		for _, v := range b {
+			f(v)
+		}
+	}
+}

@@ -1,0 +1,146 @@
+package smartpl
+
+import (
+	"cmp"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Item gives a smart playlist a track's values. Text answers text fields,
+// Int integer ones (compilation 0 or 1; media_kind a Kind value; data_kind
+// and scan_kind 0), Time the dates (zero when unknown).
+type Item interface {
+	Text(Field) string
+	Int(Field) int64
+	Time(Field) time.Time
+}
+
+// Select returns the indexes of the items (0..n-1) that p matches, in p's
+// order and within its limit; item(i) gives item i. Ties, and playlists
+// without order by, keep the index order. Relative dates count from now.
+// order by random shuffles with a generator seeded by seed and now's date,
+// so the selection stays the same all day and changes the next.
+func (p *Playlist) Select(now time.Time, seed uint64, n int, item func(i int) Item) []int {
+	dates := make([]time.Time, p.dates)
+	p.expr.resolve(now, dates)
+	var out []int
+	for i := range n {
+		if p.expr.match(item(i), dates) {
+			out = append(out, i)
+		}
+	}
+	switch {
+	case p.Random:
+		y, m, d := now.Date()
+		r := rand.New(rand.NewPCG(seed, uint64(y)<<16|uint64(m)<<8|uint64(d)))
+		r.Shuffle(len(out), func(i, j int) { out[i], out[j] = out[j], out[i] })
+	case p.Order != NoField:
+		slices.SortStableFunc(out, func(a, b int) int {
+			c := Compare(p.Order, item(a), item(b))
+			if p.Desc {
+				c = -c
+			}
+			return c
+		})
+	}
+	if p.Limit > 0 && len(out) > p.Limit {
+		out = out[:p.Limit]
+	}
+	return out
+}
+
+// Match reports whether p's expression matches one item, dates relative to now.
+func (p *Playlist) Match(it Item, now time.Time) bool {
+	dates := make([]time.Time, p.dates)
+	p.expr.resolve(now, dates)
+	return p.expr.match(it, dates)
+}
+
+func (n *node) resolve(now time.Time, dates []time.Time) {
+	if n.kind == predNode {
+		if n.op == Before || n.op == After {
+			dates[n.di] = n.date.resolve(now)
+		}
+		return
+	}
+	for _, k := range n.kids {
+		k.resolve(now, dates)
+	}
+}
+
+func (n *node) match(it Item, dates []time.Time) bool {
+	switch n.kind {
+	case andNode:
+		for _, k := range n.kids {
+			if !k.match(it, dates) {
+				return false
+			}
+		}
+		return true
+	case orNode:
+		for _, k := range n.kids {
+			if k.match(it, dates) {
+				return true
+			}
+		}
+		return false
+	case notNode:
+		return !n.kids[0].match(it, dates)
+	}
+	if n.never {
+		return false
+	}
+	switch n.op {
+	case Is:
+		if n.word != "" { // an enumeration
+			return it.Int(n.field) == n.num
+		}
+		return strings.EqualFold(it.Text(n.field), n.text)
+	case IsEmpty:
+		return it.Text(n.field) == ""
+	case Includes:
+		return strings.Contains(strings.ToLower(it.Text(n.field)), n.lower)
+	case StartsWith:
+		return strings.HasPrefix(strings.ToLower(it.Text(n.field)), n.lower)
+	case EndsWith:
+		return strings.HasSuffix(strings.ToLower(it.Text(n.field)), n.lower)
+	case Equal:
+		return it.Int(n.field) == n.num
+	case Less:
+		return it.Int(n.field) < n.num
+	case Greater:
+		return it.Int(n.field) > n.num
+	case LessEqual:
+		return it.Int(n.field) <= n.num
+	case GreaterEqual:
+		return it.Int(n.field) >= n.num
+	case Before, After:
+		t := it.Time(n.field)
+		if t.IsZero() {
+			return false // an unknown date is neither
+		}
+		if n.op == Before {
+			return t.Before(dates[n.di])
+		}
+		return t.After(dates[n.di])
+	}
+	return false
+}
+
+// Compare orders two items by field f: text case-insensitively, numbers
+// and dates by value.
+func Compare(f Field, a, b Item) int {
+	switch fieldTypes[f] {
+	case textType:
+		x, y := a.Text(f), b.Text(f)
+		if c := cmp.Compare(strings.ToLower(x), strings.ToLower(y)); c != 0 {
+			return c
+		}
+		return cmp.Compare(x, y)
+	case dateType:
+		return a.Time(f).Compare(b.Time(f))
+	}
+	return cmp.Compare(a.Int(f), b.Int(f))
+}
