@@ -174,19 +174,23 @@ func (x *index) searchArtists(ws []string) []*library.Artist {
 	return out
 }
 
-// trackSorts are the orders of the track list.
-var trackSorts = map[string]func(a, b *library.Track) int{
-	"title":  func(a, b *library.Track) int { return cmp.Compare(fold(a.Title), fold(b.Title)) },
-	"artist": func(a, b *library.Track) int { return cmp.Compare(fold(a.Artist), fold(b.Artist)) },
-	"album":  func(a, b *library.Track) int { return cmp.Compare(fold(a.Album), fold(b.Album)) },
-	"added":  func(a, b *library.Track) int { return b.Added.Compare(a.Added) },
-	"length": func(a, b *library.Track) int { return cmp.Compare(a.DurationMS, b.DurationMS) },
+// trackSorts are the orders of the track list: a text key (folded once per
+// track, then compared) or a comparison.
+var trackSorts = map[string]struct {
+	key  func(t *library.Track) string
+	less func(a, b *library.Track) int
+}{
+	"title":  {key: func(t *library.Track) string { return fold(t.Title) }},
+	"artist": {key: func(t *library.Track) string { return fold(t.Artist) }},
+	"album":  {key: func(t *library.Track) string { return fold(t.Album) }},
+	"added":  {less: func(a, b *library.Track) int { return b.Added.Compare(a.Added) }},
+	"length": {less: func(a, b *library.Track) int { return cmp.Compare(a.DurationMS, b.DurationMS) }},
 }
 
 // tracksBy returns the tracks in the order key names ("" = catalog order:
 // by folder and file), sorted once per revision.
 func (x *index) tracksBy(key string) []*library.Track {
-	less, ok := trackSorts[key]
+	order, ok := trackSorts[key]
 	if !ok {
 		return x.snap.Tracks
 	}
@@ -196,7 +200,22 @@ func (x *index) tracksBy(key string) []*library.Track {
 		return t
 	}
 	t := slices.Clone(x.snap.Tracks)
-	slices.SortStableFunc(t, less)
+	if order.less != nil {
+		slices.SortStableFunc(t, order.less)
+	} else {
+		type keyed struct {
+			k string
+			t *library.Track
+		}
+		ks := make([]keyed, len(t))
+		for i, tr := range t {
+			ks[i] = keyed{order.key(tr), tr}
+		}
+		slices.SortStableFunc(ks, func(a, b keyed) int { return strings.Compare(a.k, b.k) })
+		for i := range ks {
+			t[i] = ks[i].t
+		}
+	}
 	x.sorted[key] = t
 	return t
 }

@@ -35,6 +35,7 @@ import (
 	"time"
 
 	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
 
 	"github.com/daapd/daapd/daap"
 	"github.com/daapd/daapd/library"
@@ -131,30 +132,34 @@ func (s *Server) Mount(r *chi.Mux) {
 		}
 	}
 	csrf := http.NewCrossOriginProtection()
-	r.With(pages(true), s.auth).Get("/", s.home)
+	gz := middleware.Compress(5, "text/html", "text/css", "text/javascript", "application/json", "image/svg+xml", "text/plain")
+	r.With(pages(true), gz, s.auth).Get("/", s.home)
 	r.Group(func(r chi.Router) {
 		r.Use(pages(false))
-		r.Get("/web/static/*", s.serveStatic)
-		r.Get("/signin", s.signinForm)
+		if s.cfg.Metrics != nil {
+			r.With(s.auth).Get("/metrics", s.cfg.Metrics.handler().ServeHTTP) // promhttp compresses itself
+		}
+		r.With(gz).Get("/web/static/*", s.serveStatic)
+		r.With(gz).Get("/signin", s.signinForm)
 		r.With(csrf.Handler).Post("/signin", s.signin)
 		r.With(csrf.Handler).Post("/signout", s.signout)
 		r.Group(func(r chi.Router) {
 			r.Use(s.auth)
-			r.Get("/problems", s.problems)
-			r.Get("/artists", s.artists)
-			r.Get("/artists/{id}", s.artist)
-			r.Get("/albums", s.albums)
-			r.Get("/albums/{id}", s.album)
-			r.Get("/tracks", s.tracks)
-			r.Get("/playlists", s.playlists)
-			r.Get("/playlists/{id}", s.playlist)
+			r.Group(func(r chi.Router) {
+				r.Use(gz)
+				r.Get("/problems", s.problems)
+				r.Get("/artists", s.artists)
+				r.Get("/artists/{id}", s.artist)
+				r.Get("/albums", s.albums)
+				r.Get("/albums/{id}", s.album)
+				r.Get("/tracks", s.tracks)
+				r.Get("/playlists", s.playlists)
+				r.Get("/playlists/{id}", s.playlist)
+				r.Get("/web/status.json", s.statusJSON)
+			})
 			r.Get("/web/stream/{id}", s.stream)
 			r.Get("/web/art/{id}", s.art)
-			r.Get("/web/status.json", s.statusJSON)
 			r.With(csrf.Handler).Post("/web/rescan", s.rescan)
-			if s.cfg.Metrics != nil {
-				r.Get("/metrics", s.cfg.Metrics.handler().ServeHTTP)
-			}
 		})
 	})
 }
