@@ -123,24 +123,36 @@ func within(abs, dir string) bool {
 	return abs == dir || strings.HasPrefix(abs, strings.TrimSuffix(dir, string(filepath.Separator))+string(filepath.Separator))
 }
 
+// short formats a rescan interval: 15m, 1h, 90s.
+func short(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = s[:len(s)-2]
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = s[:len(s)-2]
+	}
+	return s
+}
+
 // watchMode describes how the library notices changes, and why.
 func (l *Library) watchMode(w *Watcher) string {
 	every := l.cfg.RescanInterval
 	switch {
 	case w == nil && every > 0:
-		return fmt.Sprintf("periodic rescan every %v (watch is off)", every)
+		return fmt.Sprintf("periodic rescan every %v (watch is off)", short(every))
 	case w == nil:
 		return "none: rescans only on SIGHUP or POST /rescan (watch is off and rescan_interval is 0)"
 	case w.Complete() && every > 0:
-		return fmt.Sprintf("inotify, and a full rescan every %v", every)
+		return fmt.Sprintf("inotify, and a full rescan every %v", short(every))
 	case w.Complete():
 		return "inotify"
 	case w.exhausted.Load() && every == 0:
-		return fmt.Sprintf("inotify for some folders (the watch limit was reached); periodic rescan every %v", fallbackRescan)
+		return fmt.Sprintf("inotify for some folders (the watch limit was reached); periodic rescan every %v", short(fallbackRescan))
 	case w.exhausted.Load():
-		return fmt.Sprintf("inotify for some folders (the watch limit was reached); periodic rescan every %v", every)
+		return fmt.Sprintf("inotify for some folders (the watch limit was reached); periodic rescan every %v", short(every))
 	case every > 0:
-		return fmt.Sprintf("inotify, except network or FUSE folders (no events there); periodic rescan every %v", every)
+		return fmt.Sprintf("inotify, except network or FUSE folders (no events there); periodic rescan every %v", short(every))
 	default:
 		return "inotify, except network or FUSE folders (no events there; set rescan_interval to see their changes)"
 	}
