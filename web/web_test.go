@@ -272,3 +272,27 @@ func TestHelpers(t *testing.T) {
 }
 
 func itoa(n uint32) string { return strconv.Itoa(int(n)) }
+
+// FuzzSession: no cookie value panics, and none is valid unless it was
+// made with the key.
+func FuzzSession(f *testing.F) {
+	s := &Server{key: []byte("k")}
+	now := time.Unix(1_800_000_000, 0)
+	f.Add(s.session(now.Add(time.Hour)))
+	f.Add("1.2")
+	f.Add("")
+	f.Fuzz(func(t *testing.T, v string) {
+		if s.validSession(v, now) && v != s.session(time.Unix(mustExp(v), 0)) {
+			t.Errorf("%q accepted", v)
+		}
+		if n := safeNext(v); !strings.HasPrefix(n, "/") || strings.HasPrefix(n, "//") {
+			t.Errorf("safeNext(%q) = %q", v, n)
+		}
+	})
+}
+
+func mustExp(v string) int64 {
+	exp, _, _ := strings.Cut(v, ".")
+	n, _ := strconv.ParseInt(exp, 10, 64)
+	return n
+}
