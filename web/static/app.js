@@ -45,7 +45,9 @@
     document.body.classList.add('playing');
     $('#np-title').textContent = t.title;
     $('#np-sub').textContent = [t.artist, t.album].filter(Boolean).join(' · ');
-    $('#np-cover').style.backgroundImage = t.art ? `url("/web/art/${t.art}?s=160")` : '';
+    const cover = $('#np-cover');
+    cover.style.backgroundImage = t.art ? `url("/web/art/${t.art}?s=160")` : '';
+    cover.classList.toggle('noart', !t.art);
     say('');
     if (autoplay) audio.play().catch(e => { if (e.name !== 'AbortError') say('Cannot play: ' + e.message); });
     markCurrent();
@@ -167,6 +169,7 @@
       if (push) history.pushState({}, '', res.url);
       if (push) window.scrollTo(0, 0);
       markCurrent();
+      showTab();
       live();
     } catch (e) { location.href = url; }
   }
@@ -217,6 +220,13 @@
     timer = setTimeout(tick, card.dataset.scanning === 'true' ? 1000 : 10000);
   }
 
+  // On a phone the tabs scroll sideways: keep the current one in view.
+  function showTab() {
+    const tabs = $('.tabs'), cur = $('.tabs [aria-current]');
+    if (tabs && cur && tabs.scrollWidth > tabs.clientWidth) tabs.scrollLeft = cur.offsetLeft - (tabs.clientWidth - cur.offsetWidth) / 2;
+  }
+
   if (audio) restore();
+  showTab();
   live();
 })();
