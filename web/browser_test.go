@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 )
 
@@ -193,12 +194,25 @@ func TestBrowser(t *testing.T) {
 			name string
 			w, h int64
 			opts []chromedp.EmulateViewportOption
+			dark bool
 		}{
-			{"desktop", 1280, 900, nil},
-			{"phone", 390, 844, []chromedp.EmulateViewportOption{chromedp.EmulateMobile}},
+			{"desktop", 1280, 900, nil, false},
+			{"phone", 390, 844, []chromedp.EmulateViewportOption{chromedp.EmulateMobile}, false},
+			{"phone-dark", 390, 844, []chromedp.EmulateViewportOption{chromedp.EmulateMobile}, true},
 		} {
 			run(t, ctx, "viewport", chromedp.EmulateViewport(vp.w, vp.h, vp.opts...))
+			scheme := "light"
+			if vp.dark {
+				scheme = "dark"
+			}
+			if _, err := chromedp.Call(ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+				Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: scheme}}}); err != nil {
+				t.Fatal(err)
+			}
 			for _, p := range pagesToShoot {
+				if vp.dark && p.name != "status" && p.name != "album" && p.name != "problems" {
+					continue
+				}
 				run(t, ctx, p.name, chromedp.Navigate(ts.URL+p.path), chromedp.WaitVisible(p.ready))
 				if eval[bool](t, ctx, `document.documentElement.scrollWidth > window.innerWidth`) {
 					t.Errorf("%s (%s): the page scrolls horizontally", p.name, vp.name)
