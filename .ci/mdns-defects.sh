@@ -256,10 +256,15 @@ case_d4-late() {
     waitfor 10 grep -q "probing again" "$dir/server-$NSA.log" || why="the later announcement was not noticed"
     waitfor 10 grep -q "renamed.*$NAME (2)" "$dir/server-$NSA.log" || why="${why:+$why; }no rename to '$NAME (2)'"
     sleep 2
-    list=$(DBUS_SYSTEM_BUS_ADDRESS="unix:path=$dir/b/bus" ip netns exec "$NSB" avahi-browse -rpt _daap._tcp 2>/dev/null | grep '^=' | cut -d';' -f4,8,9 | sort -u)
-    echo "$list" > "$dir/browse.txt"
-    grep -q "^$NAME (2);.*;3689" <<<"$(sed 's/\\032/ /g' "$dir/browse.txt")" || why="${why:+$why; }browsers do not list '$NAME (2)' on 3689: $list"
-    grep -q "^$NAME;.*;4000" <<<"$(sed 's/\\032/ /g' "$dir/browse.txt")" || why="${why:+$why; }browsers do not list the other '$NAME': $list"
+    # avahi-browse escapes as \DDD (decimal): decode before comparing
+    DBUS_SYSTEM_BUS_ADDRESS="unix:path=$dir/b/bus" ip netns exec "$NSB" avahi-browse -rpt _daap._tcp 2>/dev/null |
+        $PY -c 'import re,sys
+for l in sys.stdin:
+    f = l.rstrip("\n").split(";")
+    if f[0] == "=": print(re.sub(r"\\(\d{3})", lambda m: chr(int(m.group(1))), f[3]) + ";" + f[8])' | sort -u > "$dir/browse.txt"
+    grep -qx "$NAME (2);3689" "$dir/browse.txt" || why="${why:+$why; }browsers do not list '$NAME (2)' on 3689: $(tr '\n' '|' < "$dir/browse.txt")"
+    grep -qx "$NAME;4000" "$dir/browse.txt" || why="${why:+$why; }browsers do not list the other '$NAME' on 4000: $(tr '\n' '|' < "$dir/browse.txt")"
+    grep -qx "$NAME;3689" "$dir/browse.txt" && why="${why:+$why; }a browser still resolves '$NAME' to daapd: $(tr '\n' '|' < "$dir/browse.txt")"
     result d4-late "$why" "$dir"
 }
 

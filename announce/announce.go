@@ -64,6 +64,7 @@ import (
 	"log/slog"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/godbus/dbus/v5"
@@ -114,7 +115,11 @@ type Announcer struct {
 
 	env probes
 
-	mu       sync.Mutex // serialises Update and Close
+	// now is what Name, Backend and Status report, swapped whole so that
+	// they never wait for a backend switch or a goodbye under mu.
+	now atomic.Pointer[current]
+
+	mu       sync.Mutex // serialises start, Update, backend switches and Close
 	svc      Service
 	pub      publisher // nil when off or after a failed embedded Update
 	name     string    // final name when pub is nil
@@ -259,7 +264,7 @@ func (a *Announcer) start(ctx context.Context, mode Mode) error {
 	}
 	switch c.Backend {
 	case "off":
-		a.backend = "off"
+		a.set("off", nil)
 		log.Info("announce: not announcing (mdns mode off)")
 		return nil
 	case "avahi":
@@ -285,7 +290,7 @@ func (a *Announcer) start(ctx context.Context, mode Mode) error {
 		if mode != ModeAuto {
 			return fmt.Errorf("announce: %w", err)
 		}
-		a.backend = "off"
+		a.set("off", nil)
 		log.Error("announce: not announcing; the share is reachable only by address", "why", c.Why, "err", err)
 		return nil
 	}
@@ -295,7 +300,7 @@ func (a *Announcer) start(ctx context.Context, mode Mode) error {
 
 // use records the running backend and logs the one line saying which and why.
 func (a *Announcer) use(backend string, p publisher, why string) {
-	a.backend, a.pub = backend, p
+	a.set(backend, p)
 	a.log.Info("announce: published", "backend", backend, "why", why, "name", p.Name(), "type", serviceType, "port", a.svc.Port)
 }
 
@@ -326,22 +331,24 @@ func (a *Announcer) startEmbedded(ctx context.Context) (publisher, error) {
 }
 
 // Name returns the final instance name, after any conflict renaming.
-func (a *Announcer) Name() string {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.pub != nil {
-		return a.pub.Name()
-	}
-	return a.name
+func (a *Announcer) Name() string { return a.Status().Name }
+
+// current is the backend publishing now.
+type current struct {
+	backend string
+	pub     publisher // nil when nothing publishes
+	name    string    // the name asked for, reported when pub is nil
+}
+
+// set records the backend publishing now; called with a.mu held.
+func (a *Announcer) set(backend string, p publisher) {
+	a.backend, a.pub = backend, p
+	a.now.Store(&current{backend: backend, pub: p, name: a.name})
 }
 
 // Backend returns "avahi", "embedded" or "off": the backend publishing now
 // (in auto mode it follows avahi-daemon).
-func (a *Announcer) Backend() string {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return a.backend
-}
+func (a *Announcer) Backend() string { return a.Status().Backend }
 
 // Status is what /healthz reports about the announcement.
 type Status struct {
@@ -352,12 +359,14 @@ type Status struct {
 
 // Status returns the backend publishing now and the names it holds.
 func (a *Announcer) Status() Status {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	st := Status{Backend: a.backend, Name: a.name}
-	if a.pub != nil {
-		st.Name = a.pub.Name()
-		if h, ok := a.pub.(interface{ Host() string }); ok {
+	c := a.now.Load()
+	if c == nil {
+		return Status{Backend: "off"}
+	}
+	st := Status{Backend: c.backend, Name: c.name}
+	if c.pub != nil {
+		st.Name = c.pub.Name()
+		if h, ok := c.pub.(interface{ Host() string }); ok {
 			st.Host = h.Host()
 		}
 	}
@@ -377,6 +386,7 @@ func (a *Announcer) Update(s Service) error {
 		return errors.New("announce: update after Close")
 	}
 	a.svc, a.name = s, instanceName(s.Name)
+	a.set(a.backend, a.pub)
 	if u, ok := a.pub.(interface{ Update(Service) error }); ok {
 		return u.Update(s)
 	}
@@ -387,13 +397,13 @@ func (a *Announcer) Update(s Service) error {
 		if err := a.pub.Close(); err != nil {
 			a.log.Warn("announce: withdrawing the old announcement", "err", err)
 		}
-		a.pub = nil
+		a.set(a.backend, nil)
 	}
 	p, err := a.startEmbedded(context.Background()) // interfaces and addresses afresh
 	if err != nil {
 		return fmt.Errorf("announce: re-register: %w", err)
 	}
-	a.pub = p
+	a.set(a.backend, p)
 	a.log.Info("announce: re-registered", "backend", a.backend, "name", p.Name(), "password", s.Password)
 	return nil
 }

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/netip"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -497,6 +498,9 @@ func (r *responder) conflict(now time.Time, from netip.AddrPort, inst, host bool
 	}
 	z := r.zone
 	r.mu.Unlock()
+	if r.isStarted && (z.Instance != old.Instance || z.Host != old.Host) {
+		r.withdrawRenamed(old, z)
+	}
 	if r.probing {
 		r.log.Warn("announce: embedded: name conflict, renamed", "from", from.Addr(),
 			"instance", old.Instance, "now", z.Instance, "host", old.Host+".local", "now_host", z.Host+".local", "next_probe", wait)
@@ -505,6 +509,28 @@ func (r *responder) conflict(now time.Time, from netip.AddrPort, inst, host bool
 			"instance", inst, "host", host, "name", z.Instance, "host_name", z.Host+".local", "next_probe", wait)
 	}
 	r.startProbing(now, wait, false)
+}
+
+// withdrawRenamed says goodbye to the records of old that the rename gave
+// up: the other host's records under the same names stay (a goodbye only
+// removes the record with our data), while caches that never heard the
+// other host (another address family) stop resolving the name to us.
+func (r *responder) withdrawRenamed(old, now zone) {
+	r.sendAll(func(addrs []netip.Addr) *dns.Msg {
+		bye := old.announcement(addrs, true)
+		bye.Answer = slices.DeleteFunc(bye.Answer, func(rr dns.RR) bool {
+			h := rr.Header()
+			switch h.Rrtype {
+			case dns.TypeA, dns.TypeAAAA:
+				return old.Host == now.Host
+			case dns.TypeSRV:
+				return old.Instance == now.Instance && old.Host == now.Host
+			default: // the instance's PTR and TXT, not _services
+				return old.Instance == now.Instance || strings.EqualFold(h.Name, servicesName)
+			}
+		})
+		return bye
+	})
 }
 
 // numbered returns base with suffix n appended, cut so that the label stays

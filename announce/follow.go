@@ -84,7 +84,7 @@ func (a *Announcer) switchBackend(present bool) {
 			if err := a.pub.Close(); err != nil {
 				a.log.Warn("announce: stopping the embedded responder", "err", err)
 			}
-			a.pub = nil
+			a.set("off", nil)
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), avahiWait)
 		defer cancel()
@@ -102,7 +102,7 @@ func (a *Announcer) switchBackend(present bool) {
 		} else if a.pub != nil {
 			a.pub.Close()
 		}
-		a.pub = nil
+		a.set("off", nil)
 		a.fallBack("auto: avahi-daemon left the system bus")
 	}
 }
@@ -112,7 +112,7 @@ func (a *Announcer) switchBackend(present bool) {
 func (a *Announcer) fallBack(why string) {
 	pub, err := a.startEmbedded(context.Background())
 	if err != nil {
-		a.backend, a.pub = "off", nil
+		a.set("off", nil)
 		a.log.Error("announce: not announcing; the share is reachable only by address", "why", why, "err", err)
 		return
 	}

@@ -149,7 +149,7 @@ func (s *Server) serveArt(w http.ResponseWriter, r *http.Request, t *library.Tra
 			return nil, "", err
 		}
 		defer func() { <-s.artSem }()
-		data, mimeType, err := loadArt(t)
+		data, mimeType, err := s.loadArt(t)
 		if err != nil {
 			s.artError(t, err)
 			return nil, "", nil // cached as "none"
@@ -248,12 +248,12 @@ func (s *Server) artError(t *library.Track, err error) {
 }
 
 // loadArt reads t's cover image and its MIME type. Files are opened by
-// openRegular: a FIFO swapped in never hangs the request.
-func loadArt(t *library.Track) ([]byte, string, error) {
+// s.open (openRegular): a FIFO swapped in never hangs the request.
+func (s *Server) loadArt(t *library.Track) ([]byte, string, error) {
 	switch t.Artwork.Source {
 	case library.ArtworkFile:
 		p := filepath.Join(t.Root, filepath.FromSlash(t.Artwork.Path))
-		f, _, err := openRegular(p)
+		f, _, err := s.open(p)
 		if err != nil {
 			return nil, "", err
 		}
@@ -267,7 +267,7 @@ func loadArt(t *library.Track) ([]byte, string, error) {
 		}
 		return data, imageType(data, t.Artwork.MIME, p), nil
 	case library.ArtworkEmbedded:
-		f, fi, err := openRegular(t.AbsPath())
+		f, fi, err := s.open(t.AbsPath())
 		if err != nil {
 			return nil, "", err
 		}

@@ -20,14 +20,15 @@ import (
 // once, the replies held in memory stay within max (plus what one build
 // estimated too low, and one entry larger than max on its own).
 type lru struct {
-	mu    sync.Mutex
-	max   int
-	size  int        // bytes counted against max
-	peak  int        // the largest size was (tests, benchmarks)
-	order *list.List // cached entries, front = most recently used; values are *cacheEntry
-	byKey map[string]*list.Element
-	queue list.List // *cacheEntry waiting for budget, oldest first
-	rev   uint32    // newest revision seen; older entries are dropped
+	mu      sync.Mutex
+	max     int
+	size    int        // bytes counted against max
+	peak    int        // the largest size was (tests, benchmarks)
+	running int        // builds in progress
+	order   *list.List // cached entries, front = most recently used; values are *cacheEntry
+	byKey   map[string]*list.Element
+	queue   list.List // *cacheEntry waiting for budget, oldest first
+	rev     uint32    // newest revision seen; older entries are dropped
 
 	hits, misses uint64 // lookups that found an entry, and those that started one
 }
@@ -141,6 +142,7 @@ func (c *lru) start(key string, rev uint32, need int, build func(context.Context
 		cached: true, build: build, ctx: ctx, cancel: cancel}
 	c.byKey[key] = &list.Element{Value: e} // placeholder until done: not in order
 	if need == 0 {
+		c.running++
 		go c.run(e)
 		return e
 	}
@@ -160,6 +162,7 @@ func (c *lru) grant() {
 		e.queued = nil
 		e.size = e.need
 		c.grow(e.size)
+		c.running++
 		go c.run(e)
 	}
 }
@@ -197,6 +200,7 @@ func (c *lru) run(e *cacheEntry) {
 	defer c.mu.Unlock()
 	e.data, e.mime, e.err = data, mime, err
 	e.done, e.build = true, nil
+	c.running--
 	c.size -= e.size
 	e.size = 0
 	if err == nil {
@@ -341,6 +345,13 @@ func (c *lru) queued() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.queue.Len()
+}
+
+// idle reports whether no build is queued or running (tests).
+func (c *lru) idle() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.queue.Len() == 0 && c.running == 0
 }
 
 type errPanic struct{ v any }

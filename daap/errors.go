@@ -63,16 +63,16 @@ func (s *Server) fileError(t *library.Track, path string, err error) error {
 // full it starts over, so a problem may then be logged once more.
 const maxLoggedFiles = 1024
 
-// logFileOnce logs a file problem at Warn the first time it is seen.
+// logFileOnce logs a file's problem at Warn the first time the file
+// fails (to stream or for its artwork).
 func (s *Server) logFileOnce(path, msg string, err error) {
-	key := path + "\x00" + msg
 	s.loggedMu.Lock()
-	seen := s.logged[key]
+	seen := s.logged[path]
 	if !seen {
 		if len(s.logged) >= maxLoggedFiles {
 			clear(s.logged)
 		}
-		s.logged[key] = true
+		s.logged[path] = true
 	}
 	s.loggedMu.Unlock()
 	if !seen {

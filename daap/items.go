@@ -265,6 +265,9 @@ func (s *Server) trackListing(ctx context.Context, top string, entries []entry, 
 	if n := min(len(list), 256); n > 0 {
 		size += sample/n*len(list) + sample/n*len(list)/16 + 4096
 	}
+	if ctx.Err() != nil {
+		return nil, ctx.Err() // before the big allocation
+	}
 	out := make([]byte, 0, size)
 	out = appendHeader(out, top)
 	out = append(out, head.Bytes()...)

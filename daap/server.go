@@ -23,8 +23,10 @@ import (
 	"cmp"
 	"context"
 	"hash/fnv"
+	"io/fs"
 	"log/slog"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -101,7 +103,10 @@ type Server struct {
 	artSem   chan struct{}
 	scaleSem chan struct{} // bounds artwork rescaling
 	onScale  func()        // tests: called after each rescale
-	fields   *fieldTable
+	// open opens the files requests read: openRegular, but for tests that
+	// need errors a root user cannot cause.
+	open   func(path string) (*os.File, fs.FileInfo, error)
+	fields *fieldTable
 
 	unknownMu sync.Mutex
 	unknown   map[string]bool // query fields already logged
@@ -154,6 +159,7 @@ func New(cfg Config) *Server {
 		fields:   itemFields(),
 		unknown:  make(map[string]bool),
 		logged:   make(map[string]bool),
+		open:     openRegular,
 		done:     make(chan struct{}),
 	}
 	name := cfg.Name

@@ -72,7 +72,7 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request) {
 // serveFile serves t's file as it is.
 func (s *Server) serveFile(w http.ResponseWriter, r *http.Request, t *library.Track) {
 	p := t.AbsPath()
-	f, fi, err := openRegular(p)
+	f, fi, err := s.open(p)
 	if err != nil {
 		s.fail(w, r, s.fileError(t, p, err))
 		return

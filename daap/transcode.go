@@ -366,7 +366,7 @@ var (
 // concurrent transcodes is bounded (503 with Retry-After beyond).
 func (s *Server) streamWAV(w http.ResponseWriter, r *http.Request, t *library.Track) {
 	p := t.AbsPath()
-	f, fi, err := openRegular(p)
+	f, fi, err := s.open(p)
 	if err != nil {
 		s.fail(w, r, s.fileError(t, p, err))
 		return

@@ -475,6 +475,7 @@ func (in interner) s(p *string) {
 }
 
 func (in interner) track(t *Track) {
+	shareTitle(t)
 	for _, p := range []*string{&t.Artist, &t.AlbumArtist, &t.Album, &t.Composer, &t.Genre,
 		&t.Comment, &t.Grouping, &t.SortArtist, &t.SortAlbumArtist, &t.SortAlbum, &t.SortComposer,
 		&t.Codec, &t.Format, &t.Artwork.Path, &t.Artwork.MIME} {

@@ -50,6 +50,7 @@ func BenchmarkPublish1kInto1M(b *testing.B) {
 	c := NewCatalog()
 	c.Publish(scanLikeTracks(n), nil)
 	step := 0
+	var cpu int64
 	for b.Loop() {
 		b.StopTimer()
 		cur := c.Snapshot().Tracks
@@ -65,10 +66,13 @@ func BenchmarkPublish1kInto1M(b *testing.B) {
 		}
 		step++
 		b.StartTimer()
+		cpu0 := cpuTime()
 		if _, ok := c.PublishChanges(put, nil, nil); !ok {
 			b.Fatal("nothing published")
 		}
+		cpu += cpuTime() - cpu0
 	}
+	b.ReportMetric(float64(cpu)/1e6/float64(step), "cpu-ms/op")
 }
 
 // BenchmarkPublishFirstScan1M publishes a first scan of a million tracks
@@ -83,7 +87,9 @@ func BenchmarkPublishFirstScan1M(b *testing.B) {
 		j := int(mix(uint64(i)) % uint64(i+1))
 		order[i], order[j] = order[j], order[i]
 	}
+	cpu0, runs := cpuTime(), 0
 	for b.Loop() {
+		runs++
 		c := NewCatalog()
 		published := 0
 		for found := 1; found <= len(order); found++ {
@@ -96,14 +102,18 @@ func BenchmarkPublishFirstScan1M(b *testing.B) {
 		}
 		c.Publish(slices.Clone(ts), nil)
 	}
+	b.ReportMetric(float64(cpuTime()-cpu0)/1e9/float64(runs), "cpu-s/op")
 }
 
 // BenchmarkPublishWhole1M publishes a million tracks into an empty catalog.
 func BenchmarkPublishWhole1M(b *testing.B) {
 	ts := scanLikeTracks(1_000_000)
+	cpu0, runs := cpuTime(), 0
 	for b.Loop() {
+		runs++
 		NewCatalog().Publish(slices.Clone(ts), nil)
 	}
+	b.ReportMetric(float64(cpuTime()-cpu0)/1e9/float64(runs), "cpu-s/op")
 }
 
 // BenchmarkCatalogHeap1M reports the heap a published million-track

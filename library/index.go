@@ -50,7 +50,8 @@ func (ix *index[V]) get(k uint64) (V, bool) {
 func (ix *index[V]) len() int { return ix.n }
 
 // with returns a copy of ix in which the keys in del are removed, then the
-// values in put are set (replacing a value of the same key). ix is unchanged.
+// values in put are set (replacing a value of the same key; of equal keys in
+// put the last wins). ix is unchanged.
 func (ix *index[V]) with(put []V, del []uint64) index[V] {
 	if len(put) == 0 && len(del) == 0 {
 		return *ix
@@ -61,35 +62,69 @@ func (ix *index[V]) with(put []V, del []uint64) index[V] {
 	} else {
 		out.buckets = slices.Clone(ix.buckets)
 	}
-	copied := make(map[int]bool, len(put)+len(del))
+	owned := make([]bool, 1<<indexBits)
 	own := func(bi int) []V {
-		if !copied[bi] {
-			copied[bi] = true
+		if !owned[bi] {
+			owned[bi] = true
 			out.buckets[bi] = slices.Clone(out.buckets[bi])
 		}
 		return out.buckets[bi]
 	}
+	search := func(b []V, k uint64) (int, bool) {
+		return slices.BinarySearchFunc(b, k, func(v V, k uint64) int { return cmp.Compare(v.key(), k) })
+	}
 	for _, k := range del {
 		bi := bucketOf(k)
-		b := out.buckets[bi]
-		i, ok := slices.BinarySearchFunc(b, k, func(v V, k uint64) int { return cmp.Compare(v.key(), k) })
-		if !ok {
-			continue
+		if i, ok := search(out.buckets[bi], k); ok {
+			out.buckets[bi] = slices.Delete(own(bi), i, i+1)
+			out.n--
 		}
-		out.buckets[bi] = slices.Delete(own(bi), i, i+1)
-		out.n--
+	}
+	if len(put) <= 4<<indexBits {
+		for _, v := range put {
+			k := v.key()
+			bi := bucketOf(k)
+			b := own(bi)
+			i, ok := search(b, k)
+			if ok {
+				b[i] = v
+				continue
+			}
+			out.buckets[bi] = slices.Insert(b, i, v)
+			out.n++
+		}
+		return out
+	}
+	// Many values (a whole library): append them to their buckets, then
+	// sort each bucket once and drop the values replaced.
+	before := make([]int, 1<<indexBits) // bucket lengths before the puts, -1 if untouched
+	for bi := range before {
+		before[bi] = -1
 	}
 	for _, v := range put {
-		k := v.key()
-		bi := bucketOf(k)
-		b := own(bi)
-		i, ok := slices.BinarySearchFunc(b, k, func(v V, k uint64) int { return cmp.Compare(v.key(), k) })
-		if ok {
-			b[i] = v
+		bi := bucketOf(v.key())
+		if before[bi] < 0 {
+			before[bi] = len(out.buckets[bi])
+		}
+		out.buckets[bi] = append(own(bi), v)
+	}
+	for bi, had := range before {
+		if had < 0 {
 			continue
 		}
-		out.buckets[bi] = slices.Insert(b, i, v)
-		out.n++
+		b := out.buckets[bi]
+		slices.SortStableFunc(b, func(x, y V) int { return cmp.Compare(x.key(), y.key()) })
+		w := 0
+		for i, v := range b {
+			if i+1 < len(b) && b[i+1].key() == v.key() {
+				continue // replaced by a later value
+			}
+			b[w] = v
+			w++
+		}
+		clear(b[w:])
+		out.buckets[bi] = b[:w:w]
+		out.n += w - had
 	}
 	return out
 }

@@ -67,7 +67,12 @@ type Library struct {
 	saver     *cacheSaver // nil without a state directory
 	cachedRev uint32      // the revision the scan cache holds; Run only
 
-	watchQuiet, watchMaxWait time.Duration // debounce; 0 means the defaults
+	watchQuiet, watchMaxWait, watchPoll time.Duration // watcher timing; 0 means the defaults
+
+	// unavailable holds the roots the last scan found missing or empty;
+	// Run only. A change reported in one of them rescans it whole, so
+	// tracks deleted while it was away disappear.
+	unavailable map[string]bool
 
 	mu      sync.Mutex
 	status  Status
@@ -269,6 +274,13 @@ func (l *Library) scan(ctx context.Context, prev []*Track, progressive bool) {
 // scanPaths rescans the paths a watcher reported and publishes the result.
 func (l *Library) scanPaths(ctx context.Context, paths []string) {
 	l.setScanning()
+	for i, p := range paths {
+		for r := range l.unavailable {
+			if p == r || strings.HasPrefix(p, r+string(filepath.Separator)) {
+				paths[i] = r
+			}
+		}
+	}
 	l.log.Debug("rescanning changed paths", "paths", len(paths), "first", paths[0])
 	snap := l.cat.Snapshot()
 	sc := *l.scanner
@@ -309,6 +321,13 @@ func (l *Library) publish(ctx context.Context, res Result, err error) {
 		return
 	}
 	pls := l.keepPlaylists(res)
+	clear(l.unavailable)
+	for _, r := range res.UnavailableRoots {
+		if l.unavailable == nil {
+			l.unavailable = make(map[string]bool)
+		}
+		l.unavailable[r] = true
+	}
 	snap, _ := l.publishAll(res.Tracks, pls)
 	l.status.Tracks, l.status.Playlists = len(snap.Tracks), len(snap.Playlists)
 	l.status.LastScan, l.status.LastStats = time.Now(), res.Stats
@@ -348,7 +367,9 @@ func (l *Library) keepPlaylists(res Result) []*Playlist {
 // publishAll publishes tracks with the playlists files gave (pls) and the
 // smart playlists evaluated against them (see EvalPlaylists).
 func (l *Library) publishAll(tracks []*Track, pls []*Playlist) (*Snapshot, bool) {
-	sortTracks(tracks)
+	if !slices.IsSortedFunc(tracks, compareTracks) {
+		sortTracks(tracks) // EvalPlaylists lists matches in catalog order
+	}
 	return l.cat.Publish(tracks, EvalPlaylists(l.cfg.LibraryID, tracks, pls, l.cfg.Smart, l.cfg.Now()))
 }
 
@@ -357,7 +378,7 @@ func (l *Library) publishAll(tracks []*Track, pls []*Playlist) (*Snapshot, bool)
 // Added, a new day's random pick).
 func (l *Library) refreshSmart() {
 	snap := l.cat.Snapshot()
-	if s, changed := l.publishAll(snap.Tracks, snap.Playlists); changed {
+	if s, changed := l.publishAll(slices.Clone(snap.Tracks), snap.Playlists); changed {
 		l.log.Debug("smart playlists changed with the date", "revision", s.Revision)
 	}
 }

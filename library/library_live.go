@@ -94,7 +94,7 @@ func (l *Library) startWatcher(ctx context.Context) (w *Watcher, done <-chan str
 		close(ch)
 		return nil, ch
 	}
-	w = NewWatcher(WatchConfig{Roots: l.cfg.Roots, Quiet: l.watchQuiet, MaxWait: l.watchMaxWait, Log: l.log})
+	w = NewWatcher(WatchConfig{Roots: l.cfg.Roots, Quiet: l.watchQuiet, MaxWait: l.watchMaxWait, Poll: l.watchPoll, Log: l.log})
 	go func() {
 		defer close(ch)
 		w.Run(ctx)

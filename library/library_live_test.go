@@ -545,3 +545,98 @@ func TestLibraryInterruptedFirstScan(t *testing.T) {
 		t.Errorf("the second start opened %v, want just c.mp3", opened)
 	}
 }
+
+// TestLibraryRootReturns runs issue 8's three reproductions with no manual
+// rescan: a root moved away and back, deleted and re-created with other
+// files, and re-created at once. Each time the root is reported unavailable
+// while away (its tracks kept, marked Missing), available again once back,
+// with exactly the files it then holds, and watched for later changes.
+func TestLibraryRootReturns(t *testing.T) {
+	cases := []struct {
+		name  string
+		cycle func(t *testing.T, root string, wait func(what string, ok func(*Snapshot) bool))
+		want  []string // tracks after the cycle
+	}{
+		{"mv away, wait, mv back", func(t *testing.T, root string, wait func(string, func(*Snapshot) bool)) {
+			if err := os.Rename(root, root+".gone"); err != nil {
+				t.Fatal(err)
+			}
+			wait("root away", allMissing)
+			if err := os.Rename(root+".gone", root); err != nil {
+				t.Fatal(err)
+			}
+		}, []string{"A/1.mp3", "A/2.mp3", "B/1.mp3"}},
+		{"rm -rf, wait, mkdir, copy", func(t *testing.T, root string, wait func(string, func(*Snapshot) bool)) {
+			if err := os.RemoveAll(root); err != nil {
+				t.Fatal(err)
+			}
+			wait("root away", allMissing)
+			if err := os.Mkdir(root, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			write(t, root, map[string]string{"A/1.mp3": "title=a1", "N/1.mp3": "title=n1", "N/2.mp3": "title=n2"})
+		}, []string{"A/1.mp3", "N/1.mp3", "N/2.mp3"}},
+		{"rm -rf and re-created at once", func(t *testing.T, root string, wait func(string, func(*Snapshot) bool)) {
+			if err := os.RemoveAll(root); err != nil {
+				t.Fatal(err)
+			}
+			write(t, root, map[string]string{"Q/1.mp3": "title=q1"})
+		}, []string{"Q/1.mp3"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			root := filepath.Join(t.TempDir(), "music")
+			write(t, root, map[string]string{"A/1.mp3": "title=a1", "A/2.mp3": "title=a2", "B/1.mp3": "title=b1"})
+			var log testkit.SyncBuffer
+			l, err := New(Config{Roots: []string{root}, StateDir: t.TempDir(), Watch: true, Log: testLogger(&log)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			l.scanner.read = fakeRead
+			l.watchQuiet, l.watchMaxWait, l.watchPoll = 20*time.Millisecond, 200*time.Millisecond, 50*time.Millisecond
+			runLibrary(t, l)
+			cat := l.Catalog()
+			waitFor(t, cat, FirstRevision, "first scan", func(s *Snapshot) bool { return len(s.Tracks) == 3 })
+			wait := func(what string, ok func(*Snapshot) bool) {
+				t.Helper()
+				waitFor(t, cat, FirstRevision, what, ok)
+			}
+			present := func(want []string) func(*Snapshot) bool {
+				return func(s *Snapshot) bool {
+					var got []string
+					for _, tr := range s.Tracks {
+						if tr.Missing {
+							return false
+						}
+						got = append(got, tr.Path)
+					}
+					return slices.Equal(got, want)
+				}
+			}
+			for round := range 2 {
+				tc.cycle(t, root, wait)
+				wait("root back", present(tc.want))
+				if st := l.Status(); st.LastError != "" {
+					t.Errorf("round %d: still unavailable after the root came back: %s", round, st.LastError)
+				}
+				// Watched again: a new file appears without a rescan.
+				write(t, root, map[string]string{"Z/new.mp3": "title=z"})
+				wait("watched again", present(append(slices.Clone(tc.want), "Z/new.mp3")))
+				os.RemoveAll(filepath.Join(root, "Z"))
+				wait("removal seen", present(tc.want))
+			}
+			if t.Failed() {
+				t.Logf("log:\n%s", log.String())
+			}
+		})
+	}
+}
+
+func allMissing(s *Snapshot) bool {
+	for _, t := range s.Tracks {
+		if !t.Missing {
+			return false
+		}
+	}
+	return len(s.Tracks) > 0
+}

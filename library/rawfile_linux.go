@@ -98,7 +98,7 @@ func (f *rawFile) stat() (size int64, mtime time.Time, err error) {
 		if st.Mode&syscall.S_IFMT != syscall.S_IFREG {
 			return errNotRegular
 		}
-		size, mtime = st.Size, time.Unix(st.Mtim.Sec, st.Mtim.Nsec).UTC()
+		size, mtime = st.Size, time.Unix(st.Mtim.Unix()).UTC()
 		return nil
 	})
 	return size, mtime, err
@@ -134,7 +134,7 @@ func (d dirStater) lstat(name string) (int64, time.Time, error) {
 		if err != nil {
 			return 0, time.Time{}, &os.PathError{Op: "lstat", Path: name, Err: err}
 		}
-		return st.Size, time.Unix(st.Mtim.Sec, st.Mtim.Nsec).UTC(), nil
+		return st.Size, time.Unix(st.Mtim.Unix()).UTC(), nil
 	}
 }
 

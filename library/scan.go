@@ -436,8 +436,17 @@ func rate(n int, d time.Duration) float64 {
 	return float64(int(float64(n)/d.Seconds()*10)) / 10
 }
 
+// shareTitle makes a title spelled out in the file name (as most are) use
+// the path's bytes instead of a string of its own.
+func shareTitle(t *Track) {
+	if i := strings.LastIndex(t.Path, t.Title); i >= 0 && t.Title != "" {
+		t.Title = t.Path[i : i+len(t.Title)]
+	}
+}
+
 // internTrack makes tracks of one album share their repeated strings.
 func internTrack(m map[string]string, t *Track) {
+	shareTitle(t)
 	for _, p := range []*string{&t.Artist, &t.AlbumArtist, &t.Album, &t.Composer, &t.Genre,
 		&t.SortArtist, &t.SortAlbumArtist, &t.SortAlbum, &t.SortComposer, &t.Codec, &t.Format, &t.Root,
 		&t.Artwork.Path, &t.Artwork.MIME} {

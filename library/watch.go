@@ -21,6 +21,7 @@ import (
 const (
 	DefaultWatchQuiet   = time.Second     // no event for this long: the batch is done
 	DefaultWatchMaxWait = 5 * time.Second // a batch is looked at no later than this
+	DefaultWatchPoll    = 2 * time.Second // how often each root is checked for a return or a swap
 )
 
 // Watcher reports changed paths under the music roots. It keeps one inotify
@@ -31,10 +32,18 @@ const (
 // for the next round. Folders on network or FUSE filesystems, and every
 // folder once the inotify watch limit is reached, are left to the periodic
 // rescan; Complete reports whether that happened.
+//
+// A root that disappears (moved away, deleted, unmounted) and comes back,
+// or is replaced by another folder, is watched again and reported whole:
+// the watcher watches each root's parent folder for the root's name, and
+// checks every root's existence and identity (device and inode) every Poll,
+// which also covers parents that cannot be watched and unmounts, which send
+// no event.
 type Watcher struct {
 	roots   []string
 	quiet   time.Duration
 	maxWait time.Duration
+	poll    time.Duration
 	log     *slog.Logger
 
 	out     chan []string
@@ -46,13 +55,17 @@ type Watcher struct {
 	exhausted atomic.Bool     // the watch limit was hit (logged once)
 	remote    map[string]bool // remote mount points found (each logged once)
 	watched   map[string]bool
+	parents   map[string]bool        // parent folders of roots -> watched now
+	rootID    map[string]os.FileInfo // each watched root when its watch was added
+	present   map[string]bool        // roots that were folders at the last look
 
 	// Hooks for tests.
-	now     func() time.Time
-	add     func(dir string) error
-	removed func(dir string)
-	stat    func(path string) stamp
-	remoteF func(dir string) (bool, string)
+	now       func() time.Time
+	add       func(dir string) error
+	addParent func(dir string) error // defaults to add
+	removed   func(dir string)
+	stat      func(path string) stamp
+	remoteF   func(dir string) (bool, string)
 }
 
 // WatchConfig configures NewWatcher. Zero durations take the defaults.
@@ -60,6 +73,7 @@ type WatchConfig struct {
 	Roots   []string // absolute music folders
 	Quiet   time.Duration
 	MaxWait time.Duration
+	Poll    time.Duration // root checks; 0 means DefaultWatchPoll
 	Log     *slog.Logger
 }
 
@@ -69,6 +83,7 @@ func NewWatcher(cfg WatchConfig) *Watcher {
 		roots:   slices.Clone(cfg.Roots),
 		quiet:   cmp.Or(cfg.Quiet, DefaultWatchQuiet),
 		maxWait: cmp.Or(cfg.MaxWait, DefaultWatchMaxWait),
+		poll:    cmp.Or(cfg.Poll, DefaultWatchPoll),
 		log:     cfg.Log,
 		out:     make(chan []string),
 		ready:   make(chan struct{}),
@@ -76,6 +91,9 @@ func NewWatcher(cfg WatchConfig) *Watcher {
 		stopped: make(chan struct{}),
 		remote:  make(map[string]bool),
 		watched: make(map[string]bool),
+		parents: make(map[string]bool),
+		rootID:  make(map[string]os.FileInfo),
+		present: make(map[string]bool),
 		now:     time.Now,
 		stat:    statPath,
 		remoteF: remoteFilesystem,
@@ -136,18 +154,26 @@ func (w *Watcher) Run(ctx context.Context) error {
 	if w.add == nil {
 		w.add = fsn.Add
 	}
+	if w.addParent == nil {
+		w.addParent = w.add
+	}
 	if w.removed == nil {
 		w.removed = func(dir string) { fsn.Remove(dir) }
 	}
 	for _, r := range w.roots {
-		w.addTree(r)
+		w.watchRoot(r)
+		w.present[r] = w.watched[r] || isDir(r)
+		w.parents[filepath.Dir(r)] = false
 	}
+	w.watchParents()
 	close(w.ready)
 	w.log.Debug("watching music folders", "folders", len(w.watched), "complete", w.Complete())
 
 	d := newDebouncer(w.quiet, w.maxWait, w.stat)
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
+	pollTick := time.NewTicker(w.poll)
+	defer pollTick.Stop()
 	var (
 		batch []string      // ready, not yet delivered
 		out   chan []string // w.out while batch is non-empty
@@ -191,10 +217,14 @@ func (w *Watcher) Run(ctx context.Context) error {
 			rearm()
 		case out <- batch:
 			batch, out = nil, nil
+		case <-pollTick.C:
+			if w.pollRoots(d) {
+				rearm()
+			}
 		case ack := <-w.resync:
 			n := len(w.watched)
 			for _, r := range w.roots {
-				w.addTree(r)
+				w.watchRoot(r)
 			}
 			if len(w.watched) > n {
 				w.log.Debug("watching more folders", "new", len(w.watched)-n)
@@ -211,6 +241,22 @@ func (w *Watcher) handle(ev fsnotify.Event) bool {
 	if base == "" || base[0] == '.' || skipDirs[base] {
 		return false // hidden and NAS housekeeping files: the scanner skips them
 	}
+	if _, ok := w.parents[ev.Name]; ok && ev.Op&(fsnotify.Remove|fsnotify.Rename) != 0 {
+		w.parents[ev.Name] = false // its watch is gone; pollRoots adds it again
+	}
+	if dir := filepath.Dir(ev.Name); !w.watched[dir] {
+		if _, ok := w.parents[dir]; ok {
+			if !slices.Contains(w.roots, ev.Name) {
+				return false // a sibling of a root
+			}
+			if ev.Has(fsnotify.Create) {
+				w.forget(ev.Name) // a new folder under the root's name
+				w.watchRoot(ev.Name)
+				w.present[ev.Name] = true
+				return true
+			}
+		}
+	}
 	if ev.Op&^fsnotify.Chmod == 0 {
 		return false // attribute changes (and Spotlight-like noise)
 	}
@@ -224,6 +270,80 @@ func (w *Watcher) handle(ev fsnotify.Event) bool {
 	}
 	return true
 }
+
+// watchRoot watches root and its folders, and records its identity.
+func (w *Watcher) watchRoot(root string) {
+	w.addTree(root)
+	if w.watched[root] {
+		w.rootID[root], _ = statDir(root)
+	}
+}
+
+// watchParents watches the parent folder of each root not watched yet, for
+// events on the root's name only (handle drops the others). A parent that
+// cannot be watched is left to pollRoots.
+func (w *Watcher) watchParents() {
+	if w.exhausted.Load() {
+		return
+	}
+	for p, ok := range w.parents {
+		if ok || w.watched[p] {
+			continue
+		}
+		if err := w.addParent(p); err == nil {
+			w.parents[p] = true
+		}
+	}
+}
+
+// pollRoots looks at every root: one that came back, or was replaced or
+// remounted since its watch was added, is watched again and queued whole
+// on d; one that vanished without an event is queued too. It reports
+// whether it queued anything.
+func (w *Watcher) pollRoots(d *debouncer) bool {
+	queued := false
+	for _, r := range w.roots {
+		fi, ok := statDir(r)
+		was := w.present[r]
+		w.present[r] = ok
+		switch {
+		case !ok:
+			if w.watched[r] {
+				w.forget(r)
+			}
+			if !was {
+				continue
+			}
+		case w.watched[r] && w.rootID[r] != nil && os.SameFile(fi, w.rootID[r]):
+			continue
+		default:
+			w.forget(r) // the watches follow the old folder, if any
+			w.watchRoot(r)
+			if w.watched[r] {
+				w.log.Info("music folder is back; watching it again", "path", r)
+			} else if was {
+				continue // present, but not watchable (remote, out of watches)
+			}
+		}
+		d.add(r, w.now())
+		queued = true
+	}
+	w.watchParents()
+	return queued
+}
+
+// statDir stats path if it is a folder. os.SameFile on two results tells
+// the same folder from another under the same name (re-created, or a
+// mount).
+func statDir(path string) (os.FileInfo, bool) {
+	fi, err := os.Stat(path)
+	if err != nil || !fi.IsDir() {
+		return nil, false
+	}
+	return fi, true
+}
+
+func isDir(path string) bool { _, ok := statDir(path); return ok }
 
 // addTree watches dir and every folder below it not watched yet, skipping
 // what the scanner skips (hidden folders, NAS housekeeping, symlinked

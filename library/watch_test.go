@@ -401,3 +401,77 @@ func TestRemoteFilesystem(t *testing.T) {
 		}
 	}
 }
+
+// TestWatcherRootReturns: a root that disappears and comes back (moved
+// back, re-created, re-created at once) is watched again and reported,
+// through its parent's watch or, when the parent cannot be watched, by
+// polling.
+func TestWatcherRootReturns(t *testing.T) {
+	cases := []struct {
+		name string
+		away func(t *testing.T, root string)
+		back func(t *testing.T, root string)
+	}{
+		{"moved away and back", func(t *testing.T, root string) {
+			if err := os.Rename(root, root+".gone"); err != nil {
+				t.Fatal(err)
+			}
+		}, func(t *testing.T, root string) {
+			if err := os.Rename(root+".gone", root); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"deleted and re-created", func(t *testing.T, root string) {
+			if err := os.RemoveAll(root); err != nil {
+				t.Fatal(err)
+			}
+		}, func(t *testing.T, root string) {
+			writeTree(t, root, map[string]string{"B/1.mp3": "1"})
+		}},
+	}
+	for _, parentWatched := range []bool{true, false} {
+		for _, tc := range cases {
+			name := tc.name
+			if !parentWatched {
+				name += ", parent not watchable"
+			}
+			t.Run(name, func(t *testing.T) {
+				parent := t.TempDir()
+				root := filepath.Join(parent, "music")
+				writeTree(t, root, map[string]string{"A/1.mp3": "1"})
+				writeTree(t, parent, map[string]string{"sibling/x.mp3": "x"})
+				logs := &testkit.SyncBuffer{}
+				w := NewWatcher(WatchConfig{Roots: []string{root}, Quiet: 20 * time.Millisecond, Poll: 50 * time.Millisecond, Log: debugLogger(logs)})
+				if !parentWatched {
+					w.addParent = func(string) error { return syscall.EACCES }
+				}
+				stop := startWatcher(t, w)
+				defer stop()
+				for round := range 2 { // and again: the new watches work as the first did
+					tc.away(t, root)
+					collect(t, w, parent, []string{"music"})
+					tc.back(t, root)
+					collect(t, w, parent, []string{"music"})
+					f := fmt.Sprintf("C/%d.mp3", round)
+					writeTree(t, root, map[string]string{f: "new"})
+					got := collect(t, w, parent, []string{"music/" + f})
+					for _, g := range got {
+						if strings.HasPrefix(g, "sibling") {
+							t.Errorf("reported a sibling of the root: %q", g)
+						}
+					}
+				}
+				writeTree(t, parent, map[string]string{"sibling/y.mp3": "y", "other/z.mp3": "z"})
+				writeTree(t, root, map[string]string{"D/1.mp3": "d"})
+				for _, g := range collect(t, w, parent, []string{"music/D/1.mp3"}) {
+					if !strings.HasPrefix(g, "music") {
+						t.Errorf("reported %q outside the root", g)
+					}
+				}
+				if t.Failed() {
+					t.Logf("log:\n%s", logs)
+				}
+			})
+		}
+	}
+}

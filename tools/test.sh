@@ -97,6 +97,7 @@ fuzz_all() {
     return $ok
 }
 if [ -z "${QUICK:-}" ] && [ "$FUZZTIME" != 0 ]; then step "fuzz" fuzz_all; else skipped fuzz "FUZZTIME=0 or QUICK"; fi
+if [ -z "${QUICK:-}" ]; then step "soak (.ci/soak.sh, ~75 s)" bash "$ROOT/.ci/soak.sh"; else skipped soak "QUICK"; fi
 
 # 3. Real DAAP clients against a real daapd on loopback.
 if [ -z "${QUICK:-}" ]; then
@@ -105,6 +106,7 @@ if [ -z "${QUICK:-}" ]; then
     if [ -x "$DAAPD_CLIENTS/run-all.sh" ] && command -v tshark >/dev/null && /usr/bin/python3 -c 'import gi' 2>/dev/null; then
         step "real clients (run-all --strict)" bash "$ROOT/.ci/clients.sh" "$BIN"
         step "real clients with a password" bash "$ROOT/.ci/clients.sh" "$BIN" --password
+        step "smart playlists (libdmapsharing)" bash "$ROOT/.ci/smartpl.sh" "$BIN"
     else
         skipped "real clients" "client kit or its packages missing (run as root to install)"
     fi

@@ -23,7 +23,7 @@ import (
 // signal handling and exit codes are part of what is tested.
 func TestMain(m *testing.M) {
 	if os.Getenv("DAAPD_TEST_RUN_MAIN") == "1" {
-		os.Args = append([]string{"daapd"}, strings.Fields(os.Getenv("DAAPD_TEST_ARGS"))...)
+		os.Args = append([]string{"daapd"}, strings.Split(os.Getenv("DAAPD_TEST_ARGS"), "\n")...)
 		main()
 		return
 	}
@@ -52,7 +52,7 @@ func TestHelp(t *testing.T) {
 		t.Fatalf("run(--help) = %v", err)
 	}
 	help := out.String()
-	for _, want := range []string{"daapd scan", "daapd healthcheck", "defaults < YAML file", "DAAPD_* environment variables < flags", "--config FILE", "--version"} {
+	for _, want := range []string{"daapd scan", "daapd playlists", "daapd healthcheck", "defaults < YAML file", "DAAPD_* environment variables < flags", "--config FILE", "--version"} {
 		if !strings.Contains(help, want) {
 			t.Errorf("--help does not mention %q", want)
 		}
@@ -125,7 +125,7 @@ func TestListenErrors(t *testing.T) {
 func daapdProcess(t *testing.T, stderr io.Writer, args ...string) *exec.Cmd {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), "DAAPD_TEST_RUN_MAIN=1", "DAAPD_TEST_ARGS="+strings.Join(args, " "), "HOME="+t.TempDir())
+	cmd.Env = append(os.Environ(), "DAAPD_TEST_RUN_MAIN=1", "DAAPD_TEST_ARGS="+strings.Join(args, "\n"), "HOME="+t.TempDir())
 	cmd.Stderr = stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

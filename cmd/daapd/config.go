@@ -20,6 +20,7 @@ import (
 
 	"github.com/daapd/daapd/daap"
 	"github.com/daapd/daapd/internal/regfile"
+	"github.com/daapd/daapd/library/smartpl"
 )
 
 // Config is daapd's effective configuration. Sources, later ones winning:
@@ -41,7 +42,45 @@ type Config struct {
 	ScanWorkers    int
 	Transcode      string
 
+	RecentlyAddedDays int
+	AudiobookFolders  []string
+	PodcastFolders    []string
+	SmartPlaylists    []SmartPlaylist
+
 	password string // read from PasswordFile; never logged
+}
+
+// SmartPlaylist is a smart_playlists entry: a name and a query in OwnTone's
+// .smartpl language (expression, then optional order by and limit).
+type SmartPlaylist struct {
+	Name  string `yaml:"name"`
+	Query string `yaml:"query"`
+}
+
+// smartPlaylists parses the smart_playlists entries, reporting every bad
+// one.
+func (c *Config) smartPlaylists() ([]*smartpl.Playlist, error) {
+	var defs []*smartpl.Playlist
+	var errs []error
+	seen := map[string]bool{}
+	for i, e := range c.SmartPlaylists {
+		switch {
+		case strings.TrimSpace(e.Name) == "":
+			errs = append(errs, fmt.Errorf("entry %d: name is empty", i+1))
+			continue
+		case seen[e.Name]:
+			errs = append(errs, fmt.Errorf("entry %d: %q is named twice", i+1, e.Name))
+			continue
+		}
+		seen[e.Name] = true
+		def, err := smartpl.ParseQuery(e.Name, e.Query)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("entry %d (%q): %w", i+1, e.Name, err))
+			continue
+		}
+		defs = append(defs, def)
+	}
+	return defs, errors.Join(errs...)
 }
 
 // Duration is a time.Duration written as "15m", "1h30m" or "0".
@@ -83,7 +122,7 @@ var options = []*option{
 			}
 			return nil
 		}},
-	{name: "password_file", arg: "FILE", usage: fmt.Sprintf("file holding the share password (one line, at most %d KiB; default no password)", maxPasswordFile>>10),
+	{name: "password_file", arg: "FILE", usage: fmt.Sprintf("file holding the share password (a regular file, at most %d KiB; default no password)", maxPasswordFile>>10),
 		field: func(c *Config) any { return &c.PasswordFile }},
 	{name: "mdns", arg: "MODE", usage: "announce backend: " + strings.Join(mdnsModes, ", "), def: "auto",
 		field: func(c *Config) any { return &c.MDNS }, check: func(c *Config) error { return oneOf(c.MDNS, mdnsModes) }},
@@ -121,6 +160,23 @@ var options = []*option{
 	{name: "transcode", arg: "MODE", usage: "formats iTunes/Music.app cannot play (FLAC, Ogg, Opus): auto (WAV via ffmpeg when installed, else hide), off or hide",
 		def: daap.TranscodeAuto, field: func(c *Config) any { return &c.Transcode },
 		check: func(c *Config) error { return oneOf(c.Transcode, daap.TranscodeModes) }},
+	{name: "recently_added_days", arg: "N", usage: "days a track stays in the built-in Recently Added playlist (0 = no such playlist)", def: "30",
+		field: func(c *Config) any { return &c.RecentlyAddedDays }, check: func(c *Config) error {
+			if c.RecentlyAddedDays < 0 || c.RecentlyAddedDays > 36500 {
+				return fmt.Errorf("%d is out of range (0 turns Recently Added off, up to 36500)", c.RecentlyAddedDays)
+			}
+			return nil
+		}},
+	{name: "audiobook_folders", flag: "audiobook-folder", arg: "DIR", usage: "folder whose tracks are audiobooks, whatever their tags say (repeatable)",
+		field: func(c *Config) any { return &c.AudiobookFolders }, check: func(c *Config) error { return noEmpty(c.AudiobookFolders) }},
+	{name: "podcast_folders", flag: "podcast-folder", arg: "DIR", usage: "folder whose tracks are podcasts, whatever their tags say (repeatable)",
+		field: func(c *Config) any { return &c.PodcastFolders }, check: func(c *Config) error { return noEmpty(c.PodcastFolders) }},
+	{name: "smart_playlists", flag: "smart-playlist", arg: "NAME=QUERY", sep: "\n",
+		usage: "smart playlist in OwnTone's .smartpl language, e.g. 'Jazz=genre is \"Jazz\" order by year' (repeatable; one per line in the environment)",
+		field: func(c *Config) any { return &c.SmartPlaylists }, check: func(c *Config) error {
+			_, err := c.smartPlaylists()
+			return err
+		}},
 	{name: "log_level", arg: "LEVEL", usage: "debug, info, warn or error", def: "info",
 		field: func(c *Config) any { return &c.LogLevel }, check: func(c *Config) error {
 			var lvl slog.Level
@@ -176,6 +232,25 @@ func (o *option) setText(c *Config, v string, appendOne bool) error {
 			return errors.New("not a whole number")
 		}
 		*p = n
+	case *[]SmartPlaylist:
+		var vs []string
+		switch {
+		case appendOne:
+			vs = []string{v}
+		default:
+			*p = nil
+			vs = strings.Split(v, o.sep)
+		}
+		for _, e := range vs {
+			if strings.TrimSpace(e) == "" {
+				continue
+			}
+			name, query, ok := strings.Cut(e, "=")
+			if !ok {
+				return fmt.Errorf("%q is not NAME=QUERY", e)
+			}
+			*p = append(*p, SmartPlaylist{Name: strings.TrimSpace(name), Query: query})
+		}
 	case *Duration:
 		d, err := time.ParseDuration(v)
 		if err != nil {
@@ -195,6 +270,8 @@ func (o *option) setYAML(c *Config, n *yaml.Node) error {
 		return nil
 	}
 	switch p := o.field(c).(type) {
+	case *[]SmartPlaylist:
+		return decodeSmart(n, p)
 	case *[]string:
 		if n.Kind == yaml.ScalarNode {
 			*p = []string{n.Value}
@@ -222,6 +299,44 @@ func (o *option) setYAML(c *Config, n *yaml.Node) error {
 		return errors.New("not a single value")
 	}
 	return o.setText(c, n.Value, false)
+}
+
+// decodeSmart decodes smart_playlists: a list of name/query mappings.
+func decodeSmart(n *yaml.Node, p *[]SmartPlaylist) error {
+	if n.Kind != yaml.SequenceNode {
+		return errors.New("not a list of name/query entries")
+	}
+	var out []SmartPlaylist
+	for _, it := range n.Content {
+		if it.Kind != yaml.MappingNode {
+			return fmt.Errorf("not valid (line %d: an entry needs name: and query:)", it.Line)
+		}
+		var e SmartPlaylist
+		for i := 0; i+1 < len(it.Content); i += 2 {
+			k, v := it.Content[i], it.Content[i+1]
+			if v.Kind != yaml.ScalarNode {
+				return fmt.Errorf("not valid (line %d: %s is not a string)", v.Line, k.Value)
+			}
+			switch k.Value {
+			case "name":
+				e.Name = strings.TrimSpace(v.Value)
+			case "query":
+				e.Query = v.Value
+			default:
+				return fmt.Errorf("not valid (line %d: unknown key %q; an entry has name and query)", k.Line, k.Value)
+			}
+		}
+		out = append(out, e)
+	}
+	*p = out
+	return nil
+}
+
+func noEmpty(dirs []string) error {
+	if slices.Contains(dirs, "") {
+		return errors.New("empty folder name")
+	}
+	return nil
 }
 
 func defaultName(func(string) string) string {
@@ -327,6 +442,9 @@ func loadConfig(fv *flagValues, getenv func(string) string) (Config, error) {
 	given := map[*option]bool{}
 	for _, f := range fv.set {
 		_, list := f.opt.field(&cfg).(*[]string)
+		if _, smart := f.opt.field(&cfg).(*[]SmartPlaylist); smart {
+			list = true
+		}
 		if list && !given[f.opt] {
 			f.opt.setText(&cfg, "", false) // flags replace lists from other sources
 		}
@@ -479,6 +597,7 @@ func (c *Config) logValue() slog.Value {
 
 const helpHead = `Usage: daapd [flags]
        daapd scan [--json] [--state-dir DIR] [--workers N] [-v] MUSIC_DIR
+       daapd playlists [--json] MUSIC_DIR
        daapd healthcheck [flags]
 
 daapd shares music folders with iTunes, Music.app, Rhythmbox and other DAAP
@@ -488,6 +607,8 @@ Commands:
   (none)        run the server
   scan          scan a folder as the server would and report what clients
                 will see, without serving it (daapd scan --help)
+  playlists     list the playlists a folder holds, with their track counts,
+                warnings and errors (daapd scan --playlists)
   healthcheck   ask a running daapd for /healthz (exit 0 when healthy); takes
                 the server's flags, environment and config file to find it
 

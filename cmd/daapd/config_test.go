@@ -181,7 +181,7 @@ func TestExampleConfig(t *testing.T) {
 	d := defaultConfig(e)
 	if c.Listen != d.Listen || c.MDNS != d.MDNS || c.LogLevel != d.LogLevel || c.LogFormat != d.LogFormat ||
 		c.Watch != d.Watch || c.RescanInterval != d.RescanInterval || c.ScanWorkers != d.ScanWorkers || c.IPv4Only != d.IPv4Only ||
-		c.Transcode != d.Transcode {
+		c.Transcode != d.Transcode || c.RecentlyAddedDays != d.RecentlyAddedDays || len(c.SmartPlaylists) != 0 {
 		t.Errorf("config.example.yaml differs from the defaults:\nexample  %+v\ndefaults %+v", c, d)
 	}
 }
@@ -203,20 +203,31 @@ func TestEveryKeyEverySource(t *testing.T) {
 	pwY, pwE, pwF := writeFile(t, dir, "pwy", "y\n"), writeFile(t, dir, "pwe", "e\n"), writeFile(t, dir, "pwf", "f\n")
 	sep := string(os.PathListSeparator)
 	rows := map[string]sourceValues{
-		"music":           {"[/y1, /y2]", "/e1" + sep + "/e2", []string{"--music", "/f1", "--music", "/f2"}, []string{"/y1", "/y2"}, []string{"/e1", "/e2"}, []string{"/f1", "/f2"}},
-		"listen":          {"':1111'", ":2222", []string{"--listen", "127.0.0.1:3333"}, ":1111", ":2222", "127.0.0.1:3333"},
-		"name":            {"Yaml Share", "Env Share", []string{"--name", "Flag Share"}, "Yaml Share", "Env Share", "Flag Share"},
-		"password_file":   {pwY, pwE, []string{"--password-file", pwF}, pwY, pwE, pwF},
-		"mdns":            {"embedded", "avahi", []string{"--mdns", "off"}, "embedded", "avahi", "off"},
-		"interfaces":      {"[y0, y1]", "e0, e1", []string{"--interface", "f0", "--interface", "f1"}, []string{"y0", "y1"}, []string{"e0", "e1"}, []string{"f0", "f1"}},
-		"ipv4_only":       {"true", "false", []string{"--ipv4-only"}, true, false, true},
-		"state_dir":       {"/y/state", "/e/state", []string{"--state-dir", "/f/state"}, "/y/state", "/e/state", "/f/state"},
-		"watch":           {"false", "true", []string{"--watch=false"}, false, true, false},
-		"rescan_interval": {"30m", "45m", []string{"--rescan-interval", "2h"}, Duration(30 * time.Minute), Duration(45 * time.Minute), Duration(2 * time.Hour)},
-		"scan_workers":    {"3", "4", []string{"--scan-workers", "5"}, 3, 4, 5},
-		"transcode":       {"hide", "off", []string{"--transcode", "hide"}, "hide", "off", "hide"},
-		"log_level":       {"warn", "error", []string{"--log-level", "debug"}, "warn", "error", "debug"},
-		"log_format":      {"json", "text", []string{"--log-format", "json"}, "json", "text", "json"},
+		"music":               {"[/y1, /y2]", "/e1" + sep + "/e2", []string{"--music", "/f1", "--music", "/f2"}, []string{"/y1", "/y2"}, []string{"/e1", "/e2"}, []string{"/f1", "/f2"}},
+		"listen":              {"':1111'", ":2222", []string{"--listen", "127.0.0.1:3333"}, ":1111", ":2222", "127.0.0.1:3333"},
+		"name":                {"Yaml Share", "Env Share", []string{"--name", "Flag Share"}, "Yaml Share", "Env Share", "Flag Share"},
+		"password_file":       {pwY, pwE, []string{"--password-file", pwF}, pwY, pwE, pwF},
+		"mdns":                {"embedded", "avahi", []string{"--mdns", "off"}, "embedded", "avahi", "off"},
+		"interfaces":          {"[y0, y1]", "e0, e1", []string{"--interface", "f0", "--interface", "f1"}, []string{"y0", "y1"}, []string{"e0", "e1"}, []string{"f0", "f1"}},
+		"ipv4_only":           {"true", "false", []string{"--ipv4-only"}, true, false, true},
+		"state_dir":           {"/y/state", "/e/state", []string{"--state-dir", "/f/state"}, "/y/state", "/e/state", "/f/state"},
+		"watch":               {"false", "true", []string{"--watch=false"}, false, true, false},
+		"rescan_interval":     {"30m", "45m", []string{"--rescan-interval", "2h"}, Duration(30 * time.Minute), Duration(45 * time.Minute), Duration(2 * time.Hour)},
+		"scan_workers":        {"3", "4", []string{"--scan-workers", "5"}, 3, 4, 5},
+		"transcode":           {"hide", "off", []string{"--transcode", "hide"}, "hide", "off", "hide"},
+		"log_level":           {"warn", "error", []string{"--log-level", "debug"}, "warn", "error", "debug"},
+		"recently_added_days": {"7", "0", []string{"--recently-added-days", "90"}, 7, 0, 90},
+		"audiobook_folders": {"[/y/books]", "/e/b1" + sep + "/e/b2", []string{"--audiobook-folder", "/f/books"},
+			[]string{"/y/books"}, []string{"/e/b1", "/e/b2"}, []string{"/f/books"}},
+		"podcast_folders": {"/y/pods", "/e/pods", []string{"--podcast-folder", "/f/p1", "--podcast-folder", "/f/p2"},
+			[]string{"/y/pods"}, []string{"/e/pods"}, []string{"/f/p1", "/f/p2"}},
+		"smart_playlists": {`[{name: Jazz, query: 'genre is "Jazz" order by year desc'}]`,
+			"Old=year < 1970\nLong=song_length > 600000 limit 10",
+			[]string{"--smart-playlist", "Rock=genre includes \"rock\"", "--smart-playlist", "New=time_added after 2 weeks ago"},
+			[]SmartPlaylist{{"Jazz", `genre is "Jazz" order by year desc`}},
+			[]SmartPlaylist{{"Old", "year < 1970"}, {"Long", "song_length > 600000 limit 10"}},
+			[]SmartPlaylist{{"Rock", `genre includes "rock"`}, {"New", "time_added after 2 weeks ago"}}},
+		"log_format": {"json", "text", []string{"--log-format", "json"}, "json", "text", "json"},
 	}
 	for _, o := range options {
 		r, ok := rows[o.name]
@@ -292,6 +303,23 @@ func TestConfigReportsEverything(t *testing.T) {
 		{"not a mapping", "- a\n- b\n", []string{"--music", "/m"}, []string{"expected keys and values"}, nil},
 		{"wrong kinds", "music: {a: b}\nname: [x]\nipv4_only: maybe\nscan_workers: 1.5\n", nil,
 			[]string{"music:", "name:", "ipv4_only:", "scan_workers:"}, nil},
+		{"every smart playlist error", "music: [/m]\nrecently_added_days: -1\nsmart_playlists:\n" +
+			"  - name: Good\n    query: year > 1990\n" +
+			"  - name: Typo\n    query: yeer > 1990\n" +
+			"  - name: Open\n    query: (genre is \"a\"\n" +
+			"  - name: Good\n    query: year < 1\n" +
+			"  - query: year < 1\n", nil,
+			[]string{"recently_added_days: -1 is out of range",
+				`smart_playlists: entry 2 ("Typo"): line 1, column 1: unknown field "yeer"`,
+				`entry 3 ("Open"): line 1, column 14: expected ) or and/or, found the end`,
+				`entry 4: "Good" is named twice`, "entry 5: name is empty"},
+			[]string{"Good\")"}},
+		{"smart playlist flag", "music: [/m]\n", []string{"--smart-playlist", "Flag=artist = 1"},
+			[]string{`smart_playlists: entry 1 ("Flag"): line 1, column 8: expected is, includes`}, nil},
+		{"smart playlist flag without =", "music: [/m]\n", []string{"--smart-playlist", "no equals sign"},
+			[]string{`--smart-playlist "no equals sign": "no equals sign" is not NAME=QUERY`}, nil},
+		{"smart playlists not a list", "music: [/m]\nsmart_playlists: {name: x}\n", nil,
+			[]string{"smart_playlists:", "not a list of name/query entries"}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -154,7 +154,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 			printHelp(stdout)
 			return err
 		}
-		return fmt.Errorf("%w\nRun 'daapd --help' for usage.", err)
+		return fmt.Errorf("%w\nrun 'daapd --help' for usage", err)
 	}
 	if fv.version {
 		fmt.Fprintf(stdout, "daapd %s (%s %s/%s)\n", daapdVersion(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
@@ -189,6 +189,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	}
 	port := ln.Addr().(*net.TCPAddr).Port
 
+	smartDefs, err := cfg.smartPlaylists() // validated by loadConfig
+	if err != nil {
+		return err
+	}
 	lib, err := library.New(library.Config{
 		Roots:          cfg.Music,
 		StateDir:       cfg.StateDir,
@@ -197,6 +201,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		RescanInterval: time.Duration(cfg.RescanInterval),
 		Watch:          cfg.Watch,
 		Log:            log.With("component", "library"),
+
+		Smart:            library.SmartConfig{Playlists: smartDefs, RecentlyAddedDays: cfg.RecentlyAddedDays},
+		AudiobookFolders: cfg.AudiobookFolders,
+		PodcastFolders:   cfg.PodcastFolders,
 	})
 	if err != nil {
 		ln.Close()

@@ -100,12 +100,8 @@ func (n *node) match(it Item, dates []time.Time) bool {
 		return strings.EqualFold(it.Text(n.field), n.text)
 	case IsEmpty:
 		return it.Text(n.field) == ""
-	case Includes:
-		return strings.Contains(strings.ToLower(it.Text(n.field)), n.lower)
-	case StartsWith:
-		return strings.HasPrefix(strings.ToLower(it.Text(n.field)), n.lower)
-	case EndsWith:
-		return strings.HasSuffix(strings.ToLower(it.Text(n.field)), n.lower)
+	case Includes, StartsWith, EndsWith:
+		return matchFold(n.op, it.Text(n.field), n.lower)
 	case Equal:
 		return it.Int(n.field) == n.num
 	case Less:
@@ -143,4 +139,58 @@ func Compare(f Field, a, b Item) int {
 		return a.Time(f).Compare(b.Time(f))
 	}
 	return cmp.Compare(a.Int(f), b.Int(f))
+}
+
+// matchFold reports whether v includes, starts with or ends with lower (a
+// lower-cased pattern), ignoring case. ASCII values, the common case, are
+// compared without allocating.
+func matchFold(op Op, v, lower string) bool {
+	if !isASCII(v) {
+		v = strings.ToLower(v)
+		switch op {
+		case StartsWith:
+			return strings.HasPrefix(v, lower)
+		case EndsWith:
+			return strings.HasSuffix(v, lower)
+		}
+		return strings.Contains(v, lower)
+	}
+	if len(lower) > len(v) {
+		return false
+	}
+	switch op {
+	case StartsWith:
+		return equalLowerASCII(v[:len(lower)], lower)
+	case EndsWith:
+		return equalLowerASCII(v[len(v)-len(lower):], lower)
+	}
+	for i := 0; i+len(lower) <= len(v); i++ {
+		if equalLowerASCII(v[i:i+len(lower)], lower) {
+			return true
+		}
+	}
+	return false
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
+// equalLowerASCII reports whether the ASCII string a, lower-cased, is b.
+func equalLowerASCII(a, b string) bool {
+	for i := 0; i < len(a); i++ {
+		c := a[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != b[i] {
+			return false
+		}
+	}
+	return true
 }

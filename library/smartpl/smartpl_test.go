@@ -93,6 +93,9 @@ func TestPredicates(t *testing.T) {
 		{`NOT (year < 1990 OR year > 2000)`, true},
 		{`not not year = 1998`, true},
 		{`Artist IS "rob zombie" AnD YEAR = 1998`, true},
+		{`title includes "ULA"`, true},
+		{`title ends with "dragula!"`, false},
+		{`composer starts with "zombie and more"`, false},
 	} {
 		t.Run(tc.expr, func(t *testing.T) {
 			p, err := ParseQuery("t", tc.expr)
@@ -335,6 +338,59 @@ func TestSelectRandom(t *testing.T) {
 	}
 	if b := p.Select(now.AddDate(0, 0, 1), 7, len(ts), items(ts...)); cmp.Equal(a, b) {
 		t.Errorf("next day, same selection: %v", a)
+	}
+}
+
+// TestExamples parses the README's examples and those of OwnTone's
+// smart-playlists.md, which users bring along.
+func TestExamples(t *testing.T) {
+	for _, src := range []string{
+		"# Comments run to the end of the line.\n\"Jazz before 1970\" {\n    genre includes \"jazz\"\n    and year < 1970\n    and not media_kind is audiobook\n    order by year asc\n    limit 200\n}\n",
+		`"techno" { genre includes "techno" and artist includes "zombie" }`,
+		`"techno 2015" { genre includes "techno" and artist includes "zombie" and not genre includes "industrial" }`,
+		`"Local music" { data_kind is file and media_kind is music }`,
+		`"Unplayed podcasts and audiobooks" { play_count = 0 and (media_kind is podcast or media_kind is audiobook) }`,
+		`"Recently added music" { media_kind is music order by time_added desc limit 10 }`,
+		`"Files added after January 1, 2004" { time_added after 2004-01-01 }`,
+		`"Recently Added" { time_added after 2 weeks ago }`,
+		`"Recently played audiobooks" { time_played after last week and media_kind is audiobook }`,
+	} {
+		if _, err := Parse(src); err != nil {
+			t.Errorf("%q: %v", src, err)
+		}
+	}
+	for _, q := range []string{
+		"song_length > 600000 order by song_length desc limit 50",
+		"time_added after last month and not media_kind is podcast",
+		`genre includes "jazz" and year < 1970 order by year`,
+		`Jazz=genre is "Jazz" order by year`[5:],
+	} {
+		if _, err := ParseQuery("q", q); err != nil {
+			t.Errorf("%q: %v", q, err)
+		}
+	}
+}
+
+func TestMatchFold(t *testing.T) {
+	for _, tc := range []struct {
+		op   Op
+		v, p string
+		want bool
+	}{
+		{Includes, "Techno-Industrial", "industrial", true},
+		{Includes, "Sigur Rós", "rós", true},
+		{Includes, "SIGUR RÓS", "rós", true},
+		{StartsWith, "Ärzte", "ärz", true},
+		{EndsWith, "The Beatles", "beatles", true},
+		{EndsWith, "The Beatles", "the", false},
+		{StartsWith, "a", "ab", false},
+		{Includes, "", "", true},
+		{Includes, "abc", "", true},
+		{Includes, "[x]", "[X]", false}, // patterns are lower-cased by the parser
+	} {
+		if got := matchFold(tc.op, tc.v, tc.p); got != tc.want {
+			t.Errorf("%s %q %q = %v", opNames[tc.op], tc.v, tc.p, got)
+		}
 	}
 }
 
