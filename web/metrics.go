@@ -75,21 +75,23 @@ func (m *Metrics) Middleware(next http.Handler) http.Handler {
 				m.streams.Inc()
 			}
 		}
+		defer func() { // also when the handler panics (Recoverer is outside)
+			if !started {
+				hook()
+			}
+			m.inflight.WithLabelValues(route).Dec()
+			if isStream(route) {
+				m.streams.Dec()
+			}
+			status := ww.Status()
+			if status == 0 {
+				status = http.StatusOK
+			}
+			m.requests.WithLabelValues(route, r.Method, strconv.Itoa(status)).Inc()
+			m.latency.WithLabelValues(route).Observe(time.Since(start).Seconds())
+			m.bytes.WithLabelValues(route).Add(float64(ww.BytesWritten()))
+		}()
 		next.ServeHTTP(&hookWriter{WrapResponseWriter: ww, first: hook}, r)
-		if !started {
-			hook()
-		}
-		m.inflight.WithLabelValues(route).Dec()
-		if isStream(route) {
-			m.streams.Dec()
-		}
-		status := ww.Status()
-		if status == 0 {
-			status = http.StatusOK
-		}
-		m.requests.WithLabelValues(route, r.Method, strconv.Itoa(status)).Inc()
-		m.latency.WithLabelValues(route).Observe(time.Since(start).Seconds())
-		m.bytes.WithLabelValues(route).Add(float64(ww.BytesWritten()))
 	})
 }
 
