@@ -124,27 +124,22 @@ type trackList struct {
 // --- Status (home) ---
 
 type statusView struct {
-	Status     library.Status
-	HasStatus  bool
-	Snap       *library.Snapshot
-	Formats    []count
-	FormatMax  int
-	Addr       string
-	Announce   Announce
-	Version    string
-	Uptime     string
-	FFmpeg     string
-	Transcode  string
-	Password   bool
-	CanRescan  bool
-	Rate       string
-	LastScan   string
-	LastSumm   string
-	Roots      []rootView
-	Live       liveStatus
-	ProblemsN  int
-	HiddenN    int
-	PlaylistsN int
+	Status    library.Status
+	HasStatus bool
+	Snap      *library.Snapshot
+	Formats   []count
+	FormatMax int
+	Addr      string
+	Announce  Announce
+	Version   string
+	Uptime    string
+	FFmpeg    string
+	Transcode string
+	Password  bool
+	CanRescan bool
+	Roots     []rootView
+	Live      liveStatus
+	HiddenN   int
 }
 
 type rootView struct {
