@@ -52,7 +52,8 @@ type Scanner struct {
 	AudiobookFolders []string
 	PodcastFolders   []string
 
-	warned map[string]string // .smartpl path → the text last warned about; nil: always warn
+	warned    map[string]string    // .smartpl path → the text last warned about; nil: always warn
+	firstSeen map[string]time.Time // first-seen dates salvaged from an outdated cache
 
 	open     func(name string) (readCloserAt, error)                        // openRaw; tests inject fakes
 	read     func(r io.ReaderAt, size int64) (probe.Info, tags.Tags, error) // readFacts; tests inject fakes
@@ -133,7 +134,7 @@ type scan struct {
 	log     *slog.Logger
 	started time.Time
 	added   time.Time // date added of new tracks: started, in whole seconds
-	fresh   bool      // no previous tracks (no cache): new tracks date from their mtime
+	fresh   bool      // no previous tracks or dates (no cache): new tracks date from their mtime
 	roots   []rootState
 	tags    map[string]string  // root → identity tag (see keyHash)
 	rootIdx map[string]int     // absolute root → index in roots
@@ -223,7 +224,7 @@ func (s *Scanner) newScan(prev []*Track) (*scan, error) {
 	}
 	sc.ids = newIDAlloc(s.LibraryID, sc.tags, prev)
 	sc.added = sc.started.UTC().Truncate(time.Second)
-	sc.fresh = len(prev) == 0
+	sc.fresh = len(prev) == 0 && len(s.firstSeen) == 0
 	return sc, nil
 }
 

@@ -470,7 +470,11 @@ func isLoopback(r *http.Request) bool {
 func runHealthcheck(args []string, getenv func(string) string, stderr io.Writer) int {
 	fs, fv := newFlagSet()
 	if err := fs.Parse(args); err != nil {
-		fmt.Fprintln(stderr, "healthcheck:", err)
+		if errors.Is(err, flag.ErrHelp) {
+			printHelp(stderr)
+			return 0
+		}
+		fmt.Fprintf(stderr, "healthcheck: %v\nrun 'daapd --help' for usage\n", err)
 		return 2
 	}
 	// Only the listen address matters here; other problems are the
