@@ -46,11 +46,13 @@ type Progress struct {
 func skipKind(err error) string {
 	var pe *fs.PathError
 	switch {
+	case errors.Is(err, ErrNeedsFFprobe):
+		return SkipUnsupported // without ffprobe; with it, daapd reads the format
 	case errors.Is(err, errTimeout):
 		return SkipTimeout
 	case errors.Is(err, probe.ErrTruncated):
 		return SkipTruncated
-	case errors.Is(err, probe.ErrNoAudio), errors.Is(err, errEmpty):
+	case errors.Is(err, probe.ErrNoAudio), errors.Is(err, errEmpty), errors.Is(err, errNoLength):
 		return SkipNoAudio
 	case errors.Is(err, probe.ErrUnknownFormat):
 		return SkipBroken
