@@ -47,7 +47,7 @@ const cacheSchema = 1
 // ScannerVersion names what the scanner extracts from a file. Bump it when a
 // tag or audio parser changes what it reports: every cache written by an
 // older scanner is then discarded and each file read again.
-const ScannerVersion = 1
+const ScannerVersion = 2 // 2: new formats, APEv2 in MP3, the ffprobe fallback
 
 // cacheChunkLen is the number of tracks per gob message; it bounds the
 // decoder's buffer while loading.

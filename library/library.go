@@ -163,7 +163,10 @@ func (l *Library) Status() Status {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	s := l.status
-	s.Revision = l.cat.Revision()
+	// Counts come from the snapshot itself, so they never lag behind
+	// what clients already see.
+	snap := l.cat.Snapshot()
+	s.Revision, s.Tracks, s.Playlists = snap.Revision, len(snap.Tracks), len(snap.Playlists)
 	return s
 }
 

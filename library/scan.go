@@ -47,6 +47,11 @@ type Scanner struct {
 	FileTimeout time.Duration // a file taking longer is abandoned and skipped
 	Log         *slog.Logger
 	Progress    io.Writer // a live progress line goes here if it is a terminal
+	// FFprobe is the ffprobe binary that describes formats without a
+	// native reader: "" looks for "ffprobe" in PATH, "off" never runs it.
+	// ffmpeg, from PATH, measures lengths ffprobe does not know.
+	FFprobe string
+	ffFails *ffFailures // ffprobe failures by file version, shared by copies; nil: per scan
 	// Tracks under these folders (absolute) are audiobooks or podcasts,
 	// whatever their tags say.
 	AudiobookFolders []string
@@ -68,11 +73,14 @@ type readCloserAt interface {
 
 // Stats counts what a scan did.
 type Stats struct {
-	Files     int   // audio files found
-	Tracks    int   // tracks in the result, kept ones included
-	Read      int   // files opened and read
-	Reused    int   // unchanged files taken from prev without reading
-	Skipped   int   // audio files that could not be read (each logged)
+	Files   int // audio files found
+	Tracks  int // tracks in the result, kept ones included
+	Read    int // files opened and read
+	Reused  int // unchanged files taken from prev without reading
+	Skipped int // audio files that could not be read (each logged)
+	// SkippedBy counts skipped files by kind of reason ("needs ffprobe
+	// (ape)", "truncated or corrupt", "timed out", ...).
+	SkippedBy map[string]int
 	Kept      int   // tracks kept from unavailable roots or folders
 	Ignored   int   // files that are neither audio nor playlists
 	Playlists int   // playlists in the result
@@ -142,6 +150,7 @@ type scan struct {
 	mu          sync.Mutex // guards stats.Ignored and unsupported
 	stats       Stats
 	unsupported map[string]int
+	ff          *ffprober // nil without ffprobe
 }
 
 // Scan walks every root and returns its tracks and playlists. Tracks of prev
@@ -180,6 +189,13 @@ func (s *Scanner) newScan(prev []*Track) (*scan, error) {
 	}
 	if sc.read == nil {
 		sc.read = readFacts
+	}
+	if sc.ffFails == nil {
+		sc.ffFails = new(ffFailures)
+	}
+	if s.FFprobe != "off" {
+		timeout := cmp.Or(s.FileTimeout, DefaultFileTimeout)
+		sc.ff = newFFprober(s.FFprobe, max(1, runtime.NumCPU()/2), timeout-timeout/5)
 	}
 	var abss []string
 	for _, r := range s.Roots {
@@ -286,6 +302,10 @@ func (sc *scan) collect(ctx context.Context, results <-chan result) []*Track {
 				r.t = r.prev
 			case r.t == nil:
 				st.Skipped++
+				if st.SkippedBy == nil {
+					st.SkippedBy = map[string]int{}
+				}
+				st.SkippedBy[skipReason(r.err)]++ // a few dozen kinds at most
 				if ctx.Err() == nil {
 					sc.log.Warn("skipping file", "path", r.abs, "reason", r.err)
 				}

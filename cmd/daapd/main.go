@@ -246,6 +246,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 			"version":       daapdVersion(),
 			"last_scan":     st.LastScan,
 			"error":         st.LastError,
+			// files the last scan skipped, and why
+			"skipped":    st.LastStats.Skipped,
+			"skipped_by": st.LastStats.SkippedBy,
 		}
 		if isLoopback(r) { // process internals, for the soak test and for debugging
 			body["goroutines"] = runtime.NumGoroutine()
