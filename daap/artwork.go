@@ -213,6 +213,10 @@ func acquire(ctx context.Context, sem chan struct{}) error {
 	}
 	select {
 	case sem <- struct{}{}:
+		if err := ctx.Err(); err != nil { // both were ready: select picked at random
+			<-sem
+			return err
+		}
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
