@@ -17,8 +17,9 @@ import (
 // memory until it starts. Concurrent requests for one key share one build.
 // A build that every requester has left is dropped from the queue or, when
 // running, cancelled. So however many distinct listings are asked for at
-// once, the replies held in memory stay within max (plus what one build
-// estimated too low, and one entry larger than max on its own).
+// once, the replies held in memory stay within max (plus what running
+// builds use beyond their estimates, and one entry larger than max on its
+// own, which is built alone).
 type lru struct {
 	mu      sync.Mutex
 	max     int
@@ -62,8 +63,8 @@ func newLRU(max int) *lru {
 
 // get returns the entry for key, building it if no request has yet, and
 // pins it: the caller must release it once done with its bytes. need
-// estimates the build's peak memory (0: none worth reserving, it starts at
-// once); it is called only when a build is to be queued. A build runs
+// estimates the build's peak memory (nil or 0: none worth reserving, it
+// starts at once); it is called only when a build is to be queued. A build runs
 // with a context that ends when every request waiting for it has gone.
 // Errors are not cached. rev is the catalog revision the entry belongs to:
 // the first entry of a newer revision drops the finished entries of older

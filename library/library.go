@@ -57,8 +57,9 @@ type Library struct {
 	scanner *Scanner
 	trigger chan struct{}
 
-	saver     *cacheSaver // nil without a state directory
-	cachedRev uint32      // the revision the scan cache holds; Run only
+	saver     *cacheSaver          // nil without a state directory
+	cachedRev uint32               // the revision the scan cache holds; Run only
+	firstSeen map[string]time.Time // salvaged from an outdated cache for the first scan; Run only
 
 	watchQuiet, watchMaxWait, watchPoll time.Duration // watcher timing; 0 means the defaults
 
@@ -251,6 +252,7 @@ func (l *Library) Run(ctx context.Context) error {
 func (l *Library) scan(ctx context.Context, prev []*Track, progressive bool) {
 	l.setScanning()
 	sc := *l.scanner
+	sc.firstSeen, l.firstSeen = l.firstSeen, nil // the first scan after an upgrade only
 	if progressive {
 		// Playlists already published (from the cache) stay listed; their
 		// entries appear as their tracks are found.

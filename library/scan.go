@@ -47,12 +47,18 @@ type Scanner struct {
 	FileTimeout time.Duration // a file taking longer is abandoned and skipped
 	Log         *slog.Logger
 	Progress    io.Writer // a live progress line goes here if it is a terminal
+	// FFprobe is the ffprobe binary that describes formats without a
+	// native reader: "" looks for "ffprobe" in PATH, "off" never runs it.
+	// ffmpeg, from PATH, measures lengths ffprobe does not know.
+	FFprobe string
+	ffFails *ffFailures // ffprobe failures by file version, shared by copies; nil: per scan
 	// Tracks under these folders (absolute) are audiobooks or podcasts,
 	// whatever their tags say.
 	AudiobookFolders []string
 	PodcastFolders   []string
 
-	warned map[string]string // .smartpl path → the text last warned about; nil: always warn
+	warned    map[string]string    // .smartpl path → the text last warned about; nil: always warn
+	firstSeen map[string]time.Time // first-seen dates salvaged from an outdated cache
 
 	open    func(name string) (readCloserAt, error)                        // openRaw; tests inject fakes
 	read    func(r io.ReaderAt, size int64) (probe.Info, tags.Tags, error) // readFacts; tests inject fakes
@@ -67,11 +73,14 @@ type readCloserAt interface {
 
 // Stats counts what a scan did.
 type Stats struct {
-	Files     int   // audio files found
-	Tracks    int   // tracks in the result, kept ones included
-	Read      int   // files opened and read
-	Reused    int   // unchanged files taken from prev without reading
-	Skipped   int   // audio files that could not be read (each logged)
+	Files   int // audio files found
+	Tracks  int // tracks in the result, kept ones included
+	Read    int // files opened and read
+	Reused  int // unchanged files taken from prev without reading
+	Skipped int // audio files that could not be read (each logged)
+	// SkippedBy counts skipped files by kind of reason ("needs ffprobe
+	// (ape)", "truncated or corrupt", "timed out", ...).
+	SkippedBy map[string]int
 	Kept      int   // tracks kept from unavailable roots or folders
 	Ignored   int   // files that are neither audio nor playlists
 	Playlists int   // playlists in the result
@@ -128,7 +137,7 @@ type scan struct {
 	log     *slog.Logger
 	started time.Time
 	added   time.Time // date added of new tracks: started, in whole seconds
-	fresh   bool      // no previous tracks (no cache): new tracks date from their mtime
+	fresh   bool      // no previous tracks or dates (no cache): new tracks date from their mtime
 	roots   []rootState
 	tags    map[string]string  // root → identity tag (see keyHash)
 	rootIdx map[string]int     // absolute root → index in roots
@@ -141,6 +150,7 @@ type scan struct {
 	mu          sync.Mutex // guards stats.Ignored and unsupported
 	stats       Stats
 	unsupported map[string]int
+	ff          *ffprober // nil without ffprobe
 }
 
 // Scan walks every root and returns its tracks and playlists. Tracks of prev
@@ -180,6 +190,13 @@ func (s *Scanner) newScan(prev []*Track) (*scan, error) {
 	if sc.read == nil {
 		sc.read = readFacts
 	}
+	if sc.ffFails == nil {
+		sc.ffFails = new(ffFailures)
+	}
+	if s.FFprobe != "off" {
+		timeout := cmp.Or(s.FileTimeout, DefaultFileTimeout)
+		sc.ff = newFFprober(s.FFprobe, max(1, runtime.NumCPU()/2), timeout-timeout/5)
+	}
 	var abss []string
 	for _, r := range s.Roots {
 		abs, err := filepath.Abs(r)
@@ -217,7 +234,7 @@ func (s *Scanner) newScan(prev []*Track) (*scan, error) {
 	}
 	sc.ids = newIDAlloc(s.LibraryID, sc.tags, prev)
 	sc.added = sc.started.UTC().Truncate(time.Second)
-	sc.fresh = len(prev) == 0
+	sc.fresh = len(prev) == 0 && len(s.firstSeen) == 0
 	return sc, nil
 }
 
@@ -285,6 +302,10 @@ func (sc *scan) collect(ctx context.Context, results <-chan result) []*Track {
 				r.t = r.prev
 			case r.t == nil:
 				st.Skipped++
+				if st.SkippedBy == nil {
+					st.SkippedBy = map[string]int{}
+				}
+				st.SkippedBy[skipReason(r.err)]++ // a few dozen kinds at most
 				if ctx.Err() == nil {
 					sc.log.Warn("skipping file", "path", r.abs, "reason", r.err)
 				}

@@ -246,6 +246,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 			"version":       daapdVersion(),
 			"last_scan":     st.LastScan,
 			"error":         st.LastError,
+			// files the last scan skipped, and why
+			"skipped":    st.LastStats.Skipped,
+			"skipped_by": st.LastStats.SkippedBy,
 		}
 		if isLoopback(r) { // process internals, for the soak test and for debugging
 			body["goroutines"] = runtime.NumGoroutine()
@@ -434,7 +437,11 @@ func isLoopback(r *http.Request) bool {
 func runHealthcheck(args []string, getenv func(string) string, stderr io.Writer) int {
 	fs, fv := newFlagSet()
 	if err := fs.Parse(args); err != nil {
-		fmt.Fprintln(stderr, "healthcheck:", err)
+		if errors.Is(err, flag.ErrHelp) {
+			printHelp(stderr)
+			return 0
+		}
+		fmt.Fprintf(stderr, "healthcheck: %v\nrun 'daapd --help' for usage\n", err)
 		return 2
 	}
 	// Only the listen address matters here; other problems are the
