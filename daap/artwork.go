@@ -205,8 +205,12 @@ func (s *Server) serveArt(w http.ResponseWriter, r *http.Request, t *library.Tra
 	}
 }
 
-// acquire takes a slot of sem, or gives up when ctx ends.
+// acquire takes a slot of sem, or gives up when ctx ends. An ended ctx
+// never gets a slot, even when one is free (select would pick at random).
 func acquire(ctx context.Context, sem chan struct{}) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	select {
 	case sem <- struct{}{}:
 		return nil

@@ -30,6 +30,8 @@ type lru struct {
 	byKey   map[string]*list.Element
 	queue   list.List // *cacheEntry waiting for budget, oldest first
 	rev     uint32    // newest revision seen; older entries are dropped
+
+	hits, misses uint64 // lookups that found an entry, and those that started one
 }
 
 // cacheEntry is one reply, from its queued build to its last sender.
@@ -72,7 +74,9 @@ func newLRU(max int) *lru {
 func (c *lru) get(ctx context.Context, key string, rev uint32, need func() int, build func(context.Context) ([]byte, string, error)) (*cacheEntry, error) {
 	c.mu.Lock()
 	e := c.join(key, rev)
-	if e == nil {
+	if e != nil {
+		c.hits++
+	} else {
 		c.mu.Unlock()
 		n := 0
 		if need != nil {
@@ -81,6 +85,9 @@ func (c *lru) get(ctx context.Context, key string, rev uint32, need func() int, 
 		c.mu.Lock()
 		if e = c.join(key, rev); e == nil { // nobody started it meanwhile
 			e = c.start(key, rev, n, build)
+			c.misses++
+		} else {
+			c.hits++
 		}
 	}
 	c.mu.Unlock()

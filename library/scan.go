@@ -60,10 +60,11 @@ type Scanner struct {
 	warned    map[string]string    // .smartpl path → the text last warned about; nil: always warn
 	firstSeen map[string]time.Time // first-seen dates salvaged from an outdated cache
 
-	open    func(name string) (readCloserAt, error)                        // openRaw; tests inject fakes
-	read    func(r io.ReaderAt, size int64) (probe.Info, tags.Tags, error) // readFacts; tests inject fakes
-	partial func(found []*Track)                                           // gets the tracks found since the last call (catalog order), see partialGrowth
-	every   struct{ log, live, partial time.Duration }                     // test overrides
+	open     func(name string) (readCloserAt, error)                        // openRaw; tests inject fakes
+	read     func(r io.ReaderAt, size int64) (probe.Info, tags.Tags, error) // readFacts; tests inject fakes
+	partial  func(found []*Track)                                           // gets the tracks found since the last call (catalog order), see partialGrowth
+	progress func(Progress)                                                 // gets the progress on every tick
+	every    struct{ log, live, partial time.Duration }                     // test overrides
 }
 
 type readCloserAt interface {
@@ -110,6 +111,10 @@ type Result struct {
 	// marked Missing; UnavailableRoots names the roots.
 	RootErrors       []error
 	UnavailableRoots []string
+	// Skips lists the files left out and why (at most MaxSkips): audio
+	// files that could not be read, audio formats daapd does not read,
+	// and playlists that cannot be read or have entries pointing nowhere.
+	Skips []Skip
 }
 
 // Err joins RootErrors, nil when every root was scanned.
@@ -147,10 +152,11 @@ type scan struct {
 
 	playlistErrs []error
 
-	mu          sync.Mutex // guards stats.Ignored and unsupported
+	mu          sync.Mutex // guards stats.Ignored, unsupported and skips
 	stats       Stats
 	unsupported map[string]int
 	ff          *ffprober // nil without ffprobe
+	skips       []Skip
 }
 
 // Scan walks every root and returns its tracks and playlists. Tracks of prev
@@ -308,6 +314,7 @@ func (sc *scan) collect(ctx context.Context, results <-chan result) []*Track {
 				st.SkippedBy[skipReason(r.err)]++ // a few dozen kinds at most
 				if ctx.Err() == nil {
 					sc.log.Warn("skipping file", "path", r.abs, "reason", r.err)
+					sc.skip(r.abs, r.err)
 				}
 				continue
 			default:
@@ -322,6 +329,9 @@ func (sc *scan) collect(ctx context.Context, results <-chan result) []*Track {
 		case now := <-tick.C:
 			if ctx.Err() != nil {
 				continue
+			}
+			if sc.progress != nil {
+				sc.progress(Progress{Started: sc.started, Files: st.Files, Skipped: st.Skipped})
 			}
 			if now.Sub(lastLog) >= every.log {
 				lastLog = now
@@ -397,6 +407,9 @@ func (sc *scan) finish(tracks, kept, prev []*Track) Result {
 	st.Tracks, st.Playlists = len(tracks), len(res.Playlists)
 	st.Duration = time.Since(sc.started)
 	res.Stats = *st
+	sc.mu.Lock()
+	res.Skips = sc.skips
+	sc.mu.Unlock()
 	if len(sc.unsupported) > 0 {
 		var list []string
 		for _, x := range slices.Sorted(maps.Keys(sc.unsupported)) {

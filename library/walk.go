@@ -191,6 +191,7 @@ func (sc *scan) ignored(x, abs string) {
 	sc.stats.Ignored++
 	if unsupportedAudioExts[x] {
 		sc.unsupported[x]++
+		sc.unsupportedSkip(abs, x)
 	}
 	sc.log.Debug("ignoring file: not a supported audio or playlist format", "path", abs)
 }
