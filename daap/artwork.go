@@ -206,13 +206,14 @@ func (s *Server) serveArt(w http.ResponseWriter, r *http.Request, t *library.Tra
 }
 
 // acquire takes a slot of sem, or gives up when ctx ends. An ended ctx
-// never gets a slot, even when one is free (select would pick at random).
+// never gets a slot, even when one is free.
 func acquire(ctx context.Context, sem chan struct{}) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
 	select {
 	case sem <- struct{}{}:
+		if err := ctx.Err(); err != nil { // both were ready: select picked at random
+			<-sem
+			return err
+		}
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()

@@ -193,9 +193,15 @@ func (c *lru) makeRoom(n int) bool {
 	return true
 }
 
-// run builds e and publishes the result.
+// run builds e, unless every requester left before it started, and
+// publishes the result.
 func (c *lru) run(e *cacheEntry) {
-	data, mime, err := safeBuild(e.ctx, e.build)
+	var data []byte
+	var mime string
+	err := e.ctx.Err()
+	if err == nil {
+		data, mime, err = safeBuild(e.ctx, e.build)
+	}
 	e.cancel()
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -23,7 +23,7 @@ func TestScanSkips(t *testing.T) {
 	}
 	write("a/noise.mp3", "this is not an mp3 file at all, just words and more words")
 	write("a/empty.flac", "")
-	write("b/song.wma", "wma")
+	write("b/song.mid", "MThd")
 	write("b/list.m3u", "nothere.mp3\n")
 	sc := &Scanner{Roots: []string{dir}, LibraryID: "test"}
 	res, err := sc.Scan(context.Background(), nil)
@@ -44,7 +44,7 @@ func TestScanSkips(t *testing.T) {
 		}
 		return 1
 	})
-	want := []kp{{"a/empty.flac", SkipNoAudio}, {"a/noise.mp3", SkipBroken}, {"b/list.m3u", SkipPlaylist}, {"b/song.wma", SkipUnsupported}}
+	want := []kp{{"a/empty.flac", SkipNoAudio}, {"a/noise.mp3", SkipBroken}, {"b/list.m3u", SkipPlaylist}, {"b/song.mid", SkipUnsupported}}
 	if d := cmp.Diff(want, got); d != "" {
 		t.Errorf("skips (-want +got):\n%s", d)
 	}

@@ -31,7 +31,7 @@ func newTestServer(t *testing.T, password string) *testServer {
 	for name, data := range map[string]string{
 		"Broken/noise.mp3":  "this is not an mp3 file at all, just words and more words",
 		"Broken/empty.flac": "",
-		"Broken/old.wma":    "wma",
+		"Broken/old.mid":    "MThd",
 		"Broken/mix.m3u":    "nowhere.mp3\n",
 	} {
 		p := filepath.Join(bad, filepath.FromSlash(name))

@@ -47,8 +47,8 @@ func TestPages(t *testing.T) {
 		{"/tracks", []string{"Dawn Chorus", "data-k=\"mp3\""}},
 		{"/tracks?sort=title&page=1", []string{"Autumn Hit"}},
 		{"/playlists", []string{"Road Trip"}},
-		{"/problems", []string{"noise.mp3", "broken", "empty.flac", "no audio", "old.wma", "unsupported", "mix.m3u", "playlist", "missing-share", "folder unavailable"}},
-		{"/problems?kind=unsupported", []string{"old.wma"}},
+		{"/problems", []string{"noise.mp3", "broken", "empty.flac", "no audio", "old.mid", "unsupported", "mix.m3u", "playlist", "missing-share", "folder unavailable"}},
+		{"/problems?kind=unsupported", []string{"old.mid"}},
 		{"/problems?filter=noise", []string{"noise.mp3"}},
 	} {
 		resp, body := get(t, http.DefaultClient, ts.URL+tc.path, html...)
