@@ -24,6 +24,9 @@
 #                   share follows the new host name
 #   d10-avahi-follow  --mdns auto started before avahi-daemon moves to it when
 #                   it starts, and back to embedded when it stops
+#   docker-dbus-ro  the README's Docker set-up without Docker: the system bus
+#                   socket bind-mounted read-only, daapd as uid 65532, auto
+#                   publishes through avahi-daemon
 #
 # Prints PASS/FAIL per case, figures for BENCHMARKS.md, and
 # "mdns-defects: N passed, N failed". Logs in $MDNS_TEST_DIR/defects.
@@ -57,7 +60,7 @@ down() {
 }
 trap down EXIT
 
-# bus NS DIR: a private system bus in NS (socket DIR/bus)
+# bus NS DIR [with-65532]: a private system bus in NS (socket DIR/bus)
 bus() {
     local ns=$1 dir=$2
     mkdir -p "$dir"
@@ -68,7 +71,17 @@ bus() {
 <policy context="default"><allow user="*"/><allow own="*"/><allow send_type="method_call"/>
 <allow send_destination="*"/><allow receive_sender="*"/></policy></busconfig>
 EOF
-    ip netns exec "$ns" dbus-daemon --config-file="$dir/dbus.conf" --nofork --nopidfile > "$dir/dbus.log" 2>&1 &
+    if [ "${3:-}" = with-65532 ]; then
+        # dbus-daemon drops clients whose uid it cannot look up: give this
+        # one (only, in its own mount namespace) a user 65532, as the
+        # README tells Docker hosts to create.
+        { cat /etc/passwd; echo "daapd:x:65532:65532::/nonexistent:/usr/sbin/nologin"; } > "$dir/passwd"
+        { cat /etc/group; echo "daapd:x:65532:"; } > "$dir/group"
+        ip netns exec "$ns" sh -c 'mount --bind "$1/passwd" /etc/passwd && mount --bind "$1/group" /etc/group &&
+            exec dbus-daemon --config-file="$1/dbus.conf" --nofork --nopidfile' sh "$dir" > "$dir/dbus.log" 2>&1 &
+    else
+        ip netns exec "$ns" dbus-daemon --config-file="$dir/dbus.conf" --nofork --nopidfile > "$dir/dbus.log" 2>&1 &
+    fi
     for _ in $(seq 50); do [ -S "$dir/bus" ] && break; sleep 0.1; done
 }
 
@@ -197,6 +210,26 @@ case_d1-nquestions() {
     read -r n _ < <(count_from "$dir" "$t" $A)
     [ "$n" -le 2 ] || why="$n responses to one query (+1 plain query)"
     wire_has "$dir" "$t" "r['type'] == 1 and r['name'] == 'lab-a-daapd.local.'" || why="${why:+$why; }the query after it went unanswered"
+    # SIGTERM under a flood of such packets: the goodbye must go out in time.
+    ip netns exec "$NSB" $PY "$DRV" flood-n 1494 200 4 $B > "$dir/flood-n.json" &
+    local fpid=$!
+    sleep 1.5
+    t=$(now)
+    kill -TERM "$(cat "$dir/server-$NSA.pid")"
+    waitfor 5 sh -c "! kill -0 $(cat "$dir/server-$NSA.pid")"
+    local gone bye; gone=$(now)
+    wait $fpid
+    bye=$($PY - "$dir/wire.jsonl" "$t" <<'EOF'
+import json, sys
+for line in open(sys.argv[1]):
+    e = json.loads(line)
+    if e["t"] >= float(sys.argv[2]) and e["src"] == "192.0.2.1" and any(r["ttl"] == 0 for r in e["records"]):
+        print("%.3f" % (e["t"] - float(sys.argv[2]))); break
+EOF
+)
+    [ -n "$bye" ] || why="${why:+$why; }no goodbye after SIGTERM under a flood"
+    grep -q 'goodbye not finished' "$dir/server-$NSA.log" && why="${why:+$why; }goodbye not finished in time"
+    echo "      goodbye under a flood of 1494-question queries (200/s): first TTL-0 packet ${bye:-never} s after SIGTERM, exit $(awk -v a="$t" -v b="$gone" 'BEGIN{printf "%.3f", b-a}') s (load $(cut -d' ' -f1-3 /proc/loadavg))"
     result d1-nquestions "$why" "$dir"
 }
 
@@ -245,6 +278,17 @@ case_d3-flood() {
     done
     out=$(resolve "$NAME" 3)
     $PY -c 'import json,sys; sys.exit(not json.loads(sys.argv[1])["ok"])' "$out" || why="${why:+$why; }share not resolvable after the flood"
+    # The same flood against the Avahi backend, for BENCHMARKS.md only
+    # (avahi-daemon's own behaviour; CPU is avahi-daemon's).
+    down; up "$dir"; bus "$NSA" "$dir/a"; avahi "$NSA" lab-a veth-a "$dir/a"
+    server "$dir" "$NSA" lab-a auto "$dir/a"
+    if waitfor 10 published "$dir/server-$NSA.log"; then
+        sleep 1
+        pid=$(cat "$dir/a/avahi.pid")
+        for q in "lab-a.local A" "$NAME._daap._tcp.local SRV" "_daap._tcp.local PTR"; do
+            flood "$dir" "$pid" avahi "${q% *}" "${q##* }"
+        done
+    fi
     result d3-flood "$why" "$dir"
 }
 
@@ -360,7 +404,32 @@ case_d10-avahi-follow() {
     result d10-avahi-follow "$why" "$dir"
 }
 
-ALL=(d1-nquestions d2-storm d3-flood d4-late d5-newcomer d6-addr d7-iface d8-short d9-avahi-rename d10-avahi-follow)
+# The Docker set-up the README documents, without Docker: the host's system
+# bus socket bind-mounted read-only at the default path, daapd as the
+# image's uid 65532 with no D-Bus settings: auto must publish through Avahi.
+# The host must know uid 65532 (dbus-daemon 1.14 drops clients it cannot
+# look up); the bus here gets such a user, as the README says.
+case_docker-dbus-ro() {
+    local dir=$1 why="" out
+    up "$dir"; bus "$NSA" "$dir/a" with-65532; avahi "$NSA" lab-a veth-a "$dir/a"
+    mkdir -p "$dir/ro/state" && cp -r "$REPO/music-fixtures" "$dir/ro/music" && cp "$BIN" "$dir/ro/daapd"
+    chown -R 65532:65532 "$dir/ro/state"; chmod -R a+rX "$dir/ro"
+    local p=$dir; while [ "$p" != / ]; do chmod o+x "$p"; p=$(dirname "$p"); done
+    ip netns exec "$NSA" unshare --uts sh -c '
+        hostname lab-a
+        mount -t tmpfs -o mode=0755 mdnslab-run /run && mkdir -p /run/dbus && : > /run/dbus/system_bus_socket &&
+        mount --bind "$0" /run/dbus/system_bus_socket && mount -o remount,bind,ro /run/dbus/system_bus_socket &&
+        exec setpriv --reuid 65532 --regid 65532 --clear-groups env -u DBUS_SYSTEM_BUS_ADDRESS \
+            "$1/daapd" --music "$1/music" --listen :3689 --name "$2" --state-dir "$1/state" --mdns auto' \
+        "$dir/a/bus" "$dir/ro" "$NAME" > "$dir/server-$NSA.log" 2>&1 &
+    waitfor 10 published "$dir/server-$NSA.log" || why="not published"
+    grep -q 'announce: published.*backend=avahi' "$dir/server-$NSA.log" || why="${why:+$why; }not published through the host's avahi-daemon"
+    out=$(resolve "$NAME" 5); echo "$out" > "$dir/resolve.json"
+    grep -q '"server": "lab-a.local."' <<<"$out" || why="${why:+$why; }not resolved as lab-a.local: $out"
+    result docker-dbus-ro "$why" "$dir"
+}
+
+ALL=(d1-nquestions d2-storm d3-flood d4-late d5-newcomer d6-addr d7-iface d8-short d9-avahi-rename d10-avahi-follow docker-dbus-ro)
 [ ${#CASES[@]} -gt 0 ] || CASES=("${ALL[@]}")
 for c in "${CASES[@]}"; do
     rm -rf "${WORK:?}/$c"; mkdir -p "$WORK/$c"

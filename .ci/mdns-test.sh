@@ -19,6 +19,7 @@
 #   kill-avahi          SIGKILL with avahi: the daemon still withdraws it
 #   kill-embedded       SIGKILL with the embedded responder: no goodbye, so the
 #                       acceptance run must FAIL (negative control)
+#   d1 … d10            issue 14's defects, one case each: .ci/mdns-defects.sh
 #
 # Prints one line per case and "mdns-test: N passed, N failed"; exits 1 if a
 # case failed, 77 (skipped, with the reason) when not root or the tools are
@@ -96,6 +97,19 @@ run kill-avahi          pass avahi    --server-avahi --signal KILL --name "$NAME
 run kill-embedded       fail embedded --signal KILL --name "$NAME"                       -- embedded
 
 "$ACC" --cleanup > /dev/null 2>&1 || true
+
+# Issue 14: one namespace test per defect of the embedded responder and of
+# auto mode (hostile packets, floods, conflicts, address and interface
+# changes, avahi-daemon renaming, stopping and starting). MDNS_DEFECT_CASES
+# picks some (see .ci/mdns-defects.sh); MDNS_DEFECT_CASES=none skips them.
+if [ "${MDNS_DEFECT_CASES:-}" != none ]; then
+    # shellcheck disable=SC2086
+    MDNS_TEST_DIR=$WORK MDNS_DEFECTS_ID=${MDNS_LAB_ID}d bash "$REPO/.ci/mdns-defects.sh" "$BIN" ${MDNS_DEFECT_CASES:-} > "$WORK/defects.log" 2>&1
+    grep -E '^(PASS|FAIL) |^      (flood|storm|note|logs|time=.*level=(WARN|ERROR))' "$WORK/defects.log" | cut -c1-400
+    read -r dp df < <(sed -n 's/^mdns-defects: \([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' "$WORK/defects.log")
+    if [ -z "${dp:-}" ]; then FAIL=$((FAIL+1)); echo "FAIL  defects: no summary ($WORK/defects.log)"; tail -5 "$WORK/defects.log"
+    else PASS=$((PASS+dp)); FAIL=$((FAIL+df)); fi
+fi
 echo "logs: $WORK"
 echo "mdns-test: $PASS passed, $FAIL failed"
 [ $FAIL = 0 ]

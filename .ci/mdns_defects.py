@@ -11,6 +11,7 @@ that malformed and hostile ones can be sent.
   query NAME TYPE BIND      one plain query
   short BIND                a 12-byte header with QDCOUNT=1 and nothing else
   flood NAME TYPE RATE SECS BIND   RATE queries a second for SECS seconds
+  flood-n N RATE SECS BIND  the same with N copies of the PTR question each
   storm HOST N SECS BIND    cache-flush A records HOST.local, HOST-2 … HOST-N
                             (192.0.2.99) every 0.2 s for SECS seconds
   resolve NAME BIND [SECS]  resolve instance NAME of _daap._tcp with
@@ -128,9 +129,9 @@ def send_once(payload, bind):
     s.sendto(payload, GROUP)
 
 
-def flood(name, qtype, rate, secs, bind):
+def flood(name, qtype, rate, secs, bind, copies=1):
     s = sender(bind, 5353)
-    pkt = header(qd=1) + question(name, TYPES[qtype])
+    pkt = header(qd=copies) + question(name, TYPES[qtype]) * copies
     n, start = 0, time.time()
     while time.time() - start < secs:
         s.sendto(pkt, GROUP)
@@ -207,6 +208,8 @@ def main():
         send_once(struct.pack("!HHHHHH", 0, 0, 1, 0, 0, 0), a[0])
     elif cmd == "flood":
         flood(a[0], a[1], float(a[2]), float(a[3]), a[4])
+    elif cmd == "flood-n":
+        flood("_daap._tcp.local", "PTR", float(a[1]), float(a[2]), a[3], int(a[0]))
     elif cmd == "storm":
         storm(a[0], int(a[1]), float(a[2]), a[3])
     elif cmd == "resolve":

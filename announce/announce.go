@@ -52,6 +52,16 @@
 //   - A crash (SIGKILL) sends no goodbye: browsers keep the share for the
 //     PTR TTL. Through avahi-daemon the service is withdrawn even then.
 //
+// Measured in network namespaces (.ci/mdns-test.sh and .ci/mdns-defects.sh;
+// BENCHMARKS.md has the load and the Avahi column): start → resolved by
+// avahi-browse and python-zeroconf 1.14 s (dnssd: 2.7–3.4 s); first goodbye
+// 0.025 s after SIGTERM, 0.06 s under a flood of 1,494-question queries
+// (dnssd: none); 2,000 queries/s for 5 s get 5 responses per record
+// (dnssd: ~3,500); a 1,494-question query gets one response (dnssd: ~1,500
+// over ~110 s). Every defect has a namespace case that fails with dnssd and
+// passes now. dnssd is no longer a dependency: browsing was only used for
+// the name-conflict pre-check, which proper probing replaces.
+//
 // Avahi specifics: the entry group is re-registered when avahi-daemon
 // returns to the bus and when avahi-daemon renames its host (the SRV target
 // follows the new name).

@@ -427,10 +427,9 @@ func (r *responder) handle(p packet, now time.Time) {
 		return
 	}
 	z := r.currentZone()
-	ours := r.ourRecords(z)
 	probing := r.probing && !r.verifying
 	if m.Response || probing {
-		v, inst, host := z.check(&m, ours, r.probing)
+		v, inst, host := z.check(&m, r.ourRecords(z), r.probing)
 		switch v {
 		case conflict:
 			r.conflict(now, p.src, inst, host)
@@ -443,6 +442,9 @@ func (r *responder) handle(p packet, now time.Time) {
 	}
 	if m.Response || probing {
 		return
+	}
+	if len(m.Ns) > 0 && compareSets(r.ourRecords(z), m.Ns) == 0 {
+		return // our own probe, looped back
 	}
 	rep, ok := r.ans.answer(z, query{Msg: &m, Src: p.src, IfIndex: p.ifIndex}, st.addrs, now)
 	if !ok {

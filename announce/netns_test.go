@@ -257,7 +257,7 @@ func TestNetnsEmbedded(t *testing.T) {
 }
 
 // TestNetnsLongName publishes a name over 63 bytes: shortened on a rune
-// boundary and visible, not silently dropped as dnssd would.
+// boundary and visible, not silently dropped (as brutella/dnssd did).
 func TestNetnsLongName(t *testing.T) {
 	if !inNetns(t) {
 		return

@@ -149,15 +149,14 @@ type reply struct {
 // multicast rule (RFC 6762 §6).
 type rateKey struct {
 	IfIndex int
-	Rec     string // the record in presentation form, TTL cut off
+	Name    string
+	Type    uint16
+	Data    string // rdata, wire form
 }
 
-func recordKey(rr dns.RR) string {
-	h := *rr.Header()
-	h.Ttl = 0
-	c := dns.Copy(rr)
-	*c.Header() = h
-	return c.String()
+func recordKey(ifIndex int, rr dns.RR) rateKey {
+	h := rr.Header()
+	return rateKey{ifIndex, strings.ToLower(h.Name), h.Rrtype, string(rdata(rr))}
 }
 
 // answerer answers queries for a zone. Its only state is when each record
@@ -208,7 +207,7 @@ func (a *answerer) answer(z zone, q query, addrs []netip.Addr, now time.Time) (r
 	}
 	if !unicast && !probe {
 		ans = slices.DeleteFunc(ans, func(rr dns.RR) bool {
-			return now.Sub(a.lastSent[rateKey{q.IfIndex, recordKey(rr)}]) < time.Second
+			return now.Sub(a.lastSent[recordKey(q.IfIndex, rr)]) < time.Second
 		})
 		if len(ans) == 0 {
 			return reply{}, false
@@ -237,7 +236,7 @@ func (a *answerer) sent(ifIndex int, r *dns.Msg, now time.Time) {
 		a.lastSent = map[rateKey]time.Time{}
 	}
 	for _, rr := range r.Answer {
-		a.lastSent[rateKey{ifIndex, recordKey(rr)}] = now
+		a.lastSent[recordKey(ifIndex, rr)] = now
 	}
 }
 
@@ -301,22 +300,12 @@ func rdata(rr dns.RR) []byte {
 	if err != nil {
 		return nil
 	}
-	hl := len(hdrBytes(rr))
-	if hl > n {
+	var name [256]byte
+	nl, err := dns.PackDomainName(dns.Fqdn(rr.Header().Name), name[:], 0, nil, false)
+	if err != nil || nl+10 > n {
 		return nil
 	}
-	return buf[hl:n]
-}
-
-func hdrBytes(rr dns.RR) []byte {
-	h := *rr.Header()
-	buf := make([]byte, 300)
-	// The header is name + type, class, TTL, rdlength.
-	n, err := dns.PackDomainName(dns.Fqdn(h.Name), buf, 0, nil, false)
-	if err != nil {
-		return nil
-	}
-	return buf[:n+10]
+	return buf[nl+10 : n] // after the name, type, class, TTL and rdlength
 }
 
 // verdict is what a received packet means for the names the zone holds.

@@ -291,3 +291,19 @@ func FuzzHandle(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkHandleQuery is the work per query of a flood: unpack the bytes
+// received, then answer (here rate-limited, as in a flood).
+func BenchmarkHandleQuery(b *testing.B) {
+	q, _ := msg(question(hostName, dns.TypeA, false)).Pack()
+	var a answerer
+	a.answer(testZone, query{Msg: msg(question(hostName, dns.TypeA, false)), Src: mdnsSrc, IfIndex: 2}, testAddrs, t0)
+	b.ReportAllocs()
+	for b.Loop() {
+		var m dns.Msg
+		if err := m.Unpack(q); err != nil {
+			b.Fatal(err)
+		}
+		a.answer(testZone, query{Msg: &m, Src: mdnsSrc, IfIndex: 2}, testAddrs, t0.Add(500*time.Millisecond))
+	}
+}

@@ -21,6 +21,7 @@ import (
 	"github.com/go-chi/chi/v5"
 	"golang.org/x/image/draw"
 
+	"github.com/daapd/daapd/internal/regfile"
 	"github.com/daapd/daapd/library"
 	"github.com/daapd/daapd/library/tags"
 )
@@ -204,10 +205,15 @@ func (s *Server) serveArt(w http.ResponseWriter, r *http.Request, t *library.Tra
 	}
 }
 
-// acquire takes a slot of sem, or gives up when ctx ends.
+// acquire takes a slot of sem, or gives up when ctx ends. An ended ctx
+// never gets a slot, even when one is free.
 func acquire(ctx context.Context, sem chan struct{}) error {
 	select {
 	case sem <- struct{}{}:
+		if err := ctx.Err(); err != nil { // both were ready: select picked at random
+			<-sem
+			return err
+		}
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
@@ -236,12 +242,15 @@ const maxArtFile = 16 << 20
 // owner must fix the file (a FIFO or device in its place, no permission),
 // otherwise at Debug (a broken picture is common and harmless).
 func (s *Server) artError(t *library.Track, err error) {
-	var pe *fs.PathError
+	p := t.AbsPath()
+	if t.Artwork.Source == library.ArtworkFile {
+		p = filepath.Join(t.Root, filepath.FromSlash(t.Artwork.Path))
+	}
 	switch {
-	case errors.As(err, &pe) && errors.Is(err, errNotRegular):
-		s.logFileOnce(pe.Path, "artwork: not a regular file (a FIFO, device or directory?)", err)
-	case errors.As(err, &pe) && errors.Is(err, fs.ErrPermission):
-		s.logFileOnce(pe.Path, "artwork: permission denied", err)
+	case errors.Is(err, regfile.ErrNotRegular):
+		s.logFileOnce(p, "artwork: not a regular file (a FIFO, device or directory?)", err)
+	case errors.Is(err, fs.ErrPermission):
+		s.logFileOnce(p, "artwork: permission denied", err)
 	default:
 		s.log.Debug("artwork unavailable", "path", t.Path, "err", err)
 	}

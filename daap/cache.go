@@ -17,8 +17,9 @@ import (
 // memory until it starts. Concurrent requests for one key share one build.
 // A build that every requester has left is dropped from the queue or, when
 // running, cancelled. So however many distinct listings are asked for at
-// once, the replies held in memory stay within max (plus what one build
-// estimated too low, and one entry larger than max on its own).
+// once, the replies held in memory stay within max (plus what running
+// builds use beyond their estimates, and one entry larger than max on its
+// own, which is built alone).
 type lru struct {
 	mu      sync.Mutex
 	max     int
@@ -29,6 +30,8 @@ type lru struct {
 	byKey   map[string]*list.Element
 	queue   list.List // *cacheEntry waiting for budget, oldest first
 	rev     uint32    // newest revision seen; older entries are dropped
+
+	hits, misses uint64 // lookups that found an entry, and those that started one
 }
 
 // cacheEntry is one reply, from its queued build to its last sender.
@@ -62,8 +65,8 @@ func newLRU(max int) *lru {
 
 // get returns the entry for key, building it if no request has yet, and
 // pins it: the caller must release it once done with its bytes. need
-// estimates the build's peak memory (0: none worth reserving, it starts at
-// once); it is called only when a build is to be queued. A build runs
+// estimates the build's peak memory (nil or 0: none worth reserving, it
+// starts at once); it is called only when a build is to be queued. A build runs
 // with a context that ends when every request waiting for it has gone.
 // Errors are not cached. rev is the catalog revision the entry belongs to:
 // the first entry of a newer revision drops the finished entries of older
@@ -71,7 +74,9 @@ func newLRU(max int) *lru {
 func (c *lru) get(ctx context.Context, key string, rev uint32, need func() int, build func(context.Context) ([]byte, string, error)) (*cacheEntry, error) {
 	c.mu.Lock()
 	e := c.join(key, rev)
-	if e == nil {
+	if e != nil {
+		c.hits++
+	} else {
 		c.mu.Unlock()
 		n := 0
 		if need != nil {
@@ -80,6 +85,9 @@ func (c *lru) get(ctx context.Context, key string, rev uint32, need func() int, 
 		c.mu.Lock()
 		if e = c.join(key, rev); e == nil { // nobody started it meanwhile
 			e = c.start(key, rev, n, build)
+			c.misses++
+		} else {
+			c.hits++
 		}
 	}
 	c.mu.Unlock()
@@ -185,9 +193,15 @@ func (c *lru) makeRoom(n int) bool {
 	return true
 }
 
-// run builds e and publishes the result.
+// run builds e, unless every requester left before it started, and
+// publishes the result.
 func (c *lru) run(e *cacheEntry) {
-	data, mime, err := safeBuild(e.ctx, e.build)
+	var data []byte
+	var mime string
+	err := e.ctx.Err()
+	if err == nil {
+		data, mime, err = safeBuild(e.ctx, e.build)
+	}
 	e.cancel()
 	c.mu.Lock()
 	defer c.mu.Unlock()

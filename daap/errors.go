@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"net/http"
 
+	"github.com/daapd/daapd/internal/regfile"
 	"github.com/daapd/daapd/library"
 )
 
@@ -48,7 +49,7 @@ func (s *Server) fileError(t *library.Track, path string, err error) error {
 		return errUnavailable
 	case errors.Is(err, fs.ErrNotExist):
 		return errNotFound
-	case errors.Is(err, errNotRegular):
+	case errors.Is(err, regfile.ErrNotRegular):
 		s.logFileOnce(path, "not a regular file (a FIFO, device or directory?); answering 404", err)
 		return errNotFound
 	case errors.Is(err, fs.ErrPermission):

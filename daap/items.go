@@ -18,6 +18,7 @@ import (
 	"github.com/daapd/daapd/daap/dmap"
 	"github.com/daapd/daapd/daap/query"
 	"github.com/daapd/daapd/library"
+	"github.com/daapd/daapd/transcode"
 )
 
 // span is an index= range: items from..to inclusive; to < 0 means "to the end".
@@ -192,7 +193,7 @@ func (s *Server) listingNeed(tracks []*library.Track, n int, p listParams, conta
 // presentNeed is the memory of the WAV stand-ins a presenter may make for
 // n tracks in view v.
 func presentNeed(n int, v view) int {
-	if v != viewWAV {
+	if v.mode != transcode.ModeWAV {
 		return 0
 	}
 	return n * int(unsafe.Sizeof(library.Track{}))

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/daapd/daapd/library"
+	"github.com/daapd/daapd/transcode"
 )
 
 // largeWAV writes a sparse 3 GiB PCM WAV (16-bit stereo 44.1 kHz, a 4-hour
@@ -89,7 +90,7 @@ func TestLargeFile(t *testing.T) {
 	for _, it := range listing(t, body, "adbs") {
 		sizes[it["miid"].Uint()] = it["assz"].Uint()
 	}
-	wavLen := wavSize(wavFrames(&flac))
+	wavLen := transcode.Size(transcode.Frames(flac.DurationMS))
 	if sizes[uint64(tr.ID)] != uint64(size) || sizes[uint64(flac.ID)] != uint64(wavLen) || wavLen <= 1<<31 {
 		t.Errorf("listed sizes %v, want %d and %d (> 2 GiB)", sizes, size, wavLen)
 	}

@@ -1,34 +1,31 @@
 package daap
 
 import (
-	"errors"
+	"fmt"
 	"io/fs"
 	"os"
+
+	"github.com/daapd/daapd/internal/regfile"
 )
 
-// errNotRegular is the error of opening a music or image file that has
-// become a FIFO, a device or a directory.
-var errNotRegular = errors.New("not a regular file")
-
-// openRegular opens a file a request reads (a track, a folder image)
-// without ever blocking, and only if it is a regular file: the path is
-// checked before the open, so devices are never opened, and the open file
-// after it, so a file swapped in between is caught too. The file returned
-// is in blocking mode.
+// openRegular opens a file a request reads (a track, a cover image)
+// without ever blocking, and only if it is a regular file: a FIFO or
+// device swapped in for it is refused with an error wrapping
+// regfile.ErrNotRegular. The path is checked before the open, so a device
+// is never opened at all, and the open file after it (regfile.Open opens
+// with O_NONBLOCK), so a file swapped in between is caught too. The file
+// returned is back in blocking mode, for ffmpeg, which inherits it.
 func openRegular(path string) (*os.File, fs.FileInfo, error) {
 	if fi, err := os.Stat(path); err != nil {
 		return nil, nil, err
 	} else if !fi.Mode().IsRegular() {
-		return nil, nil, &fs.PathError{Op: "open", Path: path, Err: errNotRegular}
+		return nil, nil, fmt.Errorf("%s: %w (%s)", path, regfile.ErrNotRegular, regfile.Kind(fi.Mode()))
 	}
-	f, err := openNonblock(path)
+	f, err := regfile.Open(path)
 	if err != nil {
 		return nil, nil, err
 	}
 	fi, err := f.Stat()
-	if err == nil && !fi.Mode().IsRegular() {
-		err = &fs.PathError{Op: "open", Path: path, Err: errNotRegular}
-	}
 	if err == nil {
 		err = setBlocking(f)
 	}

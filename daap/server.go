@@ -75,6 +75,8 @@ type Config struct {
 	FFmpeg string
 	// MaxTranscodes bounds concurrent ffmpeg processes; default 4.
 	MaxTranscodes int
+	// Middleware runs on every request after daap's own (metrics).
+	Middleware []func(http.Handler) http.Handler
 }
 
 // Defaults of the limits in Config; artBytes bounds the artwork cache.
@@ -199,10 +201,12 @@ func NewHTTPServer(h http.Handler) *http.Server {
 }
 
 // Handler returns the route table. Absolute-form request URIs
-// (http://host:3689/…, daap://…) are routed by their path.
-func (s *Server) Handler() http.Handler {
+// (http://host:3689/…, daap://…) are routed by their path. Other packages
+// may add routes of their own (the web pages) that DAAP does not use.
+func (s *Server) Handler() *chi.Mux {
 	r := chi.NewRouter()
 	r.Use(middleware.Recoverer, s.logRequests, absoluteForm, middleware.GetHead)
+	r.Use(s.cfg.Middleware...)
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) { s.fail(w, r, errNotFound) })
 	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, &httpError{status: http.StatusMethodNotAllowed, msg: "method not allowed"})

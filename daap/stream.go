@@ -66,6 +66,11 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request) {
 		s.streamWAV(w, r, t)
 		return
 	}
+	s.serveFile(w, r, t)
+}
+
+// serveFile serves t's file as it is.
+func (s *Server) serveFile(w http.ResponseWriter, r *http.Request, t *library.Track) {
 	p := t.AbsPath()
 	f, fi, err := s.open(p)
 	if err != nil {

@@ -23,6 +23,7 @@ import (
 	"github.com/daapd/daapd/internal/testkit"
 	"github.com/daapd/daapd/library"
 	fixtures "github.com/daapd/daapd/music-fixtures"
+	"github.com/daapd/daapd/transcode"
 )
 
 // fakeFFmpeg writes an executable that stands in for ffmpeg where a test
@@ -41,115 +42,6 @@ func realFFmpeg(t testing.TB) {
 	t.Helper()
 	if _, err := exec.LookPath("ffmpeg"); err != nil {
 		t.Skip("ffmpeg not in PATH: the transcoding stream tests need it (apt-get install ffmpeg)")
-	}
-}
-
-func TestWAVFrames(t *testing.T) {
-	cases := []struct {
-		ms   uint32
-		want int64
-	}{
-		{0, 0},
-		{1, 44},       // 44.1 rounds down
-		{10, 441},     // exact
-		{2038, 89876}, // 89875.8 rounds up
-		{1000, 44100}, //
-		{310000, 13671000},
-		{24347000, 1073702700}, // just under the 4 GiB RIFF limit
-		{24348000, 0},          // over it
-		{0xFFFFFFFF, 0},
-	}
-	for _, tc := range cases {
-		got := wavFrames(&library.Track{DurationMS: tc.ms})
-		if got != tc.want {
-			t.Errorf("wavFrames(%d ms) = %d, want %d", tc.ms, got, tc.want)
-		}
-		if got > 0 && wavSize(got) != 44+4*got {
-			t.Errorf("wavSize(%d) = %d", got, wavSize(got))
-		}
-	}
-}
-
-func TestWAVHeader(t *testing.T) {
-	h := wavHeader(44100)
-	want := []byte("RIFF" + "\x34\xb1\x02\x00" + "WAVE" + "fmt " + "\x10\x00\x00\x00" + "\x01\x00" + "\x02\x00" +
-		"\x44\xac\x00\x00" + "\x10\xb1\x02\x00" + "\x04\x00" + "\x10\x00" + "data" + "\x10\xb1\x02\x00")
-	if !bytes.Equal(h, want) {
-		t.Fatalf("header\n got % x\nwant % x", h, want)
-	}
-	if len(wavHeader(0)) != wavHeaderLen {
-		t.Fatal("header length")
-	}
-	// The largest header still describes its sizes exactly.
-	n := int64(wavMaxData / wavFrameBytes)
-	h = wavHeader(n)
-	if riff := binary.LittleEndian.Uint32(h[4:]); int64(riff) != wavSize(n)-8 {
-		t.Errorf("RIFF size %d, want %d", riff, wavSize(n)-8)
-	}
-}
-
-func TestApplePlays(t *testing.T) {
-	cases := []struct {
-		codec, format string
-		want          bool
-	}{
-		{"mp3", "mp3", true},
-		{"aac", "m4a", true},
-		{"alac", "m4a", true},
-		{"aac", "mp4", true},
-		{"pcm", "wav", true},
-		{"pcm", "aiff", true},
-		{"pcm", "aifc", true},
-		{"", "mp3", true},
-		{"", "m4a", true},
-		{"flac", "flac", false},
-		{"vorbis", "ogg", false},
-		{"opus", "ogg", false},
-		{"opus", "opus", false},
-		{"aac", "aac", false}, // ADTS: AAC outside MPEG-4
-		{"alaw", "aifc", false},
-		{"ulaw", "aifc", false},
-		{"pcm_float", "wav", false},
-		{"mp3", "mka", false},
-		{"dsd", "dsf", false},
-		{"", "wma", false},
-		{"", "flac", false},
-	}
-	for _, tc := range cases {
-		tr := &library.Track{Codec: tc.codec, Format: tc.format, Path: "x." + tc.format}
-		if got := applePlays(tr); got != tc.want {
-			t.Errorf("applePlays(%s in %s) = %v, want %v", tc.codec, tc.format, got, tc.want)
-		}
-	}
-}
-
-func TestFFmpegArgs(t *testing.T) {
-	cases := []struct {
-		first, count int64
-		ss, af       string
-	}{
-		{0, 100, "", "aresample=44100,atrim=start_sample=0:end_sample=100"},
-		{1763, 1, "", "aresample=44100,atrim=start_sample=1763:end_sample=1764"},
-		{1764, 10, "0.04", "aresample=44100,atrim=start_sample=0:end_sample=10"},
-		{50000, 38200, "1.12", "aresample=44100,atrim=start_sample=608:end_sample=38808"},
-		{44100 * 3600, 5, "3600.00", "aresample=44100,atrim=start_sample=0:end_sample=5"},
-	}
-	for _, tc := range cases {
-		args := ffmpegArgs("/m/a.flac", tc.first, tc.count)
-		arg := func(name string) string {
-			for i, a := range args {
-				if a == name && i+1 < len(args) {
-					return args[i+1]
-				}
-			}
-			return ""
-		}
-		if arg("-ss") != tc.ss || arg("-af") != tc.af || arg("-i") != "file:/m/a.flac" {
-			t.Errorf("first %d: %q", tc.first, args)
-		}
-		if args[len(args)-1] != "-" || arg("-f") != "s16le" || arg("-ar") != "44100" || arg("-ac") != "2" {
-			t.Errorf("output args %q", args)
-		}
 	}
 }
 
@@ -350,7 +242,7 @@ func TestTranscodeStream(t *testing.T) {
 		}
 		t.Run(codec, func(t *testing.T) {
 			u := fmt.Sprintf("/databases/1/items/%d.wav?session-id=1", tr.ID)
-			size := wavSize(wavFrames(tr))
+			size := transcode.Size(transcode.Frames(tr.DurationMS))
 			res, full := env.get(t, u, "User-Agent", uaMusic)
 			if res.StatusCode != 200 || res.Header.Get("Content-Type") != "audio/wav" {
 				t.Fatalf("%d %s: %s", res.StatusCode, res.Header.Get("Content-Type"), full)
@@ -424,7 +316,7 @@ func TestTranscodeListing(t *testing.T) {
 			switch {
 			case ua == uaRB && (f != "flac" || size != tr.Size):
 				t.Errorf("Rhythmbox: %s: %s %d", tr.Path, f, size)
-			case ua == uaMusic && (f != "wav" || size != wavSize(wavFrames(tr)) || desc != "WAV audio file"):
+			case ua == uaMusic && (f != "wav" || size != transcode.Size(transcode.Frames(tr.DurationMS)) || desc != "WAV audio file"):
 				t.Errorf("Music.app: %s: %s %d %q", tr.Path, f, size, desc)
 			}
 		}
@@ -448,7 +340,7 @@ func TestTranscodeLimits(t *testing.T) {
 		}
 	}
 	u := env.http.URL + fmt.Sprintf("/databases/1/items/%d.wav", tr.ID)
-	size := wavSize(wavFrames(tr))
+	size := transcode.Size(transcode.Frames(tr.DurationMS))
 
 	req, _ := http.NewRequest("HEAD", u, nil)
 	res, err := http.DefaultClient.Do(req)
@@ -565,7 +457,7 @@ func BenchmarkTranscode(b *testing.B) {
 		}
 		return n
 	}
-	size := wavSize(wavFrames(&library.Track{DurationMS: 300000}))
+	size := transcode.Size(transcode.Frames(300000))
 	b.Run("whole", func(b *testing.B) {
 		b.SetBytes(size)
 		for b.Loop() {
@@ -647,7 +539,7 @@ func TestTranscodeShortAndBroken(t *testing.T) {
 	env := &testEnv{srv: srv, http: hs, cat: cat, root: dir}
 
 	res, body := env.get(t, "/databases/1/items/1.wav", "User-Agent", uaMusic)
-	if want := wavSize(wavFrames(&library.Track{DurationMS: 1500})); res.StatusCode != 200 || int64(len(body)) != want {
+	if want := transcode.Size(transcode.Frames(1500)); res.StatusCode != 200 || int64(len(body)) != want {
 		t.Fatalf("short file: %d, %d bytes, want %d", res.StatusCode, len(body), want)
 	}
 	pcm := wavInfo(t, body)
@@ -664,5 +556,72 @@ func TestTranscodeShortAndBroken(t *testing.T) {
 	}
 	if !strings.Contains(logs.String(), "transcode broken.flac: ffmpeg: exit status") {
 		t.Errorf("log:\n%s", logs.String())
+	}
+}
+
+// TestAppleEveryFixture: iTunes is offered every fixture, each either as
+// it is (a format it plays) or as a WAV transcode whose audio runs to the
+// track's length: the last non-silent sample (the fixtures are sine tones)
+// lies within 1% or 50 ms of the end, so ffmpeg decoded the whole file and
+// the stream was not padded out. Rhythmbox gets WAV only for the formats
+// GStreamer cannot be expected to decode.
+func TestAppleEveryFixture(t *testing.T) {
+	realFFmpeg(t)
+	env, exp := fixtureEnvWith(t, Config{})
+	snap := env.cat.Snapshot()
+	if len(snap.Tracks) != len(exp.Tracks) {
+		t.Fatalf("%d tracks scanned, %d fixtures", len(snap.Tracks), len(exp.Tracks))
+	}
+	_, body := env.get(t, "/databases/1/items?meta=dmap.itemid,daap.songformat,daap.songsize", "User-Agent", uaITunes)
+	items := listing(t, body, "adbs")
+	if len(items) != len(snap.Tracks) {
+		t.Errorf("iTunes is offered %d of %d fixtures", len(items), len(snap.Tracks))
+	}
+	wavs := 0
+	for _, it := range items {
+		tr, _ := snap.Track(uint32(it["miid"].Uint()))
+		format := string(it["asfm"].Value)
+		if format != "wav" || tr.Format == "wav" {
+			if !transcode.Plays(transcode.Apple, tr.Codec, tr.Format) {
+				t.Errorf("%s (%s) offered as %s", tr.Path, tr.Codec, format)
+			}
+			continue
+		}
+		wavs++
+		t.Run(tr.Path, func(t *testing.T) {
+			res, full := env.get(t, fmt.Sprintf("/databases/1/items/%d.wav?session-id=1", tr.ID), "User-Agent", uaITunes)
+			size := transcode.Size(transcode.Frames(tr.DurationMS))
+			if res.StatusCode != 200 || int64(len(full)) != size || int64(it["assz"].Uint()) != size {
+				t.Fatalf("%d, %d bytes, listed %d, want %d", res.StatusCode, len(full), it["assz"].Uint(), size)
+			}
+			pcm := wavInfo(t, full)
+			last := -1
+			for i := len(pcm) - 2; i >= 0; i -= 2 {
+				if s := int16(binary.LittleEndian.Uint16(pcm[i:])); s > 64 || s < -64 {
+					last = i / 4
+					break
+				}
+			}
+			frames := len(pcm) / 4
+			tol := max(frames/100, 50*44100/1000)
+			if frames-last > tol {
+				t.Errorf("audio ends at frame %d of %d: decoded %d ms, listed %d ms", last, frames, last*1000/44100, tr.DurationMS)
+			}
+		})
+	}
+	if wavs < 10 {
+		t.Errorf("only %d fixtures transcoded", wavs)
+	}
+	// Rhythmbox: FLAC as it is, WMA as WAV.
+	_, body = env.get(t, "/databases/1/items?meta=dmap.itemid,daap.songformat", "User-Agent", uaRB, "Client-DAAP-Version", "3.0")
+	for _, it := range listing(t, body, "adbs") {
+		tr, _ := snap.Track(uint32(it["miid"].Uint()))
+		want := tr.Format
+		if !transcode.Plays(transcode.Other, tr.Codec, tr.Format) {
+			want = "wav"
+		}
+		if got := string(it["asfm"].Value); got != want {
+			t.Errorf("Rhythmbox: %s offered as %s, want %s", tr.Path, got, want)
+		}
 	}
 }

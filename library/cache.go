@@ -47,7 +47,7 @@ const cacheSchema = 1
 // ScannerVersion names what the scanner extracts from a file. Bump it when a
 // tag or audio parser changes what it reports: every cache written by an
 // older scanner is then discarded and each file read again.
-const ScannerVersion = 1
+const ScannerVersion = 2 // 2: new formats, APEv2 in MP3, the ffprobe fallback
 
 // cacheChunkLen is the number of tracks per gob message; it bounds the
 // decoder's buffer while loading.
@@ -257,6 +257,41 @@ func corrupt(format string, args ...any) error {
 
 // readCache checks and decodes a cache of the given size read from r.
 func readCache(r io.ReaderAt, size int64, libID string) (*cacheData, error) {
+	return decodeCache(r, size, libID, false)
+}
+
+// salvageFirstSeen reads when each file was first seen from a cache that
+// another scanner version or track layout wrote, which is otherwise
+// discarded: the upgrade re-reads every file but keeps those dates. The
+// keys are firstSeenKey(root, path).
+func salvageFirstSeen(name, libID string) (map[string]time.Time, error) {
+	f, err := regfile.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	d, err := decodeCache(f, fi.Size(), libID, true)
+	if err != nil {
+		return nil, err
+	}
+	m := make(map[string]time.Time, len(d.Tracks))
+	for _, t := range d.Tracks {
+		if !t.Added.IsZero() {
+			m[firstSeenKey(t.Root, t.Path)] = t.Added
+		}
+	}
+	return m, nil
+}
+
+func firstSeenKey(root, path string) string { return root + "\x00" + path }
+
+// decodeCache is readCache; salvage accepts another scanner version or
+// track layout (gob matches fields by name; what no longer fits fails).
+func decodeCache(r io.ReaderAt, size int64, libID string, salvage bool) (*cacheData, error) {
 	if size < int64(len(cacheMagic))+cacheFooterLen {
 		return nil, corrupt("%d bytes is too short", size)
 	}
@@ -293,9 +328,9 @@ func readCache(r io.ReaderAt, size int64, libID string) (*cacheData, error) {
 	switch {
 	case hd.Schema != cacheSchema:
 		return nil, fmt.Errorf("%w: schema %d, want %d", ErrCacheStale, hd.Schema, cacheSchema)
-	case hd.Layout != layoutFingerprint:
+	case hd.Layout != layoutFingerprint && !salvage:
 		return nil, fmt.Errorf("%w: track layout %016x, want %016x", ErrCacheStale, hd.Layout, layoutFingerprint)
-	case hd.Scanner != ScannerVersion:
+	case hd.Scanner != ScannerVersion && !salvage:
 		return nil, fmt.Errorf("%w: scanner %d, want %d", ErrCacheStale, hd.Scanner, ScannerVersion)
 	case hd.LibraryID != libID:
 		return nil, fmt.Errorf("%w: library id %q, want %q", ErrCacheForeign, hd.LibraryID, libID)

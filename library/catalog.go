@@ -394,7 +394,13 @@ func (s *Snapshot) next(tracks []*Track, playlists []*Playlist, ch trackChanges)
 // groupChange collects, per album or artist id, the tracks that joined it.
 type groupChange map[uint64][]*Track
 
-func (g groupChange) touch(id uint64)          { g[id] = g[id] }
+// touch marks a group as changed even when no track joined it.
+func (g groupChange) touch(id uint64) {
+	if _, ok := g[id]; !ok {
+		g[id] = nil
+	}
+}
+
 func (g groupChange) join(id uint64, t *Track) { g[id] = append(g[id], t) }
 
 // changedGroups lists the groups that changed tracks left or joined; key

@@ -19,14 +19,22 @@ func (t *Track) key() uint64  { return uint64(t.ID) }
 func (a *Album) key() uint64  { return a.ID }
 func (a *Artist) key() uint64 { return a.ID }
 
-// index is a persistent map from key to value: buckets of values sorted by
-// key. An update copies only the buckets it touches (and the bucket table),
-// so successive snapshots share everything else and publishing k changes
-// costs O(k log k) plus the copied buckets, not O(size).
+// index is a persistent map from key to value: buckets of entries sorted
+// by key, the key stored beside the value so a lookup touches one array. An
+// update copies only the buckets it touches (and the bucket table), so
+// successive snapshots share everything else and publishing k changes costs
+// O(k log k) plus the copied buckets, not O(size).
 type index[V indexed] struct {
-	buckets [][]V // nil until the first value
+	buckets [][]entry[V] // nil until the first value
 	n       int
 }
+
+type entry[V indexed] struct {
+	k uint64
+	v V
+}
+
+func cmpEntry[V indexed](e entry[V], k uint64) int { return cmp.Compare(e.k, k) }
 
 // bucketOf spreads keys over the buckets (Fibonacci hashing), whatever
 // their distribution.
@@ -39,11 +47,11 @@ func (ix *index[V]) get(k uint64) (V, bool) {
 		return zero, false
 	}
 	b := ix.buckets[bucketOf(k)]
-	i, ok := slices.BinarySearchFunc(b, k, func(v V, k uint64) int { return cmp.Compare(v.key(), k) })
+	i, ok := slices.BinarySearchFunc(b, k, cmpEntry[V])
 	if !ok {
 		return zero, false
 	}
-	return b[i], true
+	return b[i].v, true
 }
 
 // len is the number of values held.
@@ -58,24 +66,21 @@ func (ix *index[V]) with(put []V, del []uint64) index[V] {
 	}
 	out := index[V]{n: ix.n}
 	if ix.buckets == nil {
-		out.buckets = make([][]V, 1<<indexBits)
+		out.buckets = make([][]entry[V], 1<<indexBits)
 	} else {
 		out.buckets = slices.Clone(ix.buckets)
 	}
 	owned := make([]bool, 1<<indexBits)
-	own := func(bi int) []V {
+	own := func(bi int) []entry[V] {
 		if !owned[bi] {
 			owned[bi] = true
 			out.buckets[bi] = slices.Clone(out.buckets[bi])
 		}
 		return out.buckets[bi]
 	}
-	search := func(b []V, k uint64) (int, bool) {
-		return slices.BinarySearchFunc(b, k, func(v V, k uint64) int { return cmp.Compare(v.key(), k) })
-	}
 	for _, k := range del {
 		bi := bucketOf(k)
-		if i, ok := search(out.buckets[bi], k); ok {
+		if i, ok := slices.BinarySearchFunc(out.buckets[bi], k, cmpEntry[V]); ok {
 			out.buckets[bi] = slices.Delete(own(bi), i, i+1)
 			out.n--
 		}
@@ -85,12 +90,12 @@ func (ix *index[V]) with(put []V, del []uint64) index[V] {
 			k := v.key()
 			bi := bucketOf(k)
 			b := own(bi)
-			i, ok := search(b, k)
+			i, ok := slices.BinarySearchFunc(b, k, cmpEntry[V])
 			if ok {
-				b[i] = v
+				b[i].v = v
 				continue
 			}
-			out.buckets[bi] = slices.Insert(b, i, v)
+			out.buckets[bi] = slices.Insert(b, i, entry[V]{k, v})
 			out.n++
 		}
 		return out
@@ -102,24 +107,25 @@ func (ix *index[V]) with(put []V, del []uint64) index[V] {
 		before[bi] = -1
 	}
 	for _, v := range put {
-		bi := bucketOf(v.key())
+		k := v.key()
+		bi := bucketOf(k)
 		if before[bi] < 0 {
 			before[bi] = len(out.buckets[bi])
 		}
-		out.buckets[bi] = append(own(bi), v)
+		out.buckets[bi] = append(own(bi), entry[V]{k, v})
 	}
 	for bi, had := range before {
 		if had < 0 {
 			continue
 		}
 		b := out.buckets[bi]
-		slices.SortStableFunc(b, func(x, y V) int { return cmp.Compare(x.key(), y.key()) })
+		slices.SortStableFunc(b, func(x, y entry[V]) int { return cmp.Compare(x.k, y.k) })
 		w := 0
-		for i, v := range b {
-			if i+1 < len(b) && b[i+1].key() == v.key() {
+		for i, e := range b {
+			if i+1 < len(b) && b[i+1].k == e.k {
 				continue // replaced by a later value
 			}
-			b[w] = v
+			b[w] = e
 			w++
 		}
 		clear(b[w:])
@@ -132,8 +138,8 @@ func (ix *index[V]) with(put []V, del []uint64) index[V] {
 // all calls f for every value, in no particular order.
 func (ix *index[V]) all(f func(V)) {
 	for _, b := range ix.buckets {
-		for _, v := range b {
-			f(v)
+		for _, e := range b {
+			f(e.v)
 		}
 	}
 }

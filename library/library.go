@@ -46,6 +46,13 @@ type Status struct {
 	LastScan  time.Time // when the last scan finished; zero before
 	LastStats Stats
 	LastError string // unavailable roots or the last scan's failure
+
+	Roots       []string // the music folders, absolute
+	Unavailable []string // roots found unavailable by the last scan
+	Progress    Progress // the running scan's progress, while Scanning
+	Skips       []Skip   // files the scans left out (at most MaxSkips); shared, do not modify
+	Watch       string   // how changes are noticed, and why
+	Scans       int      // scans published since start (full and watched paths)
 }
 
 // Library keeps a Catalog up to date with the music roots: an initial scan,
@@ -57,8 +64,9 @@ type Library struct {
 	scanner *Scanner
 	trigger chan struct{}
 
-	saver     *cacheSaver // nil without a state directory
-	cachedRev uint32      // the revision the scan cache holds; Run only
+	saver     *cacheSaver          // nil without a state directory
+	cachedRev uint32               // the revision the scan cache holds; Run only
+	firstSeen map[string]time.Time // salvaged from an outdated cache for the first scan; Run only
 
 	watchQuiet, watchMaxWait, watchPoll time.Duration // watcher timing; 0 means the defaults
 
@@ -67,8 +75,9 @@ type Library struct {
 	// tracks deleted while it was away disappear.
 	unavailable map[string]bool
 
-	mu     sync.Mutex
-	status Status
+	mu      sync.Mutex
+	status  Status
+	watcher *Watcher // set by Run
 }
 
 // New checks cfg and returns a library with an empty catalog. The library
@@ -138,6 +147,7 @@ func New(cfg Config) (*Library, error) {
 		l.saver = newCacheSaver(name, cacheSaveDelay, log)
 	}
 	l.status.Revision = l.cat.Revision()
+	l.status.Roots = roots
 	return l, nil
 }
 
@@ -162,7 +172,11 @@ func (l *Library) Status() Status {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	s := l.status
-	s.Revision = l.cat.Revision()
+	// Counts come from the snapshot itself, so they never lag behind
+	// what clients already see.
+	snap := l.cat.Snapshot()
+	s.Revision, s.Tracks, s.Playlists = snap.Revision, len(snap.Tracks), len(snap.Playlists)
+	s.Watch = l.watchMode(l.watcher)
 	return s
 }
 
@@ -196,6 +210,9 @@ func (l *Library) Run(ctx context.Context) error {
 	}
 	wctx, stopWatch := context.WithCancel(ctx)
 	w, watchDone := l.startWatcher(wctx)
+	l.mu.Lock()
+	l.watcher = w
+	l.mu.Unlock()
 	defer func() {
 		stopWatch()
 		<-watchDone
@@ -248,6 +265,8 @@ func (l *Library) Run(ctx context.Context) error {
 func (l *Library) scan(ctx context.Context, prev []*Track, progressive bool) {
 	l.setScanning()
 	sc := *l.scanner
+	sc.progress = l.setProgress
+	sc.firstSeen, l.firstSeen = l.firstSeen, nil // the first scan after an upgrade only
 	if progressive {
 		// Playlists already published (from the cache) stay listed; their
 		// entries appear as their tracks are found.
@@ -270,13 +289,27 @@ func (l *Library) scanPaths(ctx context.Context, paths []string) {
 	l.log.Debug("rescanning changed paths", "paths", len(paths), "first", paths[0])
 	snap := l.cat.Snapshot()
 	sc := *l.scanner
+	sc.progress = l.setProgress
 	res, err := sc.ScanPaths(ctx, snap.Tracks, snap.Playlists, paths)
+	if err == nil {
+		// Skips outside the rescanned paths still hold.
+		l.mu.Lock()
+		res.Skips = mergeSkips(l.status.Skips, res.Skips, paths)
+		l.mu.Unlock()
+	}
 	l.publish(ctx, res, err)
 }
 
 func (l *Library) setScanning() {
 	l.mu.Lock()
 	l.status.Scanning = true
+	l.status.Progress = Progress{Started: time.Now()}
+	l.mu.Unlock()
+}
+
+func (l *Library) setProgress(p Progress) {
+	l.mu.Lock()
+	l.status.Progress = p
 	l.mu.Unlock()
 }
 
@@ -303,7 +336,10 @@ func (l *Library) publish(ctx context.Context, res Result, err error) {
 	snap, _ := l.publishAll(res.Tracks, pls)
 	l.status.Tracks, l.status.Playlists = len(snap.Tracks), len(snap.Playlists)
 	l.status.LastScan, l.status.LastStats = time.Now(), res.Stats
+	l.status.Scans++
 	l.status.LastError = ""
+	l.status.Unavailable = res.UnavailableRoots
+	l.status.Skips = res.Skips
 	if err := res.Err(); err != nil {
 		l.status.LastError = err.Error()
 	}

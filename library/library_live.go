@@ -36,6 +36,13 @@ func (l *Library) loadCache() ([]*Track, []*Playlist) {
 	case errors.Is(err, regfile.ErrNotRegular):
 		l.log.Error("ignoring the scan cache, and not replacing it, since it is not a regular file: remove it; reading every file", "err", err)
 		return nil, nil
+	case errors.Is(err, ErrCacheStale):
+		seen, serr := salvageFirstSeen(l.saver.name, l.cfg.LibraryID)
+		l.log.Warn("ignoring the scan cache; reading every file", "err", err, "first_seen_dates_kept", len(seen))
+		if serr == nil {
+			l.firstSeen = seen
+		}
+		return nil, nil
 	case err != nil:
 		l.log.Warn("ignoring the scan cache; reading every file", "err", err)
 		return nil, nil

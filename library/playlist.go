@@ -224,6 +224,9 @@ func (sc *scan) readPlaylists(tracks []*Track, rootTags map[string]string) []*Pl
 		data, err := readSmall(f.abs, maxPlaylistSize)
 		if err != nil {
 			sc.log.Warn("skipping playlist", "path", f.abs, "reason", err)
+			sc.mu.Lock()
+			sc.addSkip(f.abs, SkipPlaylist, "cannot read the playlist: "+err.Error())
+			sc.mu.Unlock()
 			sc.playlistErrs = append(sc.playlistErrs, fmt.Errorf("%s: %w", f.abs, err))
 			continue
 		}
@@ -253,6 +256,9 @@ func (sc *scan) readPlaylists(tracks []*Track, rootTags map[string]string) []*Pl
 		}
 		if missing > 0 {
 			sc.log.Warn("playlist entries not found", "playlist", f.abs, "missing", missing, "of", len(entries), "first", first)
+			sc.mu.Lock()
+			sc.addSkip(f.abs, SkipPlaylist, fmt.Sprintf("%d of %d entries point to no track (first: %s)", missing, len(entries), first))
+			sc.mu.Unlock()
 			p.Warnings = append(p.Warnings, fmt.Sprintf("%d of %d entries not found, the first: %s", missing, len(entries), first))
 		}
 		pls = append(pls, p)

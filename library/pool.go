@@ -221,6 +221,9 @@ func (sc *scan) readTrack(br *blockReader, f io.ReaderAt, j job) (t *Track, err 
 	}()
 	br.reset(f, j.size)
 	info, tg, err := sc.read(br, j.size)
+	if needsFallback(info, err) {
+		info, tg, err = sc.fallback(j.abs, j.size, j.mtime, info, tg, err)
+	}
 	if err != nil && !errors.Is(err, errBadTags) {
 		return nil, err
 	}

@@ -4,7 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"strings"
+	"sync"
+	"time"
 	"unicode/utf8"
 
 	"github.com/daapd/daapd/library/probe"
@@ -15,20 +18,23 @@ import (
 // audioExts are the file extensions the scanner reads, lower-case. The
 // codec is identified from the stream, not from this list.
 var audioExts = map[string]bool{
-	"mp3": true,
-	"m4a": true, "m4b": true, "mp4": true,
+	"mp3": true, "mp2": true, "mpa": true, "m2a": true,
+	"m4a": true, "m4b": true, "mp4": true, "3g2": true,
 	"flac": true,
-	"ogg":  true, "oga": true, "opus": true,
+	"ogg":  true, "oga": true, "opus": true, "spx": true,
 	"wav": true, "wave": true,
 	"aif": true, "aiff": true, "aifc": true,
+	"aac": true, "adts": true, "ac3": true, "eac3": true, "ec3": true, "dts": true,
+	"wma": true, "asf": true, "ape": true, "wv": true, "mpc": true, "mp+": true, "mpp": true,
+	"tta": true, "tak": true, "shn": true, "dsf": true, "dff": true,
+	"mka": true, "webm": true, "weba": true,
+	"mod": true, "xm": true, "it": true, "s3m": true, "ra": true,
 }
 
 // unsupportedAudioExts are audio formats daapd does not serve; finding them
 // is worth one summary line, unlike a .jpg or a .txt.
 var unsupportedAudioExts = map[string]bool{
-	"ape": true, "wma": true, "mpc": true, "wv": true, "tta": true, "dsf": true,
-	"dff": true, "mka": true, "spx": true, "aac": true, "ac3": true, "shn": true,
-	"m4p": true, "ra": true, "mid": true, "mod": true, "xm": true, "it": true, "s3m": true,
+	"m4p": true, "mid": true, "midi": true,
 }
 
 // playlistExts are the playlist formats the scanner reads.
@@ -163,6 +169,118 @@ func artMIME(name string) string {
 		return "image/png"
 	}
 	return "image/jpeg"
+}
+
+// needsFallback reports whether the native readers left a file for
+// ffprobe: a format they recognise only by name, bytes they do not
+// recognise at all, a container without a stream they can describe, or a
+// stream without a length.
+func needsFallback(info probe.Info, err error) bool {
+	switch {
+	case err == nil:
+		return info.DurationMS == 0
+	case errors.Is(err, errBadTags):
+		return info.DurationMS == 0
+	}
+	return errors.Is(err, probe.ErrUnknownFormat) || errors.Is(err, probe.ErrNoAudio) || errors.Is(err, probe.ErrTruncated)
+}
+
+// fallback describes the file at abs with ffprobe when the native readers
+// could not (see needsFallback). Tags the native readers found win over
+// ffprobe's. Without ffprobe, a format the native readers recognised only
+// by name is skipped with ErrNeedsFFprobe.
+func (sc *scan) fallback(abs string, size int64, mtime time.Time, info probe.Info, tg tags.Tags, err error) (probe.Info, tags.Tags, error) {
+	if sc.ff == nil {
+		if err != nil && errors.Is(err, probe.ErrUnknownFormat) {
+			if _, name, ok := strings.Cut(err.Error(), probe.ErrUnknownFormat.Error()+": "); ok {
+				return info, tg, fmt.Errorf("%s: %w", name, ErrNeedsFFprobe)
+			}
+		}
+		return info, tg, err
+	}
+	key := ffKey{abs, size, mtime.UnixNano()}
+	ferr := sc.ffFails.get(key)
+	var fi probe.Info
+	var ftg tags.Tags
+	if ferr == nil {
+		fi, ftg, ferr = sc.ff.read(abs, size)
+		if ferr != nil && !errors.Is(ferr, errTimeout) {
+			sc.ffFails.put(key, ferr)
+		}
+	}
+	if ferr != nil {
+		if err == nil || errors.Is(err, errBadTags) {
+			return info, tg, err // keep the native reader's track, length unknown
+		}
+		return info, tg, fmt.Errorf("%w; %w", err, ferr)
+	}
+	if info.Container != "" && info.Codec != "" && err == nil {
+		fi.Codec, fi.Container = info.Codec, info.Container // the native reader knows the stream, ffprobe its length
+	}
+	merged := tg
+	if merged == (tags.Tags{}) {
+		merged = ftg
+	}
+	return fi, merged, nil
+}
+
+// ffKey identifies one version of a file.
+type ffKey struct {
+	abs   string
+	size  int64
+	mtime int64
+}
+
+// maxFFFailed bounds the remembered ffprobe failures.
+const maxFFFailed = 4096
+
+// get returns the error ffprobe gave for this version of the file in an
+// earlier scan, so a file ffmpeg cannot decode costs its processes once
+// per daemon, not once per rescan (skipped files are not in the cache).
+func (f *ffFailures) get(k ffKey) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.m[k]
+}
+
+func (f *ffFailures) put(k ffKey, err error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.m == nil || len(f.m) >= maxFFFailed {
+		f.m = make(map[ffKey]error)
+	}
+	f.m[k] = err
+}
+
+// ffFailures remembers ffprobe's failures by file version.
+type ffFailures struct {
+	mu sync.Mutex
+	m  map[ffKey]error
+}
+
+// skipReason names the kind of err, a file's skip reason, for counts.
+func skipReason(err error) string {
+	var pe *fs.PathError
+	switch {
+	case errors.Is(err, ErrNeedsFFprobe):
+		name, _, _ := strings.Cut(err.Error(), ":")
+		return "needs ffprobe (" + name + ")"
+	case errors.Is(err, errTimeout):
+		return "timed out"
+	case errors.Is(err, errEmpty):
+		return "empty file"
+	case errors.Is(err, errNoLength):
+		return "no decodable audio"
+	case errors.Is(err, probe.ErrNoAudio):
+		return "no audio stream"
+	case errors.Is(err, probe.ErrTruncated):
+		return "truncated or corrupt"
+	case errors.Is(err, probe.ErrUnknownFormat):
+		return "unknown format"
+	case errors.As(err, &pe):
+		return "read error"
+	}
+	return "other"
 }
 
 // tagKind is the media kind a file's tags and extension give: MP4 stik 2

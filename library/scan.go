@@ -47,17 +47,24 @@ type Scanner struct {
 	FileTimeout time.Duration // a file taking longer is abandoned and skipped
 	Log         *slog.Logger
 	Progress    io.Writer // a live progress line goes here if it is a terminal
+	// FFprobe is the ffprobe binary that describes formats without a
+	// native reader: "" looks for "ffprobe" in PATH, "off" never runs it.
+	// ffmpeg, from PATH, measures lengths ffprobe does not know.
+	FFprobe string
+	ffFails *ffFailures // ffprobe failures by file version, shared by copies; nil: per scan
 	// Tracks under these folders (absolute) are audiobooks or podcasts,
 	// whatever their tags say.
 	AudiobookFolders []string
 	PodcastFolders   []string
 
-	warned map[string]string // .smartpl path → the text last warned about; nil: always warn
+	warned    map[string]string    // .smartpl path → the text last warned about; nil: always warn
+	firstSeen map[string]time.Time // first-seen dates salvaged from an outdated cache
 
-	open    func(name string) (readCloserAt, error)                        // openRaw; tests inject fakes
-	read    func(r io.ReaderAt, size int64) (probe.Info, tags.Tags, error) // readFacts; tests inject fakes
-	partial func(found []*Track)                                           // gets the tracks found since the last call (catalog order), see partialGrowth
-	every   struct{ log, live, partial time.Duration }                     // test overrides
+	open     func(name string) (readCloserAt, error)                        // openRaw; tests inject fakes
+	read     func(r io.ReaderAt, size int64) (probe.Info, tags.Tags, error) // readFacts; tests inject fakes
+	partial  func(found []*Track)                                           // gets the tracks found since the last call (catalog order), see partialGrowth
+	progress func(Progress)                                                 // gets the progress on every tick
+	every    struct{ log, live, partial time.Duration }                     // test overrides
 }
 
 type readCloserAt interface {
@@ -67,11 +74,14 @@ type readCloserAt interface {
 
 // Stats counts what a scan did.
 type Stats struct {
-	Files     int   // audio files found
-	Tracks    int   // tracks in the result, kept ones included
-	Read      int   // files opened and read
-	Reused    int   // unchanged files taken from prev without reading
-	Skipped   int   // audio files that could not be read (each logged)
+	Files   int // audio files found
+	Tracks  int // tracks in the result, kept ones included
+	Read    int // files opened and read
+	Reused  int // unchanged files taken from prev without reading
+	Skipped int // audio files that could not be read (each logged)
+	// SkippedBy counts skipped files by kind of reason ("needs ffprobe
+	// (ape)", "truncated or corrupt", "timed out", ...).
+	SkippedBy map[string]int
 	Kept      int   // tracks kept from unavailable roots or folders
 	Ignored   int   // files that are neither audio nor playlists
 	Playlists int   // playlists in the result
@@ -101,6 +111,10 @@ type Result struct {
 	// marked Missing; UnavailableRoots names the roots.
 	RootErrors       []error
 	UnavailableRoots []string
+	// Skips lists the files left out and why (at most MaxSkips): audio
+	// files that could not be read, audio formats daapd does not read,
+	// and playlists that cannot be read or have entries pointing nowhere.
+	Skips []Skip
 }
 
 // Err joins RootErrors, nil when every root was scanned.
@@ -128,7 +142,7 @@ type scan struct {
 	log     *slog.Logger
 	started time.Time
 	added   time.Time // date added of new tracks: started, in whole seconds
-	fresh   bool      // no previous tracks (no cache): new tracks date from their mtime
+	fresh   bool      // no previous tracks or dates (no cache): new tracks date from their mtime
 	roots   []rootState
 	tags    map[string]string  // root → identity tag (see keyHash)
 	rootIdx map[string]int     // absolute root → index in roots
@@ -138,9 +152,11 @@ type scan struct {
 
 	playlistErrs []error
 
-	mu          sync.Mutex // guards stats.Ignored and unsupported
+	mu          sync.Mutex // guards stats.Ignored, unsupported and skips
 	stats       Stats
 	unsupported map[string]int
+	ff          *ffprober // nil without ffprobe
+	skips       []Skip
 }
 
 // Scan walks every root and returns its tracks and playlists. Tracks of prev
@@ -180,6 +196,13 @@ func (s *Scanner) newScan(prev []*Track) (*scan, error) {
 	if sc.read == nil {
 		sc.read = readFacts
 	}
+	if sc.ffFails == nil {
+		sc.ffFails = new(ffFailures)
+	}
+	if s.FFprobe != "off" {
+		timeout := cmp.Or(s.FileTimeout, DefaultFileTimeout)
+		sc.ff = newFFprober(s.FFprobe, max(1, runtime.NumCPU()/2), timeout-timeout/5)
+	}
 	var abss []string
 	for _, r := range s.Roots {
 		abs, err := filepath.Abs(r)
@@ -217,7 +240,7 @@ func (s *Scanner) newScan(prev []*Track) (*scan, error) {
 	}
 	sc.ids = newIDAlloc(s.LibraryID, sc.tags, prev)
 	sc.added = sc.started.UTC().Truncate(time.Second)
-	sc.fresh = len(prev) == 0
+	sc.fresh = len(prev) == 0 && len(s.firstSeen) == 0
 	return sc, nil
 }
 
@@ -285,8 +308,13 @@ func (sc *scan) collect(ctx context.Context, results <-chan result) []*Track {
 				r.t = r.prev
 			case r.t == nil:
 				st.Skipped++
+				if st.SkippedBy == nil {
+					st.SkippedBy = map[string]int{}
+				}
+				st.SkippedBy[skipReason(r.err)]++ // a few dozen kinds at most
 				if ctx.Err() == nil {
 					sc.log.Warn("skipping file", "path", r.abs, "reason", r.err)
+					sc.skip(r.abs, r.err)
 				}
 				continue
 			default:
@@ -301,6 +329,9 @@ func (sc *scan) collect(ctx context.Context, results <-chan result) []*Track {
 		case now := <-tick.C:
 			if ctx.Err() != nil {
 				continue
+			}
+			if sc.progress != nil {
+				sc.progress(Progress{Started: sc.started, Files: st.Files, Skipped: st.Skipped})
 			}
 			if now.Sub(lastLog) >= every.log {
 				lastLog = now
@@ -376,6 +407,9 @@ func (sc *scan) finish(tracks, kept, prev []*Track) Result {
 	st.Tracks, st.Playlists = len(tracks), len(res.Playlists)
 	st.Duration = time.Since(sc.started)
 	res.Stats = *st
+	sc.mu.Lock()
+	res.Skips = sc.skips
+	sc.mu.Unlock()
 	if len(sc.unsupported) > 0 {
 		var list []string
 		for _, x := range slices.Sorted(maps.Keys(sc.unsupported)) {

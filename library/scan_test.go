@@ -92,6 +92,7 @@ func testScanner(roots ...string) (*Scanner, *testkit.SyncBuffer) {
 		Workers:   3,
 		Log:       slog.New(slog.NewTextHandler(&lb, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		read:      fakeRead,
+		FFprobe:   "off", // fake files: never ask ffprobe
 	}
 	return s, &lb
 }
@@ -139,7 +140,7 @@ func TestScanWalk(t *testing.T) {
 		"sub/deeper/c.ogg":        "picture",
 		"sub/deeper/front.jpeg":   "jpeg",
 		"sub/deeper/d.m4a":        "x",
-		"sub/deeper/e.wma":        "unsupported",
+		"sub/deeper/e.mid":        "unsupported",
 		"sub/deeper/list.m3u":     "c.ogg\n",
 		"Ünïcödé/Ça.opus":         "codec=opus",
 		"empty/.keep":             "",
@@ -193,7 +194,7 @@ func TestScanWalk(t *testing.T) {
 	if got := res.Stats; got.Files != 7 || got.Skipped != 0 || got.Read != 7 || got.Playlists != 1 || got.Ignored < 4 {
 		t.Errorf("stats %+v", got)
 	}
-	if !strings.Contains(logs.String(), "wma=1") {
+	if !strings.Contains(logs.String(), "mid=1") {
 		t.Errorf("no summary of unsupported formats in log:\n%s", logs)
 	}
 	if len(res.Playlists) != 1 || len(res.Playlists[0].Items) != 1 {

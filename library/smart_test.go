@@ -102,6 +102,44 @@ func TestFirstSeen(t *testing.T) {
 	if tr := byPath(d.Tracks, "old.mp3"); !tr.Added.Equal(past) {
 		t.Errorf("cached: added %v, want %v", tr.Added, past)
 	}
+
+	// A cache from another track layout is not used, but an upgrade that
+	// reads every file again keeps the dates it holds.
+	old := layoutFingerprint
+	layoutFingerprint ^= 1
+	err = saveCache(name, &cacheData{LibraryID: s.LibraryID, Tracks: res2.Tracks})
+	layoutFingerprint = old
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := loadCache(name, s.LibraryID); !errors.Is(err, ErrCacheStale) {
+		t.Fatalf("outdated cache: %v, want ErrCacheStale", err)
+	}
+	seen, err := salvageFirstSeen(name, s.LibraryID)
+	if err != nil || len(seen) != 3 {
+		t.Fatalf("salvaged %d dates, %v", len(seen), err)
+	}
+	if _, err := salvageFirstSeen(name, "another library"); !errors.Is(err, ErrCacheForeign) {
+		t.Errorf("another library's cache: %v", err)
+	}
+	newAdded := byPath(res2.Tracks, "new.mp3").Added
+	write(t, music, map[string]string{"newer.mp3": "title=newer"})
+	if err := os.Chtimes(filepath.Join(music, "newer.mp3"), past, past); err != nil {
+		t.Fatal(err)
+	}
+	s.firstSeen = seen
+	res3 := scanOK(t, s, nil)
+	if res3.Stats.Read != 4 {
+		t.Errorf("%d files read, want all 4", res3.Stats.Read)
+	}
+	for p, want := range map[string]time.Time{"old.mp3": past, "changed.mp3": past, "new.mp3": newAdded} {
+		if got := byPath(res3.Tracks, p).Added; !got.Equal(want) {
+			t.Errorf("after the upgrade, %s added %v, want %v", p, got, want)
+		}
+	}
+	if got := byPath(res3.Tracks, "newer.mp3").Added; got.Before(start) {
+		t.Errorf("a file new to the salvaged cache: added %v, want the scan time", got)
+	}
 }
 
 func TestScanSmartplFiles(t *testing.T) {

@@ -154,6 +154,9 @@ func (sc *scan) walkDir(ctx context.Context, ri int, d *dirInfo, jobs chan<- job
 		}
 		j := job{root: ri, dir: d, abs: abs, added: sc.added}
 		j.rel = joinRel(d.rel, n)
+		if t, ok := sc.firstSeen[firstSeenKey(sc.roots[ri].abs, j.rel)]; ok {
+			j.added = t // from an outdated cache
+		}
 		if n != name || d.diskRel != d.rel {
 			j.diskRel = joinRel(d.diskRel, name)
 		}
@@ -188,6 +191,7 @@ func (sc *scan) ignored(x, abs string) {
 	sc.stats.Ignored++
 	if unsupportedAudioExts[x] {
 		sc.unsupported[x]++
+		sc.unsupportedSkip(abs, x)
 	}
 	sc.log.Debug("ignoring file: not a supported audio or playlist format", "path", abs)
 }

@@ -253,6 +253,7 @@ func (w *Watcher) handle(ev fsnotify.Event) bool {
 				w.forget(ev.Name) // a new folder under the root's name
 				w.watchRoot(ev.Name)
 				w.present[ev.Name] = true
+				w.log.Info("music folder is back; watching it again", "path", ev.Name)
 				return true
 			}
 		}
@@ -308,12 +309,10 @@ func (w *Watcher) pollRoots(d *debouncer) bool {
 		w.present[r] = ok
 		switch {
 		case !ok:
-			if w.watched[r] {
-				w.forget(r)
+			if !w.watched[r] {
+				continue // reported by its event already, or never here
 			}
-			if !was {
-				continue
-			}
+			w.forget(r) // gone without an event (its watch was lost)
 		case w.watched[r] && w.rootID[r] != nil && os.SameFile(fi, w.rootID[r]):
 			continue
 		default:

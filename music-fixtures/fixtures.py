@@ -24,6 +24,9 @@ from mutagen.id3 import (ID3, APIC, COMM, PCST, TALB, TCMP, TCOM, TCON, TDRC, TI
 from mutagen.mp4 import MP4, MP4Cover
 from mutagen.oggopus import OggOpus
 from mutagen.oggvorbis import OggVorbis
+from mutagen.oggspeex import OggSpeex
+from mutagen.apev2 import APEv2, APEValue, BINARY
+from mutagen.asf import ASF, ASFByteArrayAttribute, ASFUnicodeAttribute
 from mutagen.wave import WAVE
 
 # encoder key -> (ffmpeg codec and muxer args, codec name daapd must report)
@@ -41,11 +44,23 @@ ENCODERS = {
     "opus":    (["-c:a", "libopus", "-b:a", "16k", "-f", "ogg"], "opus"),
     "wav":     (["-c:a", "pcm_s16le", "-ar", "8000"], "pcm"),
     "aiff":    (["-c:a", "pcm_s16be", "-ar", "8000"], "pcm"),
+    "wma":     (["-c:a", "wmav2", "-b:a", "32k", "-ar", "22050"], "wma"),
+    "wavpack": (["-c:a", "wavpack", "-ar", "22050"], "wavpack"),
+    "tta":     (["-c:a", "tta", "-ar", "8000"], "tta"),
+    "ac3":     (["-c:a", "ac3", "-b:a", "64k", "-ar", "48000"], "ac3"),
+    "eac3":    (["-c:a", "eac3", "-b:a", "64k", "-ar", "48000", "-f", "eac3"], "eac3"),
+    "adts":    (["-c:a", "aac", "-b:a", "32k", "-ar", "44100", "-f", "adts"], "aac"),
+    "mp2":     (["-c:a", "mp2", "-b:a", "64k", "-ar", "44100"], "mp2"),
+    "speex":   (["-c:a", "libspeex", "-ar", "16000"], "speex"),
+    "mka":     (["-c:a", "libvorbis", "-q:a", "0", "-ar", "22050", "-f", "matroska"], "vorbis"),
+    "webm":    (["-c:a", "libopus", "-b:a", "16k", "-f", "webm"], "opus"),
 }
 
 # container as probe.Info reports it, by file extension
 CONTAINER = {"mp3": "mp3", "m4a": "mp4", "m4b": "mp4", "flac": "flac", "ogg": "ogg", "opus": "ogg",
-             "wav": "wav", "aiff": "aiff"}
+             "wav": "wav", "aiff": "aiff", "wma": "asf", "wv": "wavpack", "tta": "tta",
+             "ac3": "ac3", "eac3": "eac3", "aac": "aac", "mp2": "mp3", "spx": "ogg",
+             "mka": "matroska", "webm": "webm"}
 
 ALPHA = dict(artist="Alpha Quartet", album_artist="Alpha Quartet", album="First Light",
              genre="Jazz", year=2019, date="2019-04-12", composer="Mira Holt")
@@ -63,6 +78,8 @@ TOKYO = dict(artist="東京 Zeta Trio", album_artist="東京 Zeta Trio", album="
              genre="World", year=2023)
 PCM = dict(artist="Pcm Works", album_artist="Pcm Works", album="Raw Takes",
            genre="Electronic", year=2016)
+MU = dict(artist="Mu Collective", album_artist="Mu Collective", album="Every Format",
+          genre="Experimental", year=2008, track_total=10, disc=1, disc_total=1)
 HITS = dict(album_artist="Various Artists", album="Hits of the Year", genre="Pop",
             year=2020, compilation=True, track_total=3, disc=1, disc_total=1)
 
@@ -153,6 +170,38 @@ TRACKS = [
      "podcast: ID3 PCST frame (iTunes' podcast flag); its genre says nothing",
      dict(artist="Xi Hosts", album="Weekly Signal", genre="Talk", year=2024, title="Episode 12",
           track=12, podcast=True, media_kind="podcast")),
+    ("Mu Collective/Every Format/01 Windows Media.wma", "wma", 1, "asf", "jpeg",
+     "WMA (wmav2 in ASF): content description, WM/AlbumArtist, WM/TrackNumber, WM/Year, "
+     "WM/PartOfSet, WM/Picture",
+     dict(MU, title="Windows Media", track=1, track_total=0, composer="Nu Writer",
+          comment="ASF attributes")),
+    ("Mu Collective/Every Format/02 Wave Pack.wv", "wavpack", 1, "apev2", "jpeg",
+     "WavPack with an APEv2 tag and a Cover Art (Front) item",
+     dict(MU, title="Wave Pack", track=2)),
+    ("Mu Collective/Every Format/03 True Audio.tta", "tta", 1, "apev2", None,
+     "TTA with an APEv2 tag",
+     dict(MU, title="True Audio", track=3)),
+    ("Mu Collective/Every Format/04 Dolby Digital.ac3", "ac3", 1, "apev2", None,
+     "raw AC-3 with an APEv2 tag appended (as foobar2000 writes it)",
+     dict(MU, title="Dolby Digital", track=4)),
+    ("Mu Collective/Every Format/05 Dolby Plus.eac3", "eac3", 1, "apev2", None,
+     "raw E-AC-3 with an APEv2 tag appended",
+     dict(MU, title="Dolby Plus", track=5)),
+    ("Mu Collective/Every Format/06 Raw AAC.aac", "adts", 1, "id3v2.4", None,
+     "ADTS AAC outside MP4, with an ID3v2.4 tag in front",
+     dict(MU, title="Raw AAC", track=6)),
+    ("Mu Collective/Every Format/07 Layer Two.mp2", "mp2", 1, "id3v2.4", None,
+     "MPEG-1 Layer II with an ID3v2.4 tag",
+     dict(MU, title="Layer Two", track=7)),
+    ("Mu Collective/Every Format/08 Speex.spx", "speex", 1, "speex", None,
+     "Ogg Speex with Vorbis comments",
+     dict(MU, title="Speex", track=8)),
+    ("Mu Collective/Every Format/09 Matroska.mka", "mka", 1, "mkv", "jpeg",
+     "Vorbis in Matroska: SimpleTags (PART_NUMBER, ALBUM_ARTIST, DATE) and a cover attachment",
+     dict(MU, title="Matroska", track=9)),
+    ("Mu Collective/Every Format/10 WebM.webm", "webm", 1, "mkv", None,
+     "Opus in WebM with SimpleTags",
+     dict(MU, title="WebM", track=10)),
 ]
 
 # Folder images: path -> (kind, colour).
@@ -464,6 +513,76 @@ def tag_ogg(path, t, cover, cls):
     f.save()
 
 
+def tag_asf(path, t, cover):
+    f = ASF(path)
+    f["Title"] = t["title"]
+    f["Author"] = t["artist"]
+    f["WM/AlbumTitle"] = t["album"]
+    f["WM/AlbumArtist"] = t["album_artist"]
+    f["WM/Genre"] = t["genre"]
+    f["WM/Year"] = str(t["year"])
+    f["WM/TrackNumber"] = str(t["track"])
+    f["WM/PartOfSet"] = num(t["disc"], t.get("disc_total"))
+    if t.get("composer"):
+        f["WM/Composer"] = t["composer"]
+    if t.get("comment"):
+        f["Description"] = t["comment"]
+    if cover:
+        data, mime = cover
+        value = (struct.pack("<BI", 3, len(data)) + mime.encode("utf-16-le") + b"\0\0" +
+                 b"\0\0" + data)
+        f["WM/Picture"] = [ASFByteArrayAttribute(value)]
+    f.save()
+
+
+def tag_apev2(path, t, cover):
+    f = APEv2()
+    f["Title"] = t["title"]
+    f["Artist"] = t["artist"]
+    f["Album Artist"] = t["album_artist"]
+    f["Album"] = t["album"]
+    f["Genre"] = t["genre"]
+    f["Year"] = str(t["year"])
+    f["Track"] = num(t["track"], t.get("track_total"))
+    f["Disc"] = num(t["disc"], t.get("disc_total"))
+    if t.get("composer"):
+        f["Composer"] = t["composer"]
+    if cover:
+        data, mime = cover
+        name = b"cover.jpg" if mime == "image/jpeg" else b"cover.png"
+        f["Cover Art (Front)"] = APEValue(name + b"\0" + data, BINARY)
+    f.save(path)
+
+
+def tag_mkv(path, t, cover, out):
+    """Remux with ffmpeg, which writes Matroska SimpleTags and attachments."""
+    tmp = path + ".tmp." + path.rsplit(".", 1)[1]
+    args = ["-i", path, "-map", "0", "-c", "copy", "-fflags", "+bitexact", "-flags:a", "+bitexact"]
+    if cover:
+        data, mime = cover
+        img = os.path.join(out, ".attach." + ("jpg" if mime == "image/jpeg" else "png"))
+        with open(img, "wb") as fh:
+            fh.write(data)
+        args += ["-attach", img, "-metadata:s:t:0", "mimetype=" + mime,
+                 "-metadata:s:t:0", "filename=cover." + img.rsplit(".", 1)[1]]
+    meta = dict(title=t["title"], artist=t["artist"], album_artist=t["album_artist"],
+                album=t["album"], genre=t["genre"], date=str(t["year"]),
+                track=num(t["track"], t.get("track_total")), disc=num(t["disc"], t.get("disc_total")))
+    for k, v in meta.items():
+        args += ["-metadata", "%s=%s" % (k, v)]
+    ffmpeg(*args, tmp)
+    os.replace(tmp, path)
+    if cover:
+        os.remove(img)
+
+
+def tag_speex(path, t):
+    f = OggSpeex(path)
+    for k, v in vorbis_fields(t).items():
+        f[k] = v
+    f.save()
+
+
 def tag_wav_id3(path, t):
     f = WAVE(path)
     f.add_tags()
@@ -528,7 +647,15 @@ def probe(path):
                "stream=codec_name,sample_rate,channels:format=duration", "-of", "json", path])
     j = json.loads(out)
     s = j["streams"][0]
-    return dict(duration_ms=int(round(float(j["format"]["duration"]) * 1000)),
+    ms = int(round(float(j["format"]["duration"]) * 1000))
+    # Where the container's claim is far from the audio (ffmpeg's ASF muxer
+    # states 1.6 s for 1 s of WMA), the decoded length is the truth.
+    prog = run(["ffmpeg", "-v", "error", "-nostdin", "-i", path, "-map", "0:a:0", "-f", "null",
+                "-progress", "pipe:1", "-"]).decode()
+    decoded = [int(l.split("=")[1]) for l in prog.splitlines() if l.startswith("out_time_us=")]
+    if decoded and abs(decoded[-1] / 1000 - ms) > 100:
+        ms = int(round(decoded[-1] / 1000))
+    return dict(duration_ms=ms,
                 sample_rate=int(s["sample_rate"]), channels=int(s["channels"]),
                 ffprobe_codec=s["codec_name"])
 
@@ -576,6 +703,14 @@ def main():
             tag_wav_info(p, t)
         elif tagger == "aiff-id3":
             tag_aiff(p, t)
+        elif tagger == "asf":
+            tag_asf(p, t, cover)
+        elif tagger == "apev2":
+            tag_apev2(p, t, cover)
+        elif tagger == "mkv":
+            tag_mkv(p, t, cover, out)
+        elif tagger == "speex":
+            tag_speex(p, t)
         elif tagger != "none":
             sys.exit("fixtures: unknown tagger " + tagger)
         ext = rel.rsplit(".", 1)[1]

@@ -103,14 +103,19 @@ func TestTrackLookup(t *testing.T) {
 
 // TestTagsReadable reads every file dhowden/tag supports and compares the
 // main tags with expected.json, so a broken generator shows up here and not
-// as a mystery in the scanner's tests. WAV and AIFF are not supported by
-// dhowden/tag (see /work/shared/docs/deps.md) and are left to library/tags.
+// as a mystery in the scanner's tests. WAV, AIFF, ASF, APEv2, Matroska and
+// Speex tags are not supported by dhowden/tag (see
+// /work/shared/docs/deps.md) and are left to library/tags.
 func TestTagsReadable(t *testing.T) {
 	e, err := Load()
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, want := range e.Tracks {
+		switch want.Tags {
+		case "asf", "apev2", "mkv", "speex":
+			continue
+		}
 		if want.Container == "wav" || want.Container == "aiff" || want.Tags == "none" {
 			continue
 		}

@@ -47,6 +47,6 @@ _, tail = rest.split(end, 1)
 open(readme, "w", encoding="utf-8").write(head + begin + table + end + tail)
 PY
 
-count=$(find "$here" -type f \( -name '*.mp3' -o -name '*.m4a' -o -name '*.m4b' -o -name '*.flac' -o -name '*.ogg' -o -name '*.opus' -o -name '*.wav' -o -name '*.aiff' \) | wc -l)
+count=$(find "$here" -type f \( -name '*.mp3' -o -name '*.m4a' -o -name '*.m4b' -o -name '*.flac' -o -name '*.ogg' -o -name '*.opus' -o -name '*.wav' -o -name '*.aiff' -o -name '*.wma' -o -name '*.wv' -o -name '*.tta' -o -name '*.ac3' -o -name '*.eac3' -o -name '*.aac' -o -name '*.mp2' -o -name '*.spx' -o -name '*.mka' -o -name '*.webm' \) | wc -l)
 size=$(du -sk --exclude=generate.sh --exclude=fixtures.py "$here" | cut -f1)
 echo "generate.sh: $count audio files (including skipped junk), ${size} KiB in $here"

@@ -31,7 +31,8 @@ skipped() { skip=$((skip + 1)); echo "--- $1: SKIPPED ($2)"; }
 
 # 1. Packages (root only). Test-only tools; the daemon itself needs none.
 PKGS="ffmpeg python3-mutagen curl perl libnet-daap-dmap-perl python3-gi gir1.2-dmap-3.0 libdmapsharing-3.0-2 tshark bc
-      avahi-daemon avahi-utils dbus python3-zeroconf tcpdump iproute2 util-linux"
+      avahi-daemon avahi-utils dbus python3-zeroconf tcpdump iproute2 util-linux
+      chromium"
 install_pkgs() {
     local missing=()
     for p in $PKGS; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done

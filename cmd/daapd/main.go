@@ -26,6 +26,7 @@ import (
 	"github.com/daapd/daapd/announce"
 	"github.com/daapd/daapd/daap"
 	"github.com/daapd/daapd/library"
+	"github.com/daapd/daapd/web"
 )
 
 // version is set at build time with -ldflags "-X main.version=..." (the
@@ -139,6 +140,7 @@ type hooks struct {
 // run is the whole daemon: it returns when ctx is cancelled (after a clean
 // shutdown) or when startup fails. --help returns flag.ErrHelp.
 func run(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer, h *hooks) error {
+	started := time.Now()
 	if h == nil {
 		h = &hooks{}
 	}
@@ -208,14 +210,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		ln.Close()
 		return err
 	}
+	metrics := web.NewMetrics()
 	dsrv := daap.New(daap.Config{
-		Name:      cfg.Name,
-		LibraryID: libID,
-		Password:  cfg.password,
-		Version:   daapdVersion(),
-		Catalog:   lib.Catalog(),
-		Log:       log.With("component", "daap"),
-		Transcode: cfg.Transcode,
+		Name:       cfg.Name,
+		LibraryID:  libID,
+		Password:   cfg.password,
+		Version:    daapdVersion(),
+		Catalog:    lib.Catalog(),
+		Log:        log.With("component", "daap"),
+		Transcode:  cfg.Transcode,
+		Middleware: []func(http.Handler) http.Handler{metrics.Middleware},
 	})
 	var ann struct {
 		sync.Mutex
@@ -246,6 +250,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 			"version":       daapdVersion(),
 			"last_scan":     st.LastScan,
 			"error":         st.LastError,
+			// files the last scan skipped, and why
+			"skipped":    st.LastStats.Skipped,
+			"skipped_by": st.LastStats.SkippedBy,
 		}
 		if isLoopback(r) { // process internals, for the soak test and for debugging
 			body["goroutines"] = runtime.NumGoroutine()
@@ -263,7 +270,39 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		w.WriteHeader(http.StatusAccepted)
 		io.WriteString(w, "rescan started\n")
 	})
-	mux.Handle("/", dsrv.Handler())
+	router := dsrv.Handler()
+	web.New(web.Config{
+		Addr:     "http://" + net.JoinHostPort(displayHost(ln.Addr()), strconv.Itoa(port)) + "/",
+		Version:  daapdVersion(),
+		Started:  started,
+		Password: cfg.password,
+		Catalog:  lib.Catalog(),
+		Status:   lib.Status,
+		Rescan:   lib.Rescan,
+		DAAP:     dsrv,
+		Metrics:  metrics,
+		Log:      log.With("component", "web"),
+		Announce: func() web.Announce {
+			if cfg.MDNS == "off" {
+				return web.Announce{Backend: "off", State: "off"}
+			}
+			ann.Lock()
+			started := ann.a != nil
+			ann.Unlock()
+			if !started {
+				return web.Announce{Backend: cfg.MDNS, State: "starting", Name: cfg.Name}
+			}
+			as := announcement()
+			switch {
+			case as.Backend == "off":
+				return web.Announce{Backend: "off", State: "off"}
+			case as.Host == "":
+				return web.Announce{Backend: as.Backend, State: "probing", Name: as.Name}
+			}
+			return web.Announce{Backend: as.Backend, State: "announced", Name: as.Name}
+		},
+	}).Mount(router)
+	mux.Handle("/", router)
 	hs := daap.NewHTTPServer(mux)
 	// Requests get a context of their own, cancelled only after the
 	// announcement is withdrawn and parked /update requests are answered,
@@ -434,7 +473,11 @@ func isLoopback(r *http.Request) bool {
 func runHealthcheck(args []string, getenv func(string) string, stderr io.Writer) int {
 	fs, fv := newFlagSet()
 	if err := fs.Parse(args); err != nil {
-		fmt.Fprintln(stderr, "healthcheck:", err)
+		if errors.Is(err, flag.ErrHelp) {
+			printHelp(stderr)
+			return 0
+		}
+		fmt.Fprintf(stderr, "healthcheck: %v\nrun 'daapd --help' for usage\n", err)
 		return 2
 	}
 	// Only the listen address matters here; other problems are the

@@ -192,7 +192,8 @@ func TestRescanEndpoint(t *testing.T) {
 func countAudio(t *testing.T, root string) int {
 	t.Helper()
 	n := 0
-	exts := map[string]bool{".mp3": true, ".m4a": true, ".m4b": true, ".flac": true, ".ogg": true, ".opus": true, ".wav": true, ".aif": true, ".aiff": true}
+	exts := map[string]bool{".mp3": true, ".m4a": true, ".m4b": true, ".flac": true, ".ogg": true, ".opus": true, ".wav": true, ".aif": true, ".aiff": true,
+		".wma": true, ".wv": true, ".tta": true, ".ac3": true, ".eac3": true, ".aac": true, ".mp2": true, ".spx": true, ".mka": true, ".webm": true}
 	filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
 		if err != nil {
 			return err

@@ -39,7 +39,7 @@ func printPlaylists(w io.Writer, pls []*library.Playlist, errs []error, dir stri
 		kind := "playlist " + p.Path
 		switch {
 		case p.Smart && p.Root == "":
-			kind = "built-in smart playlist"
+			kind = "smart playlist"
 		case p.Smart:
 			kind = "smart playlist " + p.Path
 		}

@@ -40,14 +40,15 @@ type scanTrack struct {
 	MediaKind    string `json:"media_kind"` // music, audiobook or podcast
 }
 
-const scanUsage = `usage: daapd scan [--json] [--playlists] [--state-dir DIR] [--workers N] [-v] MUSIC_DIR
-       daapd playlists [--json] [options] MUSIC_DIR   (daapd scan --playlists)
+const scanUsage = `usage: daapd scan [--json] [--playlists] [--config FILE] [--state-dir DIR] [--workers N] [-v] MUSIC_DIR
+       daapd playlists [--json] [--config FILE] [options] MUSIC_DIR   (daapd scan --playlists)
 
 Scans MUSIC_DIR as the server would, without serving it, and prints a
 summary (and a warning for each file it skips) on stderr. With --json it
 prints one JSON object per track on stdout. With --playlists it prints every
 playlist instead (files, .smartpl files and the built-in ones) with its
-track count, warnings and errors, and exits 1 if a playlist file is broken.
+track count, warnings and errors, and exits 1 if a playlist file is broken;
+with --config it includes the config file's smart_playlists.
 Nothing is written anywhere.
 `
 
@@ -67,6 +68,7 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var audiobookDirs, podcastDirs folderList
 	flags.Var(&audiobookDirs, "audiobook-folder", "folder whose tracks are audiobooks (repeatable)")
 	flags.Var(&podcastDirs, "podcast-folder", "folder whose tracks are podcasts (repeatable)")
+	configPath := flags.String("config", "", "take smart_playlists, recently_added_days and the audiobook and podcast folders from this config file (flags win)")
 	var dirs []string
 	for {
 		if err := flags.Parse(args); err != nil {
@@ -98,6 +100,37 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 
+	smart := library.SmartConfig{RecentlyAddedDays: max(*recentDays, 0)}
+	if *configPath != "" {
+		// The server's rules, DAAPD_* variables included; the folder
+		// scanned stands for the music folders.
+		getenv := func(k string) string {
+			if k == "DAAPD_MUSIC" {
+				return dir
+			}
+			return os.Getenv(k)
+		}
+		cfg, err := loadConfig(&flagValues{config: configPath}, getenv)
+		if err == nil {
+			smart.Playlists, err = cfg.smartPlaylists()
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "daapd scan: %v\n", err)
+			return 2
+		}
+		given := map[string]bool{}
+		flags.Visit(func(f *flag.Flag) { given[f.Name] = true })
+		if !given["recently-added-days"] {
+			smart.RecentlyAddedDays = cfg.RecentlyAddedDays
+		}
+		if !given["audiobook-folder"] {
+			audiobookDirs = cfg.AudiobookFolders
+		}
+		if !given["podcast-folder"] {
+			podcastDirs = cfg.PodcastFolders
+		}
+	}
+
 	level := slog.LevelInfo
 	if *verbose {
 		level = slog.LevelDebug
@@ -123,7 +156,7 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "daapd scan: %v\n", err)
 		return 1
 	}
-	pls := library.EvalPlaylists(libID, res.Tracks, res.Playlists, library.SmartConfig{RecentlyAddedDays: max(*recentDays, 0)}, time.Now())
+	pls := library.EvalPlaylists(libID, res.Tracks, res.Playlists, smart, time.Now())
 	if *listPlaylists {
 		if err := printPlaylists(stdout, pls, res.PlaylistErrors, dir, *asJSON); err != nil {
 			fmt.Fprintf(stderr, "daapd scan: %v\n", err)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -185,6 +186,32 @@ func TestRunPlaylists(t *testing.T) {
 		t.Errorf("Road Trip warnings %q", w)
 	}
 
+	// --config adds the configured smart playlists and settings; flags win.
+	conf := filepath.Join(t.TempDir(), "daapd.yaml")
+	os.WriteFile(conf, []byte("recently_added_days: 0\nsmart_playlists:\n  - name: Lossy\n    query: codectype is \"mp3\" or codectype is \"aac\"\n"), 0o644)
+	stdout.Reset()
+	args = []string{"--playlists", "--config", conf, "--recently-added-days", "3650", "--state-dir", t.TempDir(), fixtures.Dir()}
+	if code := runScan(context.Background(), args, &stdout, &stderr); code != 0 {
+		t.Fatalf("--config: exit %d\n%s", code, stderr.String())
+	}
+	lossy := 0
+	for _, tr := range exp.Tracks {
+		if tr.Codec == "mp3" || tr.Codec == "aac" {
+			lossy++
+		}
+	}
+	for _, want := range []string{fmt.Sprintf("Lossy: %d tracks (smart playlist)", lossy), "Recently Added: "} {
+		if !strings.Contains(stdout.String(), want) {
+			t.Errorf("--config: output lacks %q:\n%s", want, stdout.String())
+		}
+	}
+	os.WriteFile(conf, []byte("smart_playlists:\n  - name: Bad\n    query: yeer > 1\n"), 0o644)
+	stderr.Reset()
+	if code := runScan(context.Background(), []string{"--playlists", "--config", conf, fixtures.Dir()}, &stdout, &stderr); code != 2 ||
+		!strings.Contains(stderr.String(), `unknown field "yeer"`) {
+		t.Errorf("bad config: exit %d, %s", code, stderr.String())
+	}
+
 	// A broken .smartpl is listed with its position and fails the command.
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "ok.smartpl"), []byte(`"Rated" { rating > 3 }`), 0o644)
@@ -194,7 +221,7 @@ func TestRunPlaylists(t *testing.T) {
 		t.Errorf("exit %d with a broken playlist, want 1", code)
 	}
 	for _, want := range []string{
-		"Recently Added: 0 tracks (built-in smart playlist)",
+		"Recently Added: 0 tracks (smart playlist)",
 		"Rated: 0 tracks (smart playlist ok.smartpl)\n  warning: daapd does not track rating",
 		"error: " + filepath.Join(dir, "bad.smartpl") + ":2:10: expected a number after year =",
 	} {

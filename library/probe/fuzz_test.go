@@ -12,6 +12,12 @@ var realSeeds = []string{
 	"corpus/64bit.mp4", "corpus/no-tags.3g2", "corpus/zero-length-mdat.m4a", "corpus/opus.m4a",
 	"corpus/multiplex.ogg", "corpus/empty_flac.oga", "corpus/correctness_gain_silent_output.opus",
 	"corpus/no-tags.flac", "corpus/rf64.wav", "corpus/alaw.aifc", "corpus/empty10ms.dsf", "corpus/empty10ms.dff",
+	"corpus/mac-399.ape", "corpus/mac-390-hdr.ape", "corpus/click.wv", "corpus/dsd_stereo.wv", "corpus/no_length.wv",
+	"corpus/click.mpc", "corpus/sv8_header.mpc", "corpus/empty.tta", "corpus/silence-1.wma", "corpus/lossless.wma",
+	"corpus/no-tags.mka", "corpus/tags-before-cues.mkv",
+	"fixtures/Mu Collective/Every Format/01 Windows Media.wma", "fixtures/Mu Collective/Every Format/02 Wave Pack.wv",
+	"fixtures/Mu Collective/Every Format/03 True Audio.tta", "fixtures/Mu Collective/Every Format/04 Dolby Digital.ac3",
+	"fixtures/Mu Collective/Every Format/05 Dolby Plus.eac3", "fixtures/Mu Collective/Every Format/09 Matroska.mka",
 }
 
 func addSeeds(f *testing.F) {
@@ -70,6 +76,30 @@ func FuzzChunks(f *testing.F) {
 		for _, b := range blocks {
 			if b.Offset < 0 || b.Offset > size || b.Size < 0 {
 				t.Errorf("block %+v outside a %d-byte file", b, size)
+			}
+		}
+	})
+}
+
+// FuzzTagObjects checks the tag locators of ASF and Matroska files: any
+// input returns without panicking, and every location lies in the file.
+func FuzzTagObjects(f *testing.F) {
+	addSeeds(f)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		size := int64(len(data))
+		objs, _ := ASFObjects(bytes.NewReader(data), size)
+		for _, o := range objs {
+			if o.Offset < 0 || o.Size < 0 || o.Offset+o.Size > size {
+				t.Errorf("ASF object %+v outside a %d-byte file", o, size)
+			}
+		}
+		tags, atts, _ := MatroskaTags(bytes.NewReader(data), size)
+		if len(tags) > maxMKVTags+1 || len(atts) > 16 {
+			t.Errorf("%d tags, %d attachments", len(tags), len(atts))
+		}
+		for _, a := range atts {
+			if a.Offset < 0 || a.Size < 0 || a.Offset+a.Size > size {
+				t.Errorf("attachment %+v outside a %d-byte file", a, size)
 			}
 		}
 	})

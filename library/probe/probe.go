@@ -88,15 +88,31 @@ func probe(rd *reader) (Info, error) {
 			return probeFLAC(rd, start)
 		}
 		if m, ok := match(next); ok {
+			switch m.name {
+			case "ape":
+				return probeAPE(rd, start)
+			case "tta":
+				return probeTTA(rd, start)
+			case "musepack":
+				return probeMPC(rd, start)
+			case "wavpack":
+				return probeWavPack(rd, start)
+			}
 			return Info{}, fmt.Errorf("%w: %s after ID3v2 tag", ErrUnknownFormat, m.name)
 		}
 		if isADTS(rd, start) {
 			return probeADTS(rd, start)
 		}
+		if isAC3(rd, start) {
+			return probeAC3(rd, start)
+		}
 		return probeMP3(rd, start, true)
 	}
 	if isADTS(rd, 0) {
 		return probeADTS(rd, 0)
+	}
+	if isAC3(rd, 0) {
+		return probeAC3(rd, 0)
 	}
 	return probeMP3(rd, 0, false)
 }
@@ -129,14 +145,14 @@ var magics = []magic{
 	{0, []byte("FORM"), "aiff", probeAIFF},
 	{0, []byte("DSD "), "dsf", probeDSF},
 	{0, []byte("FRM8"), "dff", probeDFF},
-	{0, []byte("MAC "), "ape", nil},
-	{0, []byte("wvpk"), "wavpack", nil},
-	{0, []byte("MPCK"), "musepack", nil},
-	{0, []byte("MP+"), "musepack", nil},
-	{0, []byte("TTA1"), "tta", nil},
+	{0, []byte("MAC "), "ape", func(rd *reader) (Info, error) { return probeAPE(rd, 0) }},
+	{0, []byte("wvpk"), "wavpack", func(rd *reader) (Info, error) { return probeWavPack(rd, 0) }},
+	{0, []byte("MPCK"), "musepack", func(rd *reader) (Info, error) { return probeMPC(rd, 0) }},
+	{0, []byte("MP+"), "musepack", func(rd *reader) (Info, error) { return probeMPC(rd, 0) }},
+	{0, []byte("TTA1"), "tta", func(rd *reader) (Info, error) { return probeTTA(rd, 0) }},
 	{0, []byte("ajkg"), "shorten", nil},
 	{0, []byte("\x1aE\xdf\xa3"), "matroska", probeMKV},
-	{0, []byte("\x30\x26\xb2\x75\x8e\x66\xcf\x11"), "asf", nil},
+	{0, []byte("\x30\x26\xb2\x75\x8e\x66\xcf\x11"), "asf", probeASF},
 	{0, []byte("Extended Module:"), "xm", nil},
 	{0, []byte("IMPM"), "it", nil},
 	{44, []byte("SCRM"), "s3m", nil},

@@ -51,8 +51,8 @@ var probeCases = []probeCase{
 	{name: "empty", data: nil, wantErr: ErrUnknownFormat},
 	{name: "three bytes", data: []byte("ID3"), wantErr: ErrUnknownFormat},
 	{name: "text", data: []byte(strings.Repeat("not audio at all\n", 100)), wantErr: ErrUnknownFormat},
-	{name: "ape rejected by name", data: cat([]byte("MAC "), make([]byte, 60)), wantErr: ErrUnknownFormat, errText: "ape"},
-	{name: "tta after id3", data: cat(id3v2(20, false), []byte("TTA1"), make([]byte, 40)), wantErr: ErrUnknownFormat, errText: "tta"},
+	{name: "ape without frames", data: cat([]byte("MAC "), make([]byte, 80)), wantErr: ErrTruncated, errText: "ape"},
+	{name: "tta after id3 without samples", data: cat(id3v2(20, false), []byte("TTA1"), make([]byte, 40)), wantErr: ErrTruncated, errText: "tta"},
 
 	// MP3.
 	{name: "mp3 cbr", data: cbr128, want: mp3CBR},

@@ -79,6 +79,14 @@ func containerOf(name string) string {
 		return "wav"
 	case ".aif", ".aiff", ".aifc":
 		return "aiff"
+	case ".ape", ".wv", ".mpc", ".tta":
+		return "ape"
+	case ".wma", ".asf":
+		return "asf"
+	case ".dsf", ".dff":
+		return "dsf"
+	case ".mka", ".mkv", ".webm":
+		return "matroska"
 	}
 	return ""
 }

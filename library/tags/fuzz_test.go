@@ -13,7 +13,8 @@ import (
 )
 
 // fuzzContainers are the container names FuzzRead picks from.
-var fuzzContainers = []string{"mp3", "mp4", "flac", "ogg", "wav", "aiff", ""}
+var fuzzContainers = []string{"mp3", "mp4", "flac", "ogg", "wav", "aiff", "",
+	"ape", "wavpack", "musepack", "tta", "aac", "ac3", "eac3", "asf", "dsf", "dff", "matroska", "webm"}
 
 // FuzzRead feeds arbitrary bytes to Read and Picture under every
 // container name: they must not panic (a recovered panic is reported as a
@@ -34,6 +35,16 @@ func FuzzRead(f *testing.F) {
 				if b, err := os.ReadFile(filepath.Join(dir, e.Name())); err == nil {
 					f.Add(index[containerOf(e.Name())], b)
 				}
+			}
+		}
+	}
+	// The fixtures in the formats added later (ASF, APEv2, Matroska, ...).
+	fx := filepath.Join("..", "..", "music-fixtures", "Mu Collective", "Every Format")
+	if entries, err := os.ReadDir(fx); err == nil {
+		for _, e := range entries {
+			if b, err := os.ReadFile(filepath.Join(fx, e.Name())); err == nil && len(b) <= 32<<10 {
+				f.Add(uint8(len(fuzzContainers)-1), b) // sniffed by content
+				f.Add(uint8(6), b)
 			}
 		}
 	}

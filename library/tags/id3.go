@@ -92,6 +92,9 @@ var id3v22 = map[string]string{
 // from an ID3v1 tag at its end.
 func readMP3(s *source, c *collector) error {
 	_, err := readID3v2(s, 0, s.size, c)
+	if ok, _ := readAPEv2(s, c, true); ok && errors.Is(err, ErrNoTags) {
+		err = nil
+	}
 	readID3v1(s, c)
 	if errors.Is(err, ErrNoTags) && !c.empty() {
 		err = nil

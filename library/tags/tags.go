@@ -112,6 +112,19 @@ var readers = map[string]func(*source, *collector) error{
 	"ogg":  readOgg,
 	"wav":  readWAV,
 	"aiff": readAIFF,
+
+	"ape":      readAPEFile,
+	"wavpack":  readAPEFile,
+	"musepack": readAPEFile,
+	"tta":      readAPEFile,
+	"asf":      readASF,
+	"dsf":      readDSD,
+	"dff":      readDSD,
+	"aac":      readAPEFile,
+	"ac3":      readAPEFile,
+	"eac3":     readAPEFile,
+	"matroska": readMatroska,
+	"webm":     readMatroska,
 }
 
 // run reads the tags of one file into c, turning any panic into an error.
@@ -182,6 +195,15 @@ func sniff(s *source) string {
 		return "mp3"
 	case b[0] == 0xFF && b[1]&0xE0 == 0xE0: // an MPEG frame: maybe ID3v1 at the end
 		return "mp3"
+	case string(b[:4]) == "MAC " || string(b[:4]) == "wvpk" || string(b[:4]) == "TTA1" ||
+		string(b[:4]) == "MPCK" || string(b[:3]) == "MP+" || (b[0] == 0x0B && b[1] == 0x77):
+		return "ape" // APEv2 (and ID3) tags, whatever the codec
+	case string(b[:8]) == "\x30\x26\xb2\x75\x8e\x66\xcf\x11":
+		return "asf"
+	case string(b[:4]) == "\x1aE\xdf\xa3":
+		return "matroska"
+	case string(b[:4]) == "DSD " || string(b[:4]) == "FRM8":
+		return "dsf"
 	}
 	return ""
 }
