@@ -54,17 +54,22 @@ standins() {
     if ! podman image exists docker.io/library/golang:1.26-bookworm; then
         mkdir -p $tmp/go/goproxy
         cp -a "$(go env GOROOT)" $tmp/go/go
-        # Only the modules this build needs, as a file:// proxy.
-        local cache; cache=$(go env GOMODCACHE)/cache/download
-        go mod download -json all | python3 -c 'import json,sys
-d=json.JSONDecoder(); s=sys.stdin.read(); i=0
-while True:
-    s=s.lstrip()
-    if not s: break
-    o,n=d.raw_decode(s); s=s[n:]
-    for k in ("Info","GoMod","Zip"):
-        if o.get(k): print(o[k])' | while read -r f; do
-            rel=${f#$cache/}; mkdir -p "$tmp/go/goproxy/$(dirname "$rel")"; cp "$f" "$tmp/go/goproxy/$rel"; done
+        # The modules go.sum names (the whole module graph), as a file:// proxy.
+        go mod download
+        python3 - "$(go env GOMODCACHE)/cache/download" $tmp/go/goproxy <<'PY'
+import os, re, shutil, sys
+src, dst = sys.argv[1], sys.argv[2]
+esc = lambda p: re.sub(r"[A-Z]", lambda m: "!" + m.group().lower(), p)
+for line in open("go.sum"):
+    mod, ver = line.split()[:2]
+    ver = ver.removesuffix("/go.mod")
+    d = os.path.join(esc(mod), "@v")
+    for ext in (".info", ".mod", ".zip"):
+        f = os.path.join(src, d, esc(ver) + ext)
+        if os.path.exists(f):
+            os.makedirs(os.path.join(dst, d), exist_ok=True)
+            shutil.copy(f, os.path.join(dst, d))
+PY
         cat >$tmp/go/Containerfile <<'EOF'
 FROM docker.io/library/debian:bookworm-slim
 COPY go /usr/local/go

@@ -68,11 +68,11 @@ def main():
         if got is None:
             print(f"iTunes is not offered {t['name']!r} ({t['format']})")
             ok = False
-        elif t["codec"] in ("flac", "ogg", "opus"):
+        elif t["format"] in ("flac", "ogg", "opus"):
             if got["format"] != "wav":
-                print(f"{t['name']!r} ({t['codec']}) offered to iTunes as {got['format']!r}, want wav")
+                print(f"{t['name']!r} ({t['format']}) offered to iTunes as {got['format']!r}, want wav")
                 ok = False
-            first.setdefault(t["codec"], (i, got))
+            first.setdefault(t["format"], (i, got))
     print(f"iTunes is offered {len(it)} of {len(rb)} tracks; as WAV: {sum(1 for t in it.values() if t['format'] == 'wav')}")
     for codec in ("flac", "ogg", "opus"):
         if codec not in first:

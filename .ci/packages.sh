@@ -33,10 +33,10 @@ done
 for a in amd64 arm64 armhf; do
     deb=$(ls daapd_*_$a.deb)
     [ "$(dpkg-deb -f "$deb" Architecture)" = $a ] || { echo "$deb: wrong Architecture"; exit 1; }
-    dpkg-deb -I "$deb" conffiles | grep -qx /etc/daapd/config.yaml || { echo "$deb: config.yaml is not a conffile"; exit 1; }
+    dpkg-deb -I "$deb" conffiles | grep -x /etc/daapd/config.yaml >/dev/null || { echo "$deb: config.yaml is not a conffile"; exit 1; }
 done
 # The ARM binaries run (under qemu-user when it is installed).
-want_tracks=$(go run ./cmd/daapd scan music-fixtures --json 2>/dev/null | wc -l)
+want_tracks=$(cd "$ROOT" && go run ./cmd/daapd scan music-fixtures --json 2>/dev/null | wc -l)
 for a in arm64:qemu-aarch64 armv6:qemu-arm armv7:qemu-arm; do
     q=${a#*:}; a=${a%:*}
     command -v $q >/dev/null || { echo "$a: not run ($q missing: apt-get install qemu-user)"; continue; }
@@ -66,10 +66,10 @@ in_root dpkg -i /tmp/daapd.deb
 got=$(in_root daapd --version)
 echo "daapd --version in the Debian root: $got"
 case $got in *"${VERSION#v}"*) ;; *) echo "want $VERSION"; exit 1 ;; esac
-in_root getent passwd daapd | grep -q ':/var/lib/daapd:/usr/sbin/nologin$' || { echo "no daapd system user"; exit 1; }
-in_root dpkg-query -W -f='${Conffiles}\n' daapd | grep -q '/etc/daapd/config.yaml' || { echo "config.yaml is not a conffile"; exit 1; }
+in_root getent passwd daapd | grep ':/var/lib/daapd:/usr/sbin/nologin$' >/dev/null || { echo "no daapd system user"; exit 1; }
+in_root dpkg-query -W -f='${Conffiles}\n' daapd | grep '/etc/daapd/config.yaml' >/dev/null || { echo "config.yaml is not a conffile"; exit 1; }
 [ -f $r/lib/systemd/system/daapd.service ] && [ -f $r/usr/lib/sysusers.d/daapd.conf ] || { echo "unit or sysusers file missing"; exit 1; }
-if find $r/etc/systemd -name 'daapd*' 2>/dev/null | grep -q .; then echo "the package enabled daapd"; exit 1; fi
+if [ -n "$(find $r/etc/systemd -name 'daapd*' 2>/dev/null)" ]; then echo "the package enabled daapd"; exit 1; fi
 echo "installed: user daapd, conffile /etc/daapd/config.yaml, unit not enabled"
 
 # The units: the packaged one in the Debian root, the hand-install one too.

@@ -3,7 +3,8 @@
 # OS 32-bit, armv7 NAS boxes) and as arm64, under qemu-user. 32-bit is where
 # int overflow in sizes and offsets and unaligned 64-bit atomics show up;
 # daap's TestLargeFile serves a sparse 3 GiB file there.
-# -short skips what cannot run under emulation: the tests that re-execute
+# DAAPD_TEST_EXEC tells tests that start their own binary to run it through
+# qemu too. -short skips what cannot run under emulation: the tests that re-execute
 # themselves in a network namespace (the re-executed ARM binary would run
 # without qemu) and the client/benchmark sweeps. The race detector is
 # amd64-only. Exit 77: skipped (no qemu-user).
@@ -22,12 +23,14 @@ for a in $ARCHES; do
     log=$(mktemp /tmp/daapd-qemu-$a.XXXXXX)
     echo "--- go test under ${QEMU[$a]} (GOARCH=$a)"
     # Go's test binaries are static (CGO off), so qemu needs no target libc.
-    if CGO_ENABLED=0 GOARCH=$a GOARM=7 go test -short -count=1 -timeout 20m -v \
+    if DAAPD_TEST_EXEC=${QEMU[$a]} CGO_ENABLED=0 GOARCH=$a GOARM=7 go test -short -count=1 -timeout 20m -v \
         -exec "${QEMU[$a]}" ./... >"$log" 2>&1; then rc=0; else rc=1; fail=1; fi
-    grep -E '^(ok|FAIL|\?) ' "$log"
+    grep -E '^(ok|FAIL|\?)[[:space:]]' "$log"
     echo "skipped under $a:"; grep -B1 -- '--- SKIP' "$log" | grep -v -E '^(--$|=== )' | sed 's/^/  /'
-    [ $rc = 0 ] || grep -v -E '^( *--- PASS|=== (RUN|PAUSE|CONT|NAME))' "$log" | tail -100
+    if [ $rc = 0 ]; then rm -f "$log"; else
+        grep -E '^(FAIL|--- FAIL|panic:)|\[build failed\]' "$log"
+        echo "full log: $log"
+    fi
     echo "--- $a: $((SECONDS - start)) s"
-    rm -f "$log"
 done
 exit $fail

@@ -28,7 +28,9 @@ start() {
 # until the catalog holds tracks and (with $1 = scan) the scan has finished
 wait_ready() {
     while ! curl -fsS $hz 2>/dev/null | python3 -c 'import json,sys
-h=json.load(sys.stdin); sys.exit(0 if h["tracks"] > 0 and (sys.argv[1] != "scan" or not h["scanning"]) else 1)' "$1"; do
+try: h = json.load(sys.stdin)
+except ValueError: sys.exit(1)
+sys.exit(0 if h["tracks"] > 0 and (sys.argv[1] != "scan" or not h["scanning"]) else 1)' "$1"; do
         sleep 0.2
     done
     printf '%s: %.1f s wall, %s s CPU, tracks %s, VmHWM %s\n' "$2" "$(echo "$(date +%s.%N) - $t0" | bc)" "$(cpu)" \

@@ -122,6 +122,7 @@ if [ -z "${QUICK:-}" ]; then
         skipped "mDNS acceptance" "needs root, unshare and the mdns kit"
     fi
 fi
+if [ -z "${QUICK:-}" ]; then step "platforms (.ci/platforms.sh: cross builds, qemu tests, packages, Docker)" bash "$ROOT/.ci/platforms.sh"; else skipped platforms "QUICK"; fi
 
 echo
 [ $fail = 0 ] || echo "failed steps: ${failed[*]}"

@@ -125,6 +125,10 @@ func TestListenErrors(t *testing.T) {
 func daapdProcess(t *testing.T, stderr io.Writer, args ...string) *exec.Cmd {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	if emu := os.Getenv("DAAPD_TEST_EXEC"); emu != "" {
+		// Under qemu-user (.ci/qemu.sh sets it) the child needs the emulator too.
+		cmd = exec.Command(emu, os.Args[0], "-test.run=^$")
+	}
 	cmd.Env = append(os.Environ(), "DAAPD_TEST_RUN_MAIN=1", "DAAPD_TEST_ARGS="+strings.Join(args, "\n"), "HOME="+t.TempDir())
 	cmd.Stderr = stderr
 	if err := cmd.Start(); err != nil {
