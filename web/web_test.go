@@ -271,7 +271,7 @@ func TestHelpers(t *testing.T) {
 	}
 }
 
-func itoa(n uint32) string { return strconv.Itoa(int(n)) }
+func itoa(n uint32) string { return strconv.FormatUint(uint64(n), 10) }
 
 // FuzzSession: no cookie value panics, and none is valid unless it was
 // made with the key.

@@ -117,7 +117,7 @@ func probeASF(rd *reader) (Info, error) {
 					info.Codec = fmt.Sprintf("asf_0x%04x", tag)
 				}
 				info.Channels = int(binary.LittleEndian.Uint16(wf[2:]))
-				info.SampleRate = int(binary.LittleEndian.Uint32(wf[4:]))
+				info.SampleRate = u32(binary.LittleEndian.Uint32(wf[4:]))
 				info.Bitrate = int(binary.LittleEndian.Uint32(wf[8:]) * 8 / 1000)
 				info.BitsPerSample = int(binary.LittleEndian.Uint16(wf[14:]))
 				if info.Codec != "wmalossless" && info.Codec != "pcm" {

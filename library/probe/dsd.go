@@ -13,8 +13,8 @@ func probeDSF(rd *reader) (Info, error) {
 	if b == nil || string(b[28:32]) != "fmt " {
 		return info, fmt.Errorf("dsf: %w", ErrTruncated)
 	}
-	info.Channels = int(binary.LittleEndian.Uint32(b[52:]))
-	info.SampleRate = int(binary.LittleEndian.Uint32(b[56:]))
+	info.Channels = u32(binary.LittleEndian.Uint32(b[52:]))
+	info.SampleRate = u32(binary.LittleEndian.Uint32(b[56:]))
 	info.BitsPerSample = 1
 	samples := binary.LittleEndian.Uint64(b[64:])
 	info.DurationMS = msec(samples, uint64(info.SampleRate))
@@ -42,7 +42,7 @@ func probeDFF(rd *reader) (Info, error) {
 				b := rd.at(p.Offset, int(min(p.Size, 4)))
 				switch {
 				case p.ID == "FS  " && len(b) == 4:
-					info.SampleRate = int(binary.BigEndian.Uint32(b))
+					info.SampleRate = u32(binary.BigEndian.Uint32(b))
 				case p.ID == "CHNL" && len(b) >= 2:
 					info.Channels = int(binary.BigEndian.Uint16(b))
 				case p.ID == "CMPR" && len(b) == 4 && string(b) == "DST ":
@@ -56,7 +56,7 @@ func probeDFF(rd *reader) (Info, error) {
 		case "DST ":
 			walkDFF(rd, c.Offset, c.Offset+c.Size, func(p Chunk) bool {
 				if b := rd.at(p.Offset, 6); p.ID == "FRTE" && b != nil {
-					dstFrames, dstRate = int(binary.BigEndian.Uint32(b)), int(binary.BigEndian.Uint16(b[4:]))
+					dstFrames, dstRate = u32(binary.BigEndian.Uint32(b)), int(binary.BigEndian.Uint16(b[4:]))
 				}
 				return false // FRTE comes first
 			})

@@ -29,12 +29,12 @@ func probeAPE(rd *reader, start int64) (Info, error) {
 		blocksPerFrame, finalBlocks, frames = le.Uint32(h[4:]), le.Uint32(h[8:]), le.Uint32(h[12:])
 		info.BitsPerSample = int(le.Uint16(h[16:]))
 		info.Channels = int(le.Uint16(h[18:]))
-		info.SampleRate = int(le.Uint32(h[20:]))
+		info.SampleRate = u32(le.Uint32(h[20:]))
 	} else {
 		level := le.Uint16(b[6:])
 		flags := le.Uint16(b[8:])
 		info.Channels = int(le.Uint16(b[10:]))
-		info.SampleRate = int(le.Uint32(b[12:]))
+		info.SampleRate = u32(le.Uint32(b[12:]))
 		frames, finalBlocks = le.Uint32(b[24:]), le.Uint32(b[28:])
 		switch {
 		case version >= 3950:
@@ -173,7 +173,7 @@ func probeTTA(rd *reader, start int64) (Info, error) {
 	le := binary.LittleEndian
 	info.Channels = int(le.Uint16(b[6:]))
 	info.BitsPerSample = int(le.Uint16(b[8:]))
-	info.SampleRate = int(le.Uint32(b[10:]))
+	info.SampleRate = u32(le.Uint32(b[10:]))
 	samples := le.Uint32(b[14:])
 	if info.SampleRate == 0 || info.Channels == 0 || samples == 0 {
 		return info, fmt.Errorf("tta: %w: %d samples at %d Hz", ErrTruncated, samples, info.SampleRate)

@@ -319,8 +319,8 @@ func readSampleEntry(rd *reader, e box, t *mp4Track) {
 			if r > 0 && r < 1e7 {
 				t.rate = int(r)
 			}
-			t.channels = int(binary.BigEndian.Uint32(q[12:]))
-			t.bits = int(binary.BigEndian.Uint32(q[20:]))
+			t.channels = u32(binary.BigEndian.Uint32(q[12:]))
+			t.bits = u32(binary.BigEndian.Uint32(q[20:]))
 		}
 	}
 	if t.rate == 0 {

@@ -63,7 +63,7 @@ func oggIdent(pkt []byte, serial uint32) (oggStream, bool) {
 	case len(pkt) >= 30 && string(pkt[:7]) == "\x01vorbis":
 		s.codec = "vorbis"
 		s.channels = int(pkt[11])
-		s.rate = int(binary.LittleEndian.Uint32(pkt[12:]))
+		s.rate = u32(binary.LittleEndian.Uint32(pkt[12:]))
 		if br := int32(binary.LittleEndian.Uint32(pkt[20:])); br > 0 {
 			s.bitrate = int(br / 1000)
 		}
@@ -80,8 +80,8 @@ func oggIdent(pkt []byte, serial uint32) (oggStream, bool) {
 		s.codec, s.rate, s.channels, s.bits = "flac", si.rate, si.channels, si.bits
 	case len(pkt) >= 80 && string(pkt[:8]) == "Speex   ":
 		s.codec = "speex"
-		s.rate = int(binary.LittleEndian.Uint32(pkt[36:]))
-		s.channels = int(binary.LittleEndian.Uint32(pkt[48:]))
+		s.rate = u32(binary.LittleEndian.Uint32(pkt[36:]))
+		s.channels = u32(binary.LittleEndian.Uint32(pkt[48:]))
 		if br := int32(binary.LittleEndian.Uint32(pkt[52:])); br > 0 {
 			s.bitrate = int(br / 1000)
 		}

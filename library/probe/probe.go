@@ -21,6 +21,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"sync"
 )
 
@@ -327,3 +328,8 @@ func kbps(n int64, ms uint32) int {
 	}
 	return int(uint64(n) * 8 / uint64(ms))
 }
+
+// u32 converts a 32-bit header field to int, capped at MaxInt32 so that a
+// damaged field reads the same on 32-bit builds (where int(v) of a value
+// past 2^31 turns negative) as on 64-bit ones.
+func u32(v uint32) int { return int(min(v, math.MaxInt32)) }

@@ -49,7 +49,7 @@ func probeWAV(rd *reader) (Info, error) {
 		info.Codec = fmt.Sprintf("wav_0x%04x", tag)
 	}
 	info.Channels = int(binary.LittleEndian.Uint16(b[2:]))
-	info.SampleRate = int(binary.LittleEndian.Uint32(b[4:]))
+	info.SampleRate = u32(binary.LittleEndian.Uint32(b[4:]))
 	byteRate := binary.LittleEndian.Uint32(b[8:])
 	bits := int(binary.LittleEndian.Uint16(b[14:]))
 	pcm := info.Codec == "pcm" || info.Codec == "pcm_float" || info.Codec == "alaw" || info.Codec == "ulaw"

@@ -57,7 +57,7 @@ func apeTagAt(s *source, end int64) (start, items int64, count int, ok bool) {
 		return 0, 0, 0, false
 	}
 	size := int64(binary.LittleEndian.Uint32(f[12:]))
-	count = int(binary.LittleEndian.Uint32(f[16:]))
+	count = int(min(binary.LittleEndian.Uint32(f[16:]), maxAPEItems)) // never negative on 32-bit
 	if size < apeFooterLen || size > maxAPETag || size > end {
 		return 0, 0, 0, false
 	}
@@ -66,7 +66,7 @@ func apeTagAt(s *source, end int64) (start, items int64, count int, ok bool) {
 	if flags := binary.LittleEndian.Uint32(f[20:]); flags&(1<<31) != 0 && start >= apeFooterLen {
 		start -= apeFooterLen // a header precedes the items
 	}
-	return start, items, min(count, maxAPEItems), true
+	return start, items, count, true
 }
 
 // readAPEv2 reads the APEv2 tag at the end of the file (before an ID3v1
