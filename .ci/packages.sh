@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # .ci/packages.sh — build the release artifacts with the release tool, check
 # the tarballs and SHA256SUMS, install the amd64 .deb into a throwaway
-# Debian root (mmdebstrap minbase, no systemd) and run `daapd --version`
+# Debian root (mmdebstrap minbase with systemd, not running) and run `daapd --version`
 # there, check what the package installed and that it enabled nothing,
 # remove and purge it, and let `systemd-analyze verify` check both units.
 # Exit 77: skipped (not root, or mmdebstrap missing).
@@ -49,12 +49,14 @@ done
 ls -l "$tmp/rel" | awk 'NR>1{print "  " $5, $9}'
 cd "$ROOT"
 
-# A minimal Debian root, cached between runs.
+# A minimal Debian root with systemd (not running: it only gives
+# systemd-analyze the targets and /bin/kill a real system has), cached
+# between runs.
 mkdir -p $CI
-base=$CI/bookworm-minbase.tar
+base=$CI/bookworm-minbase-systemd.tar
 if [ ! -s $base ]; then
-    mmdebstrap --quiet --variant=minbase bookworm $base.tmp /etc/apt/sources.list.d/debian.sources
-    mv $base.tmp $base
+    mmdebstrap --quiet --variant=minbase --include=systemd,procps bookworm $base.tmp.tar /etc/apt/sources.list.d/debian.sources
+    mv $base.tmp.tar $base
 fi
 r=$tmp/root
 mkdir -p $r
