@@ -51,6 +51,11 @@ standins() {
             bookworm $tmp/rootfs.tar /etc/apt/sources.list.d/debian.sources
         podman import -q $tmp/rootfs.tar docker.io/library/debian:bookworm-slim >/dev/null
     fi
+    # The Go stand-in's module proxy follows go.sum: rebuild it when go.sum changes.
+    local sum; sum=$(sha256sum go.sum | cut -c1-16)
+    if [ "$(cat $CI/golang-standin.gosum 2>/dev/null)" != "$sum" ]; then
+        podman rmi -f docker.io/library/golang:1.26-bookworm >/dev/null 2>&1 || true
+    fi
     if ! podman image exists docker.io/library/golang:1.26-bookworm; then
         mkdir -p $tmp/go/goproxy
         cp -a "$(go env GOROOT)" $tmp/go/go
@@ -78,6 +83,7 @@ ENV PATH=/usr/local/go/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sb
     GOPROXY=file:///goproxy GOSUMDB=off GOTOOLCHAIN=local GOFLAGS=-buildvcs=false
 EOF
         podman build -q --pull=never --network=none -t docker.io/library/golang:1.26-bookworm $tmp/go >/dev/null
+        echo "$sum" >$CI/golang-standin.gosum
     fi
     if ! podman image exists gcr.io/distroless/static-debian12:nonroot; then
         local s=$tmp/static; mkdir -p $s/etc/ssl/certs $s/tmp $s/home/nonroot
