@@ -139,16 +139,5 @@ func probeAC3(rd *reader, start int64) (Info, error) {
 		samples += uint64(h.samples)
 		off += int64(h.size)
 	}
-	scanned := min(off, end) - start
-	if scanned <= 0 {
-		return info, nil
-	}
-	audio := scanned
-	if off >= limit && limit < end {
-		audio = end - start
-		samples = uint64(float64(samples) * float64(audio) / float64(scanned))
-	}
-	info.DurationMS = msec(samples, uint64(first.rate))
-	info.Bitrate = kbps(audio, info.DurationMS)
-	return info, nil
+	return frameScan(info, start, off, end, limit, samples, first.rate), nil
 }

@@ -70,16 +70,23 @@ func probeADTS(rd *reader, start int64) (Info, error) {
 		samples += uint64(h.samples)
 		off += int64(h.size)
 	}
+	return frameScan(info, start, off, end, limit, samples, first.rate), nil
+}
+
+// frameScan sets info's duration and bitrate from a scan of the frames in
+// [start, end) that counted samples at rate up to off. A scan stopped by
+// limit before the end is extrapolated over the rest of the file by size.
+func frameScan(info Info, start, off, end, limit int64, samples uint64, rate int) Info {
 	scanned := min(off, end) - start
 	if scanned <= 0 {
-		return info, nil
+		return info
 	}
 	audio := scanned
 	if off >= limit && limit < end {
 		audio = end - start
 		samples = uint64(float64(samples) * float64(audio) / float64(scanned))
 	}
-	info.DurationMS = msec(samples, uint64(first.rate))
+	info.DurationMS = msec(samples, uint64(rate))
 	info.Bitrate = kbps(audio, info.DurationMS)
-	return info, nil
+	return info
 }
