@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/daapd/daapd/internal/testkit"
 	"github.com/daapd/daapd/library"
 )
 
@@ -80,22 +81,22 @@ func benchmarkItems(b *testing.B, tracks int) {
 	// measures waiting for a core.
 	b.Run("build", func(b *testing.B) {
 		var n int
-		cpu := cpuTime()
+		cpu := testkit.CPUTime()
 		for b.Loop() {
 			s.cache = newLRU(cacheBytes)
 			n = serve(b, false)
 		}
-		b.ReportMetric(float64(cpuTime()-cpu)/float64(b.N), "cpu-ns/op")
+		b.ReportMetric(float64(testkit.CPUTime()-cpu)/float64(b.N), "cpu-ns/op")
 		b.ReportMetric(float64(n), "bytes/reply")
 	})
 	b.Run("build+gzip", func(b *testing.B) {
 		var n int
-		cpu := cpuTime()
+		cpu := testkit.CPUTime()
 		for b.Loop() {
 			s.cache = newLRU(cacheBytes)
 			n = serve(b, true)
 		}
-		b.ReportMetric(float64(cpuTime()-cpu)/float64(b.N), "cpu-ns/op")
+		b.ReportMetric(float64(testkit.CPUTime()-cpu)/float64(b.N), "cpu-ns/op")
 		b.ReportMetric(float64(n), "bytes/reply")
 	})
 	b.Run("cached", func(b *testing.B) {

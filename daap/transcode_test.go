@@ -493,7 +493,7 @@ func BenchmarkItemsWAV(b *testing.B) {
 			s := New(Config{Catalog: cat, Transcode: mode, FFmpeg: fakeFFmpeg(b)})
 			defer s.Close()
 			h := s.Handler()
-			cpu := cpuTime()
+			cpu := testkit.CPUTime()
 			for b.Loop() {
 				s.cache = newLRU(cacheBytes)
 				r := httptest.NewRequest("GET", target, nil)
@@ -504,7 +504,7 @@ func BenchmarkItemsWAV(b *testing.B) {
 					b.Fatal("empty reply")
 				}
 			}
-			b.ReportMetric(float64(cpuTime()-cpu)/float64(b.N), "cpu-ns/op")
+			b.ReportMetric(float64(testkit.CPUTime()-cpu)/float64(b.N), "cpu-ns/op")
 		})
 	}
 }

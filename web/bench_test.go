@@ -9,6 +9,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/daapd/daapd/daap"
+	"github.com/daapd/daapd/internal/testkit"
 	"github.com/daapd/daapd/library"
 )
 
@@ -43,7 +44,7 @@ func BenchmarkPage(b *testing.B) {
 		b.Run(path, func(b *testing.B) {
 			b.ReportAllocs()
 			var size int
-			cpu := cpuTime()
+			cpu := testkit.CPUTime()
 			for b.Loop() {
 				req := httptest.NewRequest("GET", path, nil)
 				req.Header.Set("Accept", "text/html")
@@ -55,7 +56,7 @@ func BenchmarkPage(b *testing.B) {
 				size = w.Body.Len()
 			}
 			b.ReportMetric(float64(size), "bytes/page")
-			b.ReportMetric(float64(cpuTime()-cpu)/float64(b.N), "cpu-ns/op")
+			b.ReportMetric(float64(testkit.CPUTime()-cpu)/float64(b.N), "cpu-ns/op")
 		})
 	}
 }
@@ -65,9 +66,9 @@ func BenchmarkIndex(b *testing.B) {
 	_, s := benchServer(b, 100_000)
 	snap := s.cfg.Catalog.Snapshot()
 	b.ReportAllocs()
-	cpu := cpuTime()
+	cpu := testkit.CPUTime()
 	for b.Loop() {
 		buildIndex(snap)
 	}
-	b.ReportMetric(float64(cpuTime()-cpu)/float64(b.N), "cpu-ns/op")
+	b.ReportMetric(float64(testkit.CPUTime()-cpu)/float64(b.N), "cpu-ns/op")
 }
