@@ -28,7 +28,7 @@ for a in $ARCHES; do
     grep -E '^(ok|FAIL|\?)[[:space:]]' "$log"
     echo "skipped under $a:"; grep -B1 -- '--- SKIP' "$log" | grep -v -E '^(--$|=== )' | sed 's/^/  /'
     if [ $rc = 0 ]; then rm -f "$log"; else
-        grep -E '^(FAIL|--- FAIL|panic:)|\[build failed\]' "$log"
+        grep -E -A6 '^[[:space:]]*(--- FAIL|panic:)|\[build failed\]' "$log" | head -60
         echo "full log: $log"
     fi
     echo "--- $a: $((SECONDS - start)) s"

@@ -314,7 +314,7 @@ func TestFollowAvahi(t *testing.T) {
 			w.facts = absent
 		}
 		w.events <- up
-		w.events <- up // the second send returns once the first was handled
+		w.events <- up // a repeat is ignored; the send returns once the first was handled
 		if got := a.Backend(); got != wantBackend {
 			t.Fatalf("%s: backend %s, want %s", what, got, wantBackend)
 		}

@@ -52,10 +52,12 @@ func watchAvahi(ctx context.Context) (events <-chan bool, stop func(), err error
 }
 
 // follow switches backends on avahi-daemon's comings and goings until stop
-// is closed.
+// is closed. A repeat of the last event changes nothing: avahi-daemon has
+// not come or gone since.
 func (a *Announcer) follow(events <-chan bool, stopWatch func()) {
 	defer close(a.followDone)
 	defer stopWatch()
+	seen, last := false, false
 	for {
 		select {
 		case <-a.stopFollow:
@@ -65,6 +67,10 @@ func (a *Announcer) follow(events <-chan bool, stopWatch func()) {
 				a.log.Warn("announce: lost the system D-Bus; auto no longer follows avahi-daemon")
 				return
 			}
+			if seen && present == last {
+				continue
+			}
+			seen, last = true, present
 			a.mu.Lock()
 			if !a.closed {
 				a.switchBackend(present)
