@@ -8,6 +8,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -225,10 +227,17 @@ func benchAlbumInto(b *testing.B, n int) {
 		b.Fatal(err)
 	}
 	tracks := scanLikeTracks(n)
-	for _, t := range tracks {
+	var m3u strings.Builder
+	for i, t := range tracks {
 		t.Root = dir
+		if i%(n/50) == 0 {
+			m3u.WriteString("../" + t.Path + "\n")
+		}
 	}
-	l.publishAll(tracks, nil)
+	// A playlist of the root is read again after each change.
+	os.MkdirAll(filepath.Join(dir, "Playlists"), 0o755)
+	os.WriteFile(filepath.Join(dir, "Playlists", "mix.m3u"), []byte(m3u.String()), 0o644)
+	l.publishAll(tracks, []*Playlist{{Name: "mix", Root: dir, Path: "Playlists/mix.m3u"}})
 	ctx := context.Background()
 	var cpu int64
 	i := 0
@@ -247,8 +256,12 @@ func benchAlbumInto(b *testing.B, n int) {
 		before := len(l.cat.Snapshot().Tracks)
 		l.scanPaths(ctx, []string{target})
 		cpu += cpuTime() - cpu0
-		if got := len(l.cat.Snapshot().Tracks); got != before+len(album) {
+		snap := l.cat.Snapshot()
+		if got := len(snap.Tracks); got != before+len(album) {
 			b.Fatalf("%d tracks after adding %d to %d", got, len(album), before)
+		}
+		if i := slices.IndexFunc(snap.Playlists, func(p *Playlist) bool { return p.Path == "Playlists/mix.m3u" }); i < 0 || len(snap.Playlists[i].Items) != 50 {
+			b.Fatalf("mix.m3u lost entries in the rescan")
 		}
 	}
 	b.ReportMetric(float64(cpu)/1e6/float64(i), "cpu-ms/op")
