@@ -107,7 +107,7 @@ func run() error {
 	}
 	var adds, dels []time.Duration
 	for i := range o.runs {
-		add, del, err := oneRun(ctx, o, c, files, i)
+		add, del, err := oneRun(ctx, o, d, c, files, i)
 		if err != nil {
 			return fmt.Errorf("run %d: %w", i+1, err)
 		}
@@ -120,7 +120,7 @@ func run() error {
 
 // oneRun copies the album in, measures and checks its arrival, then removes
 // it and checks its departure.
-func oneRun(ctx context.Context, o options, c *client, files []string, i int) (add, del time.Duration, err error) {
+func oneRun(ctx context.Context, o options, d *daapd, c *client, files []string, i int) (add, del time.Duration, err error) {
 	dir := filepath.Join(o.lib, fmt.Sprintf("daapd-bench-update-%d-%d", os.Getpid(), i+1))
 	target := filepath.Join(dir, filepath.Base(o.album))
 	defer os.RemoveAll(dir)
@@ -147,7 +147,7 @@ func oneRun(ctx context.Context, o options, c *client, files []string, i int) (a
 			return 0, 0, u.err
 		}
 		add = u.at.Sub(copied)
-		fmt.Printf("run %d: revision %d -> %d after %s\n", i+1, r, u.rev, add.Round(time.Millisecond))
+		fmt.Printf("run %d: revision %d -> %d after %s%s\n", i+1, r, u.rev, add.Round(time.Millisecond), d.split(copied, u.at))
 		if items, err = c.delta(ctx, rev, u.rev, 0); err != nil {
 			return 0, 0, err
 		}
@@ -179,6 +179,7 @@ func oneRun(ctx context.Context, o options, c *client, files []string, i int) (a
 		return 0, 0, u.err
 	}
 	del = u.at.Sub(removed)
+	d.split(removed, u.at) // drain
 	if _, err := c.delta(ctx, rev, u.rev, len(files)); err != nil {
 		return 0, 0, err
 	}
@@ -214,7 +215,8 @@ func audioFiles(dir string) ([]string, error) {
 type daapd struct {
 	cmd       *exec.Cmd
 	addr      string
-	scanned   chan string // "scan finished" log lines
+	scanned   chan string    // "scan finished" log lines
+	batches   chan time.Time // when daapd began rescanning a batch of changed paths
 	lastScan  string
 	watchWarn string
 	exited    chan error
@@ -226,7 +228,7 @@ func startDaapd(ctx context.Context, o options) (*daapd, error) {
 		return nil, err
 	}
 	cmd := exec.Command(o.daapd, "--mdns", "off", "--listen", addr, "--music", o.lib,
-		"--state-dir", o.stateDir, "--log-format", "json", "--name", "benchupdate")
+		"--state-dir", o.stateDir, "--log-format", "json", "--log-level", "debug", "--name", "benchupdate")
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
@@ -236,7 +238,7 @@ func startDaapd(ctx context.Context, o options) (*daapd, error) {
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
-	d := &daapd{cmd: cmd, addr: addr, scanned: make(chan string, 16), exited: make(chan error, 1)}
+	d := &daapd{cmd: cmd, addr: addr, scanned: make(chan string, 16), batches: make(chan time.Time, 64), exited: make(chan error, 1)}
 	warn := make(chan string, 16)
 	go func() {
 		sc := bufio.NewScanner(stderr)
@@ -253,6 +255,11 @@ func startDaapd(ctx context.Context, o options) (*daapd, error) {
 				continue
 			}
 			switch {
+			case rec.Msg == "rescanning changed paths":
+				select {
+				case d.batches <- time.Now():
+				default:
+				}
 			case rec.Msg == "scan finished":
 				select {
 				case d.scanned <- line:
@@ -301,6 +308,28 @@ func (d *daapd) waitScan(ctx context.Context, limit time.Duration) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// split tells the debounce from the rescan and publish: how long after
+// from daapd logged the last batch of changed paths before at.
+func (d *daapd) split(from, at time.Time) string {
+	var last time.Time
+	for {
+		select {
+		case t := <-d.batches:
+			if t.Before(at) {
+				last = t
+			}
+			continue
+		default:
+		}
+		break
+	}
+	if last.IsZero() {
+		return ""
+	}
+	return fmt.Sprintf(" (batch delivered after %s, rescanned and published in %s)",
+		last.Sub(from).Round(time.Millisecond), at.Sub(last).Round(time.Millisecond))
 }
 
 func (d *daapd) stop() {
