@@ -211,6 +211,11 @@ func BenchmarkAlbumInto1M(b *testing.B) {
 	benchAlbumInto(b, 1_000_000)
 }
 
+// BenchmarkAlbumInto100k is BenchmarkAlbumInto1M at 100,000 tracks.
+func BenchmarkAlbumInto100k(b *testing.B) {
+	benchAlbumInto(b, 100_000)
+}
+
 func benchAlbumInto(b *testing.B, n int) {
 	src := benchLibrary(b, 1) // one album of the fixtures
 	var album []string
