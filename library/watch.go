@@ -30,9 +30,11 @@ const (
 // changes, and debounces: a batch of paths is delivered once no event came
 // for Quiet (or MaxWait after the batch began), and a file whose size or
 // modification time still changes between its last event and then waits
-// for the next round. Folders on network or FUSE filesystems, and every
-// folder once the inotify watch limit is reached, are left to the periodic
-// rescan; Complete reports whether that happened.
+// for the next round. Folders on network or FUSE filesystems are left to
+// the periodic rescan; every folder beyond the inotify watch limit is
+// polled for added and removed entries (pollBudget folders per Poll), and
+// left to the periodic rescan for edits to files already there. Complete
+// reports whether either happened.
 //
 // A root that disappears (moved away, deleted, unmounted) and comes back,
 // or is replaced by another folder, is watched again and reported whole:
