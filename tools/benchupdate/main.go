@@ -23,6 +23,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"net/url"
@@ -105,9 +106,13 @@ func run() error {
 	if err := c.settle(ctx, 5*time.Second); err != nil {
 		return err
 	}
+	known, err := c.ids(ctx)
+	if err != nil {
+		return err
+	}
 	var adds, dels []time.Duration
 	for i := range o.runs {
-		add, del, err := oneRun(ctx, o, d, c, files, i)
+		add, del, err := oneRun(ctx, o, d, c, known, files, i)
 		if err != nil {
 			return fmt.Errorf("run %d: %w", i+1, err)
 		}
@@ -120,7 +125,7 @@ func run() error {
 
 // oneRun copies the album in, measures and checks its arrival, then removes
 // it and checks its departure.
-func oneRun(ctx context.Context, o options, d *daapd, c *client, files []string, i int) (add, del time.Duration, err error) {
+func oneRun(ctx context.Context, o options, d *daapd, c *client, known map[uint64]bool, files []string, i int) (add, del time.Duration, err error) {
 	dir := filepath.Join(o.lib, fmt.Sprintf("daapd-bench-update-%d-%d", os.Getpid(), i+1))
 	target := filepath.Join(dir, filepath.Base(o.album))
 	defer os.RemoveAll(dir)
@@ -148,23 +153,33 @@ func oneRun(ctx context.Context, o options, d *daapd, c *client, files []string,
 		}
 		add = u.at.Sub(copied)
 		fmt.Printf("run %d: revision %d -> %d after %s%s\n", i+1, r, u.rev, add.Round(time.Millisecond), d.split(copied, u.at))
-		if items, err = c.delta(ctx, rev, u.rev, 0); err != nil {
+		var gone []uint64
+		if items, gone, err = c.delta(ctx, rev, u.rev); err != nil {
 			return 0, 0, err
+		}
+		if len(gone) > 0 {
+			return 0, 0, fmt.Errorf("delta %d..%d deletes %d tracks; nothing was removed", rev, u.rev, len(gone))
 		}
 		r = u.rev
 		if len(items) < len(files) {
 			done = c.park(ctx, r, o.waitTimeout)
 		}
 	}
+	// Exactly the copied tracks: as many as files, each an id the library
+	// did not hold before, none twice.
+	added := make(map[uint64]bool)
+	albums := make(map[string]bool)
 	for _, it := range items {
-		if it.album != items[0].album {
-			return 0, 0, fmt.Errorf("delta %d..%d lists %q of album %q besides album %q", rev, r, it.name, it.album, items[0].album)
+		if known[it.id] || added[it.id] {
+			return 0, 0, fmt.Errorf("delta %d..%d lists %q (%q, id %d), which is not a new track", rev, r, it.name, it.album, it.id)
 		}
+		added[it.id] = true
+		albums[it.album] = true
 	}
 	if len(items) != len(files) {
 		return 0, 0, fmt.Errorf("delta %d..%d lists %d tracks; %d were copied", rev, r, len(items), len(files))
 	}
-	fmt.Printf("run %d: delta %d..%d lists exactly the %d new tracks (album %q), no deletion\n", i+1, rev, r, len(items), items[0].album)
+	fmt.Printf("run %d: delta %d..%d lists exactly the %d new tracks (albums %q), no deletion\n", i+1, rev, r, len(items), slices.Sorted(maps.Keys(albums)))
 
 	// Remove it again and check that clients hear of that too.
 	rev = r
@@ -180,8 +195,12 @@ func oneRun(ctx context.Context, o options, d *daapd, c *client, files []string,
 	}
 	del = u.at.Sub(removed)
 	d.split(removed, u.at) // drain
-	if _, err := c.delta(ctx, rev, u.rev, len(files)); err != nil {
+	_, gone, err := c.delta(ctx, rev, u.rev)
+	if err != nil {
 		return 0, 0, err
+	}
+	if len(gone) != len(added) || slices.ContainsFunc(gone, func(id uint64) bool { return !added[id] }) {
+		return 0, 0, fmt.Errorf("delta %d..%d deletes %v, not the %d tracks added", rev, u.rev, gone, len(added))
 	}
 	fmt.Printf("run %d: removed; revision %d -> %d after %s, delta lists %d deletions\n", i+1, rev, u.rev, del.Round(time.Millisecond), len(files))
 	return add, del, nil
@@ -470,9 +489,9 @@ type item struct {
 	name, album string
 }
 
-// delta fetches the items changed from old to rev and checks that it is a
-// delta (muty 1) listing exactly wantDeleted deletions.
-func (c *client) delta(ctx context.Context, old, rev uint64, wantDeleted int) ([]item, error) {
+// delta fetches the items changed from old to rev, and the ids deleted,
+// checking that it is a delta (muty 1) listing.
+func (c *client) delta(ctx context.Context, old, rev uint64) (items []item, deleted []uint64, err error) {
 	q := url.Values{
 		"revision-number": {strconv.FormatUint(rev, 10)},
 		"delta":           {strconv.FormatUint(old, 10)},
@@ -481,12 +500,11 @@ func (c *client) delta(ctx context.Context, old, rev uint64, wantDeleted int) ([
 	}
 	els, err := c.get(ctx, "/databases/1/items", q)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if m, ok := child(els, "muty"); !ok || m.Uint() != 1 {
-		return nil, fmt.Errorf("items delta %d..%d: not a delta listing (muty %d)", old, rev, m.Uint())
+		return nil, nil, fmt.Errorf("items delta %d..%d: not a delta listing (muty %d)", old, rev, m.Uint())
 	}
-	var items []item
 	if l, ok := child(els, "mlcl"); ok {
 		for _, e := range l.Children {
 			id, _ := e.Child("miid")
@@ -495,17 +513,28 @@ func (c *client) delta(ctx context.Context, old, rev uint64, wantDeleted int) ([
 			items = append(items, item{id: id.Uint(), name: string(n.Value), album: string(a.Value)})
 		}
 	}
-	deleted := 0
 	if l, ok := child(els, "mudl"); ok {
-		deleted = len(l.Children)
+		for _, e := range l.Children {
+			deleted = append(deleted, e.Uint())
+		}
 	}
-	if deleted != wantDeleted {
-		return nil, fmt.Errorf("items delta %d..%d: %d deletions, want %d", old, rev, deleted, wantDeleted)
+	return items, deleted, nil
+}
+
+// ids lists the ids of every track, to tell new tracks from old ones.
+func (c *client) ids(ctx context.Context) (map[uint64]bool, error) {
+	els, err := c.get(ctx, "/databases/1/items", url.Values{"type": {"music"}, "meta": {"dmap.itemid"}})
+	if err != nil {
+		return nil, err
 	}
-	if wantDeleted > 0 && len(items) > 0 {
-		return nil, fmt.Errorf("items delta %d..%d: %d changed items besides the deletions", old, rev, len(items))
+	ids := make(map[uint64]bool)
+	if l, ok := child(els, "mlcl"); ok {
+		for _, e := range l.Children {
+			id, _ := e.Child("miid")
+			ids[id.Uint()] = true
+		}
 	}
-	return items, nil
+	return ids, nil
 }
 
 func list(ds []time.Duration) string {
