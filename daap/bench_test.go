@@ -26,11 +26,11 @@ func syntheticTracks(n int) []*library.Track {
 			Root: "/music", Path: fmt.Sprintf("Artist %d/Album %d/%02d Track title number %d.mp3", artist, album, i%10+1, i),
 			Title: fmt.Sprintf("Track title number %d", i), Artist: fmt.Sprintf("Artist Name %d", artist),
 			AlbumArtist: fmt.Sprintf("Artist Name %d", artist), Album: fmt.Sprintf("The Album Called %d", album),
-			Genre: genres[i%len(genres)], Composer: fmt.Sprintf("Composer %d", artist),
-			Year: 1960 + i%60, TrackNumber: i%10 + 1, TrackCount: 10, DiscNumber: 1, DiscCount: 1,
+			Genre: genres[i%len(genres)], Extra: &library.Extra{Composer: fmt.Sprintf("Composer %d", artist)},
+			Year: uint16(1960 + i%60), TrackNumber: uint16(i%10 + 1), TrackCount: 10, DiscNumber: 1, DiscCount: 1,
 			DurationMS: uint32(120000 + i%240000), Bitrate: 256, SampleRate: 44100, Channels: 2,
-			Codec: "mp3", Format: "mp3", Size: int64(4000000 + i), ModTime: epoch, Added: epoch,
-			Artwork: library.Artwork{Source: library.ArtworkEmbedded},
+			Codec: "mp3", Format: "mp3", Size: int64(4000000 + i), ModTime: library.StampOf(epoch), Added: library.StampOf(epoch),
+			Artwork: &library.Artwork{Source: library.ArtworkEmbedded},
 		}
 	}
 	return ts

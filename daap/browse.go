@@ -23,13 +23,13 @@ var browseKinds = map[string]struct {
 	"artists": {"abar", func(t *library.Track) string { return cmp.Or(t.Artist, t.AlbumArtist) },
 		func(t *library.Track) string {
 			if t.Artist == "" {
-				return t.SortAlbumArtist
+				return t.SortAlbumArtist()
 			}
-			return t.SortArtist
+			return t.SortArtist()
 		}},
-	"albums":    {"abal", func(t *library.Track) string { return t.Album }, func(t *library.Track) string { return t.SortAlbum }},
+	"albums":    {"abal", func(t *library.Track) string { return t.Album }, func(t *library.Track) string { return t.SortAlbum() }},
 	"genres":    {"abgn", func(t *library.Track) string { return t.Genre }, func(t *library.Track) string { return "" }},
-	"composers": {"abcp", func(t *library.Track) string { return t.Composer }, func(t *library.Track) string { return t.SortComposer }},
+	"composers": {"abcp", func(t *library.Track) string { return t.Composer() }, func(t *library.Track) string { return t.SortComposer() }},
 }
 
 // matching returns the snapshot's tracks that p's view lists and that

@@ -239,8 +239,8 @@ func FuzzMeta(f *testing.F) {
 		f.Add(s, true)
 	}
 	ft := itemFields()
-	tr := &library.Track{ID: 7, PersistentID: 1 << 63, AlbumID: 1<<64 - 1, Title: "t\xffx", Album: "a", Year: 70000,
-		Size: 1 << 40, Artwork: library.Artwork{Source: library.ArtworkEmbedded}}
+	tr := &library.Track{ID: 7, PersistentID: 1 << 63, AlbumID: 1<<64 - 1, Title: "t\xffx", Album: "a", Year: 65535,
+		Size: 1 << 40, Artwork: &library.Artwork{Source: library.ArtworkEmbedded}}
 	f.Fuzz(func(t *testing.T, meta string, classic bool) {
 		set := ft.parse(meta, classic)
 		if len(set) < 2 || set[0] != 0 || set[1] != 1 || ft.rows[0].tag != "mikd" || ft.rows[1].tag != "miid" {

@@ -323,9 +323,9 @@ func patchLength(b []byte, off int) {
 // trackSorts are the sort= orders for tracks; each gives the sort key
 // whose first letter heads the sort headers.
 var trackSorts = map[string]func(t *library.Track) string{
-	"name":   func(t *library.Track) string { return cmp.Or(t.SortTitle, t.Title) },
-	"album":  func(t *library.Track) string { return cmp.Or(t.SortAlbum, t.Album) },
-	"artist": func(t *library.Track) string { return cmp.Or(t.SortArtist, t.Artist) },
+	"name":   func(t *library.Track) string { return cmp.Or(t.SortTitle(), t.Title) },
+	"album":  func(t *library.Track) string { return cmp.Or(t.SortAlbum(), t.Album) },
+	"artist": func(t *library.Track) string { return cmp.Or(t.SortArtist(), t.Artist) },
 }
 
 // sortEntries orders entries by key (case-insensitively), then album
