@@ -120,6 +120,8 @@ func (t *Track) extra() *Extra {
 // DiskPath is the on-disk relative path when it differs from Path, else "".
 func (t *Track) DiskPath() string { return t.extra().DiskPath }
 
+// Composer and the seven methods after it read the tag of the same name
+// from t.Extra, "" when t has none.
 func (t *Track) Composer() string        { return t.extra().Composer }
 func (t *Track) Comment() string         { return t.extra().Comment }
 func (t *Track) Grouping() string        { return t.extra().Grouping }
