@@ -67,6 +67,14 @@ func flacBlocks(rd *reader, start int64) ([]FLACBlock, int64, bool) {
 func probeFLAC(rd *reader, start int64) (Info, error) {
 	info := Info{Container: "flac", Codec: "flac"}
 	blocks, audio, _ := flacBlocks(rd, start)
+	for _, b := range blocks {
+		// The tag reader wants comments and pictures, and must see a
+		// block that runs past the end (or of the invalid type 127) to
+		// call the tags corrupt from there on.
+		if b.Type == 4 || b.Type == 6 || b.Type == 127 || b.Offset+b.Size > rd.size {
+			rd.block(Block{Kind: BlockFLAC, Type: b.Type, Offset: b.Offset, Size: b.Size})
+		}
+	}
 	if len(blocks) == 0 || blocks[0].Type != 0 || blocks[0].Size < 34 {
 		return info, fmt.Errorf("flac: %w: no STREAMINFO", ErrTruncated)
 	}

@@ -92,6 +92,25 @@ func oggIdent(pkt []byte, serial uint32) (oggStream, bool) {
 	return s, s.rate > 0
 }
 
+// oggCodecs maps the start of a stream's first packet to its codec.
+var oggCodecs = []struct{ magic, codec string }{
+	{"\x01vorbis", "vorbis"},
+	{"OpusHead", "opus"},
+	{"\x7fFLAC", "flac"},
+	{"Speex   ", "speex"},
+}
+
+// oggCodec names the codec whose identification packet starts with b, or
+// returns "".
+func oggCodec(b []byte) string {
+	for _, c := range oggCodecs {
+		if bytes.HasPrefix(b, []byte(c.magic)) {
+			return c.codec
+		}
+	}
+	return ""
+}
+
 // maxOggTail bounds how far back from the end Probe looks for the last page
 // of the audio stream.
 const maxOggTail = 1 << 20
@@ -103,6 +122,7 @@ func probeOgg(rd *reader) (Info, error) {
 	found := false
 	var off int64
 	streams := 0
+	tagged := false
 	for range 64 {
 		h := rd.upTo(off, 27+255)
 		pg, ok := parseOggPage(h)
@@ -113,6 +133,14 @@ func probeOgg(rd *reader) (Info, error) {
 		if !found {
 			if pkt := rd.upTo(off+int64(pg.hdrLen), pg.first); len(pkt) == pg.first {
 				s, found = oggIdent(pkt, pg.serial)
+			}
+		}
+		if !tagged {
+			// The tags are those of the first stream of a codec we know,
+			// even when its identification header is too damaged to play.
+			if codec := oggCodec(rd.upTo(off+int64(pg.hdrLen), 8)); codec != "" {
+				rd.block(Block{Kind: BlockOgg, Serial: pg.serial, Codec: codec, Offset: off})
+				tagged = true
 			}
 		}
 		off += int64(pg.hdrLen + pg.bodyLen)

@@ -20,18 +20,32 @@ func probeWAV(rd *reader) (Info, error) {
 	var fmtc, data Chunk
 	var haveFmt, haveData bool
 	var factSamples uint32
+	// The walk goes on past the data chunk: tags often follow the audio.
 	walkRIFF(rd, func(c Chunk) bool {
 		switch c.ID {
 		case "fmt ":
-			fmtc, haveFmt = c, true
+			if !haveFmt {
+				fmtc, haveFmt = c, true
+			}
 		case "fact":
 			if b := rd.at(c.Offset, 4); b != nil && c.Size >= 4 {
 				factSamples = binary.LittleEndian.Uint32(b)
 			}
 		case "data":
-			data, haveData = c, true
+			if !haveData {
+				data, haveData = c, true
+			}
+		case "id3 ", "ID3 ":
+			rd.block(Block{Kind: BlockID3v2, Offset: c.Offset, Size: c.Size})
+		case "LIST":
+			if string(rd.at(c.Offset, 4)) == "INFO" {
+				walkIFF(rd, c.Offset+4, c.Offset+c.Size, binary.LittleEndian, func(item Chunk) bool {
+					rd.block(Block{Kind: BlockInfo, ID: item.ID, Offset: item.Offset, Size: item.Size})
+					return true
+				})
+			}
 		}
-		return !(haveFmt && haveData)
+		return true
 	})
 	if !haveFmt {
 		return info, fmt.Errorf("wav: %w: no fmt chunk", ErrTruncated)

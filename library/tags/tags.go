@@ -34,6 +34,7 @@ import (
 	"sync"
 	"unicode"
 
+	"github.com/daapd/daapd/library/probe"
 	"golang.org/x/text/unicode/norm"
 )
 
@@ -72,14 +73,27 @@ const MaxPicture = 16 << 20
 // Container ("mp3", "mp4", "flac", "ogg", "wav", "aiff", "ape", "wavpack",
 // "musepack", "tta", "aac", "ac3", "eac3", "asf", "dsf", "dff", "matroska",
 // "webm"); when it is empty or unknown the container is sniffed from the
-// first bytes.
+// first bytes. For the containers probe walks (MP4, FLAC, Ogg, WAV, AIFF,
+// DSF, DSDIFF) Read asks probe where the tags are; a scanner that has
+// already probed the file calls ReadBlocks instead.
 //
 // A file whose tag region is damaged part way still yields the fields read
 // before the damage, with a nil error.
 func Read(r io.ReaderAt, size int64, container string) (t Tags, err error) {
+	return read(r, size, container, nil, false)
+}
+
+// ReadBlocks is Read for a file whose container probe.Read has walked:
+// blocks are the tag blocks it reported, and the container is not walked
+// again.
+func ReadBlocks(r io.ReaderAt, size int64, container string, blocks []probe.Block) (Tags, error) {
+	return read(r, size, container, blocks, true)
+}
+
+func read(r io.ReaderAt, size int64, container string, blocks []probe.Block, walked bool) (Tags, error) {
 	c := collectors.Get().(*collector)
 	defer c.release()
-	if err := run(r, size, container, c); err != nil && (c.empty() || errors.As(err, new(panicError))) {
+	if err := run(r, size, container, blocks, walked, c); err != nil && (c.empty() || errors.As(err, new(panicError))) {
 		return Tags{}, err
 	}
 	if c.empty() {
@@ -93,7 +107,7 @@ func Read(r io.ReaderAt, size int64, container string) (t Tags, err error) {
 // are refused.
 func Picture(r io.ReaderAt, size int64, container string) ([]byte, string, error) {
 	c := newCollector(true)
-	err := run(r, size, container, c)
+	err := run(r, size, container, nil, false, c)
 	if errors.As(err, new(panicError)) {
 		return nil, "", err
 	}
@@ -132,8 +146,13 @@ var readers = map[string]func(*source, *collector) error{
 	"webm":     readMatroska,
 }
 
+// walked lists the containers whose tag blocks probe's walk locates.
+var walked = map[string]bool{"mp4": true, "flac": true, "ogg": true, "wav": true, "aiff": true, "dsf": true, "dff": true}
+
 // run reads the tags of one file into c, turning any panic into an error.
-func run(r io.ReaderAt, size int64, container string, c *collector) (err error) {
+// Unless the caller has walked the container (haveBlocks), probe walks it
+// here for the readers that need its blocks.
+func run(r io.ReaderAt, size int64, container string, blocks []probe.Block, haveBlocks bool, c *collector) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			err = panicError{container, p}
@@ -144,15 +163,23 @@ func run(r io.ReaderAt, size int64, container string, c *collector) (err error) 
 	}
 	s := newSource(r, size)
 	defer s.release()
-	read, ok := readers[container]
-	if !ok {
+	_, known := readers[container]
+	if !haveBlocks && (!known || walked[container]) {
+		var info probe.Info
+		info, blocks, _ = probe.Read(r, size, nil)
+		if !known && readers[info.Container] != nil {
+			container, known = info.Container, true
+		}
+	}
+	if !known {
 		name := sniff(s)
 		if name == "" {
 			return fmt.Errorf("tags: unknown container %q", container)
 		}
-		container, read = name, readers[name]
+		container = name
 	}
-	if err := read(s, c); err != nil {
+	s.blocks = blocks
+	if err := readers[container](s, c); err != nil {
 		if errors.Is(err, ErrNoTags) {
 			return ErrNoTags
 		}
