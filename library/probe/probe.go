@@ -216,13 +216,13 @@ var magics = []magic{
 // recent windows, so alternating between a file's head and its tail (MP3
 // tags, Ogg and FLAC tails, moov after mdat) does not re-read either.
 type reader struct {
-	r     io.ReaderAt
-	size  int64
-	win   [2]span // win[0] is the most recently filled
-	calls int     // ReadAt calls made
-	bytes int64   // bytes requested from r
-	err   error   // first non-EOF read error
-	lent  []*[]byte
+	r      io.ReaderAt
+	size   int64
+	win    [2]span // win[0] is the most recently filled
+	calls  int     // ReadAt calls made
+	bytes  int64   // bytes requested from r
+	err    error   // first non-EOF read error
+	lent   []*[]byte
 	blocks []Block // tag blocks passed (see Read)
 }
 
