@@ -46,7 +46,7 @@ func readWAV(s *source, c *collector) error {
 			if !ok || b.Size > maxID3Text {
 				continue
 			}
-			v, err := s.read(b.Offset, int(b.Size))
+			v, err := s.view(b.Offset, int(b.Size))
 			if err != nil {
 				return err
 			}
@@ -79,7 +79,7 @@ func readAIFF(s *source, c *collector) error {
 			if !ok || b.Size > maxID3Text {
 				continue
 			}
-			v, err := s.read(b.Offset, int(b.Size))
+			v, err := s.view(b.Offset, int(b.Size))
 			if err != nil {
 				return fmt.Errorf("aiff %s chunk: %w", b.ID, err)
 			}
