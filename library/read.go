@@ -286,6 +286,8 @@ func skipReason(err error) string {
 		return "empty file"
 	case errors.Is(err, errNoLength):
 		return "no decodable audio"
+	case errors.Is(err, probe.ErrUndecodable):
+		return "undecodable"
 	case errors.Is(err, probe.ErrNoAudio):
 		return "no audio stream"
 	case errors.Is(err, probe.ErrTruncated):

@@ -207,6 +207,11 @@ func probeMP4(rd *reader) (Info, error) {
 		return info, ErrNoAudio
 	}
 	info.Codec, info.SampleRate, info.Channels, info.BitsPerSample = t.codec, t.rate, t.channels, t.bits
+	if mdatBytes == 0 && len(moofs) == 0 {
+		// The samples live in an mdat box, which a file cut short after
+		// its moov (TagLib's ilst-is-last.m4a) or damaged does not have.
+		return info, fmt.Errorf("mp4: %w: no media data (mdat) box", ErrUndecodable)
+	}
 	info.Protected = t.protected
 	switch {
 	case t.timescale > 0 && t.duration > 0:

@@ -123,6 +123,7 @@ func probeOgg(rd *reader) (Info, error) {
 	var off int64
 	streams := 0
 	tagged := false
+	var bos int64 // the audio stream's first page
 	for range 64 {
 		h := rd.upTo(off, 27+255)
 		pg, ok := parseOggPage(h)
@@ -133,6 +134,7 @@ func probeOgg(rd *reader) (Info, error) {
 		if !found {
 			if pkt := rd.upTo(off+int64(pg.hdrLen), pg.first); len(pkt) == pg.first {
 				s, found = oggIdent(pkt, pg.serial)
+				bos = off
 			}
 		}
 		if !tagged {
@@ -152,6 +154,9 @@ func probeOgg(rd *reader) (Info, error) {
 		return info, ErrNoAudio
 	}
 	info.Codec, info.SampleRate, info.Channels, info.BitsPerSample = s.codec, s.outRate, s.channels, s.bits
+	if err := oggHeaderPages(rd, bos, off, s.serial); err != nil {
+		return info, err
+	}
 	if g := lastGranule(rd, s.serial); g > 0 {
 		g -= s.preSkip
 		if g > 0 {
@@ -195,4 +200,71 @@ func lastGranule(rd *reader, serial uint32) int64 {
 		end = start
 	}
 	return -1
+}
+
+// oggHeaderPages checks the checksums of the audio stream's first page (at
+// bos) and of its next page, found from after on: they carry the headers,
+// and decoders drop a page whose checksum fails, so a bad one leaves the
+// stream without headers (TagLib's lowercase-fields.ogg, edited in place).
+func oggHeaderPages(rd *reader, bos, after int64, serial uint32) error {
+	if !oggPageSound(rd, bos) {
+		return fmt.Errorf("ogg: %w: the first page fails its checksum", ErrUndecodable)
+	}
+	off := after
+	for range 16 {
+		pg, ok := parseOggPage(rd.upTo(off, 27+255))
+		if !ok {
+			return nil // the walk for the length will judge the rest
+		}
+		if pg.serial == serial {
+			if !oggPageSound(rd, off) {
+				return fmt.Errorf("ogg: %w: a header page fails its checksum", ErrUndecodable)
+			}
+			return nil
+		}
+		off += int64(pg.hdrLen + pg.bodyLen)
+	}
+	return nil
+}
+
+// oggPageSound reports whether the page at off is whole and matches its
+// CRC. A page cut short by the end of the file counts as sound: a
+// truncated stream still plays up to there.
+func oggPageSound(rd *reader, off int64) bool {
+	pg, ok := parseOggPage(rd.upTo(off, 27+255))
+	if !ok {
+		return true
+	}
+	b := rd.at(off, pg.hdrLen+pg.bodyLen)
+	if b == nil {
+		return true
+	}
+	want := binary.LittleEndian.Uint32(b[22:])
+	c := oggCRC(0, b[:22])
+	c = oggCRC(c, []byte{0, 0, 0, 0})
+	return oggCRC(c, b[26:]) == want
+}
+
+// oggCRCTable is the table of Ogg's CRC-32: polynomial 0x04c11db7, not
+// reflected, no final XOR (hash/crc32 computes only reflected CRCs).
+var oggCRCTable = func() (t [256]uint32) {
+	for i := range t {
+		c := uint32(i) << 24
+		for range 8 {
+			if c&0x80000000 != 0 {
+				c = c<<1 ^ 0x04c11db7
+			} else {
+				c <<= 1
+			}
+		}
+		t[i] = c
+	}
+	return t
+}()
+
+func oggCRC(c uint32, b []byte) uint32 {
+	for _, x := range b {
+		c = c<<8 ^ oggCRCTable[byte(c>>24)^x]
+	}
+	return c
 }

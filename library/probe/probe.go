@@ -53,6 +53,14 @@ var ErrNoAudio = errors.New("no audio stream")
 // is missing, cut short by the end of the file, or corrupt.
 var ErrTruncated = errors.New("truncated header")
 
+// ErrUndecodable means the headers show that no decoder will play the
+// file: a format version decoders do not support, a sample rate or
+// channel layout the format cannot carry, header pages that fail their
+// checksum, or no audio data where the headers say it starts. Unlike
+// ErrTruncated it is final: asking ffprobe would not help. The Info
+// returned with it names the Container and Codec.
+var ErrUndecodable = errors.New("undecodable")
+
 // Probe identifies the container and codec of the size bytes in r and reads
 // the stream's facts from its headers.
 //
