@@ -45,9 +45,9 @@ func probeAIFF(rd *reader) (Info, error) {
 	if form != "AIFF" && form != "AIFC" {
 		return info, fmt.Errorf("%w: IFF %q", ErrUnknownFormat, form)
 	}
-	var comm, ssnd Chunk
+	var comm, ssnd chunk
 	var haveComm, haveSSND bool
-	walkIFF(rd, 12, rd.size, binary.BigEndian, func(c Chunk) bool {
+	walkIFF(rd, 12, rd.size, binary.BigEndian, func(c chunk) bool {
 		switch c.ID {
 		case "COMM":
 			if !haveComm {

@@ -17,11 +17,11 @@ func probeWAV(rd *reader) (Info, error) {
 	if h := rd.at(0, 12); h == nil || string(h[8:12]) != "WAVE" {
 		return info, ErrUnknownFormat
 	}
-	var fmtc, data Chunk
+	var fmtc, data chunk
 	var haveFmt, haveData bool
 	var factSamples uint32
 	// The walk goes on past the data chunk: tags often follow the audio.
-	walkRIFF(rd, func(c Chunk) bool {
+	walkRIFF(rd, func(c chunk) bool {
 		switch c.ID {
 		case "fmt ":
 			if !haveFmt {
@@ -39,7 +39,7 @@ func probeWAV(rd *reader) (Info, error) {
 			rd.block(Block{Kind: BlockID3v2, Offset: c.Offset, Size: c.Size})
 		case "LIST":
 			if string(rd.at(c.Offset, 4)) == "INFO" {
-				walkIFF(rd, c.Offset+4, c.Offset+c.Size, binary.LittleEndian, func(item Chunk) bool {
+				walkIFF(rd, c.Offset+4, c.Offset+c.Size, binary.LittleEndian, func(item chunk) bool {
 					rd.block(Block{Kind: BlockInfo, ID: item.ID, Offset: item.Offset, Size: item.Size})
 					return true
 				})
