@@ -12,11 +12,11 @@
 // only a VBR MP3 without a Xing/VBRI header and raw AAC and AC-3 streams
 // are scanned frame by frame (in 1 MiB reads, extrapolated past 64 MiB).
 //
-// Read also reports where the walk of an MP4, FLAC, Ogg, WAV, AIFF, DSF or
-// DSDIFF file passed its tags (as Blocks), so a tag reader never walks the
-// container a second time. ASFObjects and MatroskaTags locate the tags of
-// ASF and Matroska files; Chunks and FLACBlocks list chunks and metadata
-// blocks for tests and tools.
+// Read also reports where the walk of an MP4, FLAC, Ogg, WAV, AIFF, DSF,
+// DSDIFF or ASF file passed its tags (as Blocks), so a tag reader never
+// walks the container a second time. MatroskaTags reads the tags of
+// Matroska files (a walk of its own: Tags and Attachments may lie past the
+// media data, which Probe does not walk).
 package probe
 
 import (
@@ -78,7 +78,7 @@ func Probe(r io.ReaderAt, size int64) (Info, error) {
 // tag reader reads it where it lies, without walking the container again.
 type Block struct {
 	Kind   BlockKind
-	ID     string // BlockInfo, BlockText: the chunk's four-character code
+	ID     string // BlockInfo, BlockText: the chunk's four-character code; BlockASF: the object's kind
 	Type   int    // BlockFLAC: the metadata block type (4 VORBIS_COMMENT, 6 PICTURE, ...)
 	Serial uint32 // BlockOgg: the logical stream
 	Codec  string // BlockOgg: vorbis, opus, flac or speex
@@ -96,6 +96,7 @@ const (
 	BlockInfo                       // one item of a RIFF LIST/INFO chunk (INAM, IART, ...)
 	BlockText                       // an AIFF text chunk (NAME, AUTH, ANNO)
 	BlockOgg                        // the header packets of the Ogg stream Read described
+	BlockASF                        // an ASF object with tags; ID is ASFContentDescription, ASFExtendedContent or ASFMetadata
 )
 
 // maxTagBlocks bounds the Blocks one file reports.
