@@ -91,3 +91,33 @@ func TestBlocksFixtures(t *testing.T) {
 		}
 	}
 }
+
+// TestOggCRC checks the slicing-by-8 CRC against the bit-by-bit definition.
+func TestOggCRC(t *testing.T) {
+	slow := func(b []byte) uint32 {
+		var c uint32
+		for _, x := range b {
+			c ^= uint32(x) << 24
+			for range 8 {
+				if c&0x80000000 != 0 {
+					c = c<<1 ^ 0x04c11db7
+				} else {
+					c <<= 1
+				}
+			}
+		}
+		return c
+	}
+	b := make([]byte, 300)
+	for i := range b {
+		b[i] = byte(i*7 + i>>3)
+	}
+	for n := range len(b) {
+		if got, want := oggCRC(0, b[:n]), slow(b[:n]); got != want {
+			t.Fatalf("oggCRC of %d bytes = %08x, want %08x", n, got, want)
+		}
+	}
+	if got, want := oggCRC(oggCRC(0, b[:13]), b[13:]), slow(b); got != want {
+		t.Errorf("oggCRC in two parts = %08x, want %08x", got, want)
+	}
+}

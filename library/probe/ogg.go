@@ -245,10 +245,12 @@ func oggPageSound(rd *reader, off int64) bool {
 	return oggCRC(c, b[26:]) == want
 }
 
-// oggCRCTable is the table of Ogg's CRC-32: polynomial 0x04c11db7, not
-// reflected, no final XOR (hash/crc32 computes only reflected CRCs).
-var oggCRCTable = func() (t [256]uint32) {
-	for i := range t {
+// oggCRCTables are the slicing-by-8 tables of Ogg's CRC-32: polynomial
+// 0x04c11db7, not reflected, no final XOR (hash/crc32 computes only
+// reflected CRCs). [0] is the classic byte-at-a-time table; a Vorbis setup
+// header page of a few KiB would cost ~10 µs byte by byte.
+var oggCRCTables = func() (t [8][256]uint32) {
+	for i := range t[0] {
 		c := uint32(i) << 24
 		for range 8 {
 			if c&0x80000000 != 0 {
@@ -257,14 +259,27 @@ var oggCRCTable = func() (t [256]uint32) {
 				c <<= 1
 			}
 		}
-		t[i] = c
+		t[0][i] = c
+	}
+	for k := 1; k < 8; k++ {
+		for i := range t[k] {
+			p := t[k-1][i]
+			t[k][i] = p<<8 ^ t[0][p>>24]
+		}
 	}
 	return t
 }()
 
 func oggCRC(c uint32, b []byte) uint32 {
+	t := &oggCRCTables
+	for len(b) >= 8 {
+		c ^= binary.BigEndian.Uint32(b)
+		c = t[7][c>>24] ^ t[6][c>>16&0xff] ^ t[5][c>>8&0xff] ^ t[4][c&0xff] ^
+			t[3][b[4]] ^ t[2][b[5]] ^ t[1][b[6]] ^ t[0][b[7]]
+		b = b[8:]
+	}
 	for _, x := range b {
-		c = c<<8 ^ oggCRCTable[byte(c>>24)^x]
+		c = c<<8 ^ t[0][byte(c>>24)^x]
 	}
 	return c
 }
