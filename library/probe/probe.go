@@ -13,10 +13,8 @@
 // are scanned frame by frame (in 1 MiB reads, extrapolated past 64 MiB).
 //
 // Read also reports where the walk of an MP4, FLAC, Ogg, WAV, AIFF, DSF,
-// DSDIFF or ASF file passed its tags (as Blocks), so a tag reader never
-// walks the container a second time. MatroskaTags reads the tags of
-// Matroska files (a walk of its own: Tags and Attachments may lie past the
-// media data, which Probe does not walk).
+// DSDIFF, ASF or Matroska file passed its tags (as Blocks), so a tag reader
+// never walks the container a second time.
 package probe
 
 import (
@@ -78,8 +76,8 @@ func Probe(r io.ReaderAt, size int64) (Info, error) {
 // tag reader reads it where it lies, without walking the container again.
 type Block struct {
 	Kind   BlockKind
-	ID     string // BlockInfo, BlockText: the chunk's four-character code; BlockASF: the object's kind
-	Type   int    // BlockFLAC: the metadata block type (4 VORBIS_COMMENT, 6 PICTURE, ...)
+	ID     string // BlockInfo, BlockText: the chunk's four-character code; BlockASF: the object's kind; BlockMKVTag: the tag name; BlockAttachment: the MIME type
+	Type   int    // BlockFLAC: the metadata block type (4 VORBIS_COMMENT, 6 PICTURE, ...); BlockMKVTag: the target level; BlockAttachment: 3 for a front cover
 	Serial uint32 // BlockOgg: the logical stream
 	Codec  string // BlockOgg: vorbis, opus, flac or speex
 	Offset int64  // payload start (BlockOgg: the stream's first page)
@@ -90,13 +88,15 @@ type Block struct {
 type BlockKind uint8
 
 const (
-	BlockID3v2 BlockKind = iota + 1 // an ID3v2 tag: before a FLAC stream, or the ID3 chunk of WAV, AIFF, DSF, DSDIFF
-	BlockFLAC                       // a FLAC metadata block other than STREAMINFO that tags may care about
-	BlockIlst                       // the body of an MP4 moov/udta/meta/ilst (or moov/meta/ilst) box
-	BlockInfo                       // one item of a RIFF LIST/INFO chunk (INAM, IART, ...)
-	BlockText                       // an AIFF text chunk (NAME, AUTH, ANNO)
-	BlockOgg                        // the header packets of the Ogg stream Read described
-	BlockASF                        // an ASF object with tags; ID is ASFContentDescription, ASFExtendedContent or ASFMetadata
+	BlockID3v2      BlockKind = iota + 1 // an ID3v2 tag: before a FLAC stream, or the ID3 chunk of WAV, AIFF, DSF, DSDIFF
+	BlockFLAC                            // a FLAC metadata block other than STREAMINFO that tags may care about
+	BlockIlst                            // the body of an MP4 moov/udta/meta/ilst (or moov/meta/ilst) box
+	BlockInfo                            // one item of a RIFF LIST/INFO chunk (INAM, IART, ...)
+	BlockText                            // an AIFF text chunk (NAME, AUTH, ANNO)
+	BlockOgg                             // the header packets of the Ogg stream Read described
+	BlockASF                             // an ASF object with tags; ID is ASFContentDescription, ASFExtendedContent or ASFMetadata
+	BlockMKVTag                          // a Matroska SimpleTag's TagString (at most 4 KiB): ID is its TagName, Type its target level (50 album, 30 or 0 track)
+	BlockAttachment                      // a Matroska attached file: ID is its MIME type, Type 3 when its name says front cover
 )
 
 // maxTagBlocks bounds the Blocks one file reports.

@@ -74,7 +74,7 @@ const MaxPicture = 16 << 20
 // "musepack", "tta", "aac", "ac3", "eac3", "asf", "dsf", "dff", "matroska",
 // "webm"); when it is empty or unknown the container is sniffed from the
 // first bytes. For the containers probe walks (MP4, FLAC, Ogg, WAV, AIFF,
-// DSF, DSDIFF, ASF) Read asks probe where the tags are; a scanner that has
+// DSF, DSDIFF, ASF, Matroska) Read asks probe where the tags are; a scanner that has
 // already probed the file calls ReadBlocks instead.
 //
 // A file whose tag region is damaged part way still yields the fields read
@@ -147,7 +147,7 @@ var readers = map[string]func(*source, *collector) error{
 }
 
 // walked lists the containers whose tag blocks probe's walk locates.
-var walked = map[string]bool{"mp4": true, "flac": true, "ogg": true, "wav": true, "aiff": true, "dsf": true, "dff": true, "asf": true}
+var walked = map[string]bool{"mp4": true, "flac": true, "ogg": true, "wav": true, "aiff": true, "dsf": true, "dff": true, "asf": true, "matroska": true, "webm": true}
 
 // run reads the tags of one file into c, turning any panic into an error.
 // Unless the caller has walked the container (haveBlocks), probe walks it
