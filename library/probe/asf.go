@@ -7,7 +7,6 @@ import (
 
 // ASF object GUIDs, in their on-disk byte order.
 var (
-	asfHeader        = guid("75B22630-668E-11CF-A6D9-00AA0062CE6C")
 	asfFileProps     = guid("8CABDCA1-A947-11CF-8EE4-00C00C205365")
 	asfStreamProps   = guid("B7DC0791-A9B7-11CF-8EE6-00C00C205365")
 	asfAudioMedia    = guid("F8699E40-5B4D-11CF-A8FD-00805F5C442B")

@@ -351,14 +351,6 @@ func (rd *reader) tail(n int) ([]byte, int64) {
 	return rd.upTo(off, n), off
 }
 
-// fail returns the read error if one happened, else err.
-func (rd *reader) fail(err error) error {
-	if rd.err != nil {
-		return rd.err
-	}
-	return err
-}
-
 // msec converts a count of units at rate per second to milliseconds,
 // saturating at the uint32 limit (49 days).
 func msec(units uint64, rate uint64) uint32 {
