@@ -2,13 +2,15 @@
 // reference for ID3, guarding against its known bugs, and fills the formats
 // it does not cover.
 //
-// Each container has a bounded reader of its own tag region: ID3v2 frames
-// are walked here; MP4 ilst, FLAC blocks, Ogg (Vorbis, Opus, FLAC, Speex)
-// comment packets, WAV/AIFF chunks, APEv2 tags (Monkey's Audio, WavPack,
-// Musepack, TTA, raw AAC/AC-3, and MP3s that carry one), ASF attributes,
-// Matroska tags and attachments, and the ID3 chunk of DSF/DFF are read
-// directly. ID3v1 tags are
-// read by dhowden/tag. ID3v2 text, TXXX and COMM frames were once decoded by
+// Containers are walked once, by library/probe, which reports where their
+// tags lie (probe.Block); this package reads each tag region there with a
+// bounded reader of its own: the MP4 ilst, FLAC VORBIS_COMMENT and PICTURE
+// blocks, Ogg (Vorbis, Opus, FLAC, Speex) comment packets, WAV INFO and
+// AIFF text chunks, ID3v2 tags (in MP3s, before FLAC, in WAV/AIFF/DSF/DFF
+// chunks), ASF attributes, Matroska tags and attachments. ID3v2 and APEv2
+// tags (Monkey's Audio, WavPack, Musepack, TTA, raw AAC/AC-3, and MP3s
+// that carry one) are found here, at the file's head and tail. ID3v1 tags
+// are read by dhowden/tag. ID3v2 text, TXXX and COMM frames were once decoded by
 // handing each to dhowden/tag as a one-frame tag; that cost ~30 µs of CPU
 // and ~60 allocations per MP3, over half the scan's own work, so they are
 // decoded here by a small decoder that FuzzID3Text keeps in exact agreement
