@@ -165,20 +165,16 @@ func run(r io.ReaderAt, size int64, container string, blocks []probe.Block, have
 	}
 	s := newSource(r, size)
 	defer s.release()
-	_, known := readers[container]
-	if !haveBlocks && (!known || walked[container]) {
-		var info probe.Info
-		info, blocks, _ = probe.Read(r, size, nil)
-		if !known && readers[info.Container] != nil {
-			container, known = info.Container, true
-		}
-	}
-	if !known {
+	if _, known := readers[container]; !known {
 		name := sniff(s)
 		if name == "" {
 			return fmt.Errorf("tags: unknown container %q", container)
 		}
 		container = name
+	}
+	if !haveBlocks && walked[container] {
+		// Only these: probing an MP3 may scan its frames.
+		_, blocks, _ = probe.Read(r, size, nil)
 	}
 	s.blocks = blocks
 	if err := readers[container](s, c); err != nil {
