@@ -15,8 +15,9 @@
 // and some other formats: depending on Config.Transcode they see those
 // tracks as WAV, which ffmpeg makes on the fly (transcode.go), or not at
 // all; every other client gets the original files. Listings are encoded
-// once per revision and request shape and kept, with a gzip copy, in a
-// byte-bounded cache.
+// once per revision and request shape and kept, gzipped only, in a
+// byte-bounded cache; clients that do not take gzip get them inflated as
+// they are sent.
 package daap
 
 import (
@@ -162,6 +163,7 @@ func New(cfg Config) *Server {
 		open:     openRegular,
 		done:     make(chan struct{}),
 	}
+	s.cache.polishMin = polishMin
 	name := cfg.Name
 	s.name.Store(&name)
 	s.initTranscode()
