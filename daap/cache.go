@@ -34,8 +34,8 @@ type lru struct {
 	hits, misses uint64 // lookups that found an entry, and those that started one
 
 	// Recompression of finished gzip bodies, one at a time (see polish).
-	polishMin  int        // smallest body worth it; 0: never
-	polishQ    list.List  // *cacheEntry waiting, oldest first, at most polishMax
+	polishMin  int         // smallest body worth it; 0: never
+	polishQ    list.List   // *cacheEntry waiting, oldest first, at most polishMax
 	polishing  *cacheEntry // being recompressed
 	stopPolish context.CancelFunc
 	polished   uint64 // bodies swapped for a smaller copy
