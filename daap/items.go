@@ -140,9 +140,6 @@ func (p listParams) key() string {
 func (s *Server) cached(ctx context.Context, rev uint32, key string, need func() int, build func(ctx context.Context, w io.Writer) error) (body, error) {
 	e, err := s.cache.getReply(ctx, key, rev, need, func(ctx context.Context) (reply, error) {
 		z := new(zbody)
-		if need != nil {
-			z.hint = need() * 2 / 5 // about the compressed part of the estimate
-		}
 		defer z.drop()
 		if err := build(ctx, z); err != nil {
 			return reply{}, err

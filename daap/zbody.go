@@ -37,10 +37,9 @@ var readers sync.Pool // *gzip.Reader
 // (a reply no longer than that is kept plain), then compressed.
 type zbody struct {
 	head  []byte
-	out   bytes.Buffer
+	out   pieces
 	zw    *gzip.Writer
 	plain int // bytes written
-	hint  int // expected compressed size
 }
 
 func (z *zbody) Write(p []byte) (int, error) {
@@ -50,7 +49,6 @@ func (z *zbody) Write(p []byte) (int, error) {
 			z.head = append(z.head, p...)
 			return len(p), nil
 		}
-		z.out.Grow(max(z.hint, 4<<10))
 		z.zw = writers[fastLevel].Get().(*gzip.Writer)
 		z.zw.Reset(&z.out)
 		if _, err := z.zw.Write(z.head); err != nil {
@@ -71,7 +69,45 @@ func (z *zbody) reply() (reply, error) {
 	if err != nil {
 		return reply{}, err
 	}
-	return reply{data: fit(z.out.Bytes()), plain: z.plain, zipped: true}, nil
+	return reply{data: z.out.bytes(), plain: z.plain, zipped: true}, nil
+}
+
+// pieces is a buffer that grows by adding pieces, never by copying what
+// it holds, so a compressed body of unknown size costs its size twice at
+// most (the pieces, then the one slice they are joined into).
+type pieces struct {
+	full [][]byte
+	cur  []byte
+	n    int
+}
+
+func (p *pieces) Write(b []byte) (int, error) {
+	n := len(b)
+	for len(b) > 0 {
+		if len(p.cur) == cap(p.cur) {
+			if p.cur != nil {
+				p.full = append(p.full, p.cur)
+			}
+			p.cur = make([]byte, 0, 4<<10<<min(len(p.full), 8)) // 4 KB, doubling to 1 MB
+		}
+		k := copy(p.cur[len(p.cur):cap(p.cur)], b)
+		p.cur = p.cur[:len(p.cur)+k]
+		b = b[k:]
+	}
+	p.n += n
+	return n, nil
+}
+
+// bytes returns everything written, in one slice of its length.
+func (p *pieces) bytes() []byte {
+	if len(p.full) == 0 {
+		return fit(p.cur)
+	}
+	out := make([]byte, 0, p.n)
+	for _, b := range p.full {
+		out = append(out, b...)
+	}
+	return append(out, p.cur...)
 }
 
 // fit returns b, or a copy of it when its buffer has more than an eighth
@@ -141,8 +177,7 @@ func recompress(ctx context.Context, data []byte) ([]byte, error) {
 		return nil, err
 	}
 	defer readers.Put(zr)
-	var out bytes.Buffer
-	out.Grow(len(data))
+	var out pieces
 	zw := writers[polishLevel].Get().(*gzip.Writer)
 	defer func() {
 		zw.Reset(io.Discard)
@@ -168,5 +203,5 @@ func recompress(ctx context.Context, data []byte) ([]byte, error) {
 	if err := zw.Close(); err != nil {
 		return nil, err
 	}
-	return fit(out.Bytes()), nil
+	return out.bytes(), nil
 }
