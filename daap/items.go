@@ -181,8 +181,10 @@ func (s *Server) items(r *http.Request, c client) (body, error) {
 			}
 		}
 		entries := make([]entry, 0, len(tracks))
-		for _, t := range (&presenter{v: p.view}).visible(tracks) {
-			entries = append(entries, entry{t: t})
+		for _, t := range tracks {
+			if listed, wav := p.view.pick(t); listed {
+				entries = append(entries, entry{t: t, wav: wav})
+			}
 		}
 		return s.trackListing(ctx, w, "adbs", entries, p, muty, deleted, false)
 	})
@@ -191,8 +193,8 @@ func (s *Server) items(r *http.Request, c client) (body, error) {
 // listingNeed estimates the peak memory of building a track listing of up
 // to n items drawn from tracks: the compressed items, sized from a sample
 // of tracks encoded (DMAP listings compress 8–10× at fastLevel; a sixth
-// is assumed), the compressor, and the entries, sort keys and WAV
-// stand-ins made on the way.
+// is assumed), the compressor, and the entries and sort keys made on the
+// way.
 func (s *Server) listingNeed(tracks []*library.Track, n int, p listParams, container bool) int {
 	const sample = 64
 	encode := s.itemEncoder(p, container)
@@ -208,7 +210,7 @@ func (s *Server) listingNeed(tracks []*library.Track, n int, p listParams, conta
 	if p.sort != "" {
 		per += 96 // sort keys
 	}
-	return n*per + presentNeed(n, p.view) + compressorNeed
+	return n*per + compressorNeed
 }
 
 // presentNeed is the memory of the WAV stand-ins a presenter may make for
@@ -230,10 +232,22 @@ func smallNeed(snap *library.Snapshot, v view) int {
 const compressorNeed = 1 << 20
 
 // entry is one listed track; cti is its container item id (mcti) in a
-// playlist listing.
+// playlist listing. A track the view lists as its WAV stand-in is made
+// one only as it is encoded (see listed): a listing holds no copies.
 type entry struct {
 	t   *library.Track
 	cti uint32
+	wav bool
+}
+
+// listed returns en's track as the listing shows it, using scratch for a
+// WAV stand-in.
+func (en entry) listed(scratch *library.Track) *library.Track {
+	if !en.wav {
+		return en.t
+	}
+	asWAV(scratch, en.t)
+	return scratch
 }
 
 // trackListing writes adbs/apso{mstt, muty, mtco, mrco, mlcl{mlit…}},
@@ -247,11 +261,12 @@ type entry struct {
 func (s *Server) trackListing(ctx context.Context, w io.Writer, top string, entries []entry, p listParams, muty int, deleted []uint32, container bool) error {
 	if p.query != nil {
 		kept := make([]entry, 0, len(entries))
+		var scratch library.Track
 		for i, en := range entries {
 			if i%cancelEvery == 0 && ctx.Err() != nil {
 				return ctx.Err()
 			}
-			if p.query.Match(s.trackGetter(en.t)) {
+			if p.query.Match(s.trackGetter(en.listed(&scratch))) {
 				kept = append(kept, en)
 			}
 		}
@@ -316,15 +331,17 @@ const cancelEvery = 1024
 func (s *Server) itemEncoder(p listParams, container bool) func(entry) []byte {
 	ft, rest := s.fields, p.meta[2:] // mikd and miid are written first
 	item := newEnc(p.client)
+	scratch := new(library.Track)
 	return func(en entry) []byte {
 		item.Reset()
+		t := en.listed(scratch)
 		item.Container("mlit", func(b *dmap.Builder) {
 			b.Int("mikd", 2)
-			b.Int("miid", int64(en.t.ID))
+			b.Int("miid", int64(t.ID))
 			if container {
 				b.Int("mcti", int64(en.cti))
 			}
-			ft.encode(b, rest, en.t)
+			ft.encode(b, rest, t)
 		})
 		return item.Bytes()
 	}
@@ -430,10 +447,9 @@ func (s *Server) containerItems(r *http.Request, c client) (body, error) {
 		var entries []entry
 		if pl == nil {
 			entries = make([]entry, 0, len(snap.Tracks))
-			pr := &presenter{v: p.view}
 			for i, t := range snap.Tracks {
-				if t, ok := pr.present(t); ok {
-					entries = append(entries, entry{t: t, cti: uint32(i + 1)})
+				if listed, wav := p.view.pick(t); listed {
+					entries = append(entries, entry{t: t, cti: uint32(i + 1), wav: wav})
 				}
 			}
 		} else {
@@ -448,11 +464,10 @@ func (s *Server) containerItems(r *http.Request, c client) (body, error) {
 // position in the playlist.
 func playlistEntries(snap *library.Snapshot, pl *library.Playlist, v view) []entry {
 	entries := make([]entry, 0, len(pl.Items))
-	pr := &presenter{v: v}
 	for i, id := range pl.Items {
 		if t, ok := snap.Track(id); ok {
-			if t, ok := pr.present(t); ok {
-				entries = append(entries, entry{t: t, cti: uint32(i + 1)})
+			if listed, wav := v.pick(t); listed {
+				entries = append(entries, entry{t: t, cti: uint32(i + 1), wav: wav})
 			}
 		}
 	}
