@@ -300,6 +300,21 @@ func (c *lru) kick() {
 	}
 }
 
+// stopPolishing cancels the recompression in progress and drops those
+// waiting; none starts after.
+func (c *lru) stopPolishing() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.polishMin = 0
+	for el := c.polishQ.Front(); el != nil; el = c.polishQ.Front() {
+		el.Value.(*cacheEntry).polish = nil
+		c.polishQ.Remove(el)
+	}
+	if c.polishing != nil {
+		c.stopPolish()
+	}
+}
+
 // polish recompresses e's body at polishLevel and, unless e left the
 // cache meanwhile (evicted, or its revision superseded, which cancels
 // ctx), puts a new entry with the smaller body in its place. e itself is

@@ -178,8 +178,14 @@ func (s *Server) SetName(name string) { s.name.Store(&name) }
 func (s *Server) Name() string { return *s.name.Load() }
 
 // Close releases parked /update requests (they answer 503) so that an
-// http.Server can shut down. The server keeps answering other requests.
-func (s *Server) Close() { s.closeOnce.Do(func() { close(s.done) }) }
+// http.Server can shut down, and stops recompressing cached listings. The
+// server keeps answering other requests.
+func (s *Server) Close() {
+	s.closeOnce.Do(func() {
+		close(s.done)
+		s.cache.stopPolishing()
+	})
+}
 
 // closed reports whether Close has been called.
 func (s *Server) closed() bool {
