@@ -66,7 +66,7 @@ type cacheEntry struct {
 	err error
 
 	// Guarded by the lru's mu.
-	size   int // bytes counted: the reservation while building, then data and gz
+	size   int // bytes counted: the reservation while building, then the reply
 	need   int // estimate reserved when the build starts
 	refs   int // requests waiting for or sending this entry
 	done   bool

@@ -15,9 +15,9 @@ import (
 // inflated as it is sent. A reply is first compressed at fastLevel, on the
 // request path; the listing cache then recompresses it at polishLevel in
 // the background and swaps the smaller copy in (see lru.polish).
-// klauspost/compress: at level 1 it takes half the CPU of compress/gzip's
-// BestSpeed for a slightly smaller body; at level 9 both are within 0.5%
-// of each other (BENCHMARKS.md).
+// klauspost/compress: at level 1 it takes a quarter of the CPU of
+// compress/gzip's BestSpeed for a slightly smaller body; at level 9 the two
+// are alike (BenchmarkGzipLevels, BENCHMARKS.md).
 const (
 	fastLevel   = gzip.BestSpeed
 	polishLevel = gzip.BestCompression
@@ -30,8 +30,6 @@ var writers = map[int]*sync.Pool{
 	fastLevel:   {New: func() any { w, _ := gzip.NewWriterLevel(nil, fastLevel); return w }},
 	polishLevel: {New: func() any { w, _ := gzip.NewWriterLevel(nil, polishLevel); return w }},
 }
-
-var readers sync.Pool // *gzip.Reader
 
 // zbody collects an encoded reply: its first gzipMin bytes as they are
 // (a reply no longer than that is kept plain), then compressed.
@@ -133,7 +131,10 @@ func gzipBytes(p []byte) []byte {
 	var buf bytes.Buffer
 	buf.Grow(len(p) / 4)
 	zw := writers[fastLevel].Get().(*gzip.Writer)
-	defer writers[fastLevel].Put(zw)
+	defer func() {
+		zw.Reset(io.Discard)
+		writers[fastLevel].Put(zw)
+	}()
 	zw.Reset(&buf)
 	zw.Write(p)
 	if zw.Close() != nil {
@@ -142,15 +143,10 @@ func gzipBytes(p []byte) []byte {
 	return buf.Bytes()
 }
 
-// reader returns a pooled gzip reader over data; put it back with
-// readers.Put.
+// reader returns a gzip reader over data, a single gzip member.
 func reader(data []byte) (*gzip.Reader, error) {
-	zr, _ := readers.Get().(*gzip.Reader)
-	if zr == nil {
-		zr = new(gzip.Reader)
-	}
-	if err := zr.Reset(bytes.NewReader(data)); err != nil {
-		readers.Put(zr)
+	zr, err := gzip.NewReader(bytes.NewReader(data))
+	if err != nil {
 		return nil, err
 	}
 	zr.Multistream(false)
@@ -164,7 +160,6 @@ func inflate(w io.Writer, data []byte) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	defer readers.Put(zr)
 	return zr.WriteTo(w)
 }
 
@@ -176,7 +171,6 @@ func recompress(ctx context.Context, data []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer readers.Put(zr)
 	var out pieces
 	zw := writers[polishLevel].Get().(*gzip.Writer)
 	defer func() {
