@@ -38,7 +38,8 @@ type lru struct {
 	polishQ    list.List   // *cacheEntry waiting, oldest first, at most polishMax
 	polishing  *cacheEntry // being recompressed
 	stopPolish context.CancelFunc
-	polished   uint64 // bodies swapped for a smaller copy
+	polished   uint64                                        // bodies swapped for a smaller copy
+	squeeze    func(context.Context, []byte) ([]byte, error) // recompress; tests replace it
 }
 
 // polishMax bounds the entries waiting for recompression; the oldest
@@ -79,7 +80,7 @@ type cacheEntry struct {
 }
 
 func newLRU(max int) *lru {
-	return &lru{max: max, order: list.New(), byKey: make(map[string]*list.Element)}
+	return &lru{max: max, order: list.New(), byKey: make(map[string]*list.Element), squeeze: recompress}
 }
 
 // get returns the entry for key, building it if no request has yet, and
@@ -320,7 +321,7 @@ func (c *lru) stopPolishing() {
 // ctx), puts a new entry with the smaller body in its place. e itself is
 // not changed: requests may be sending its bytes.
 func (c *lru) polish(ctx context.Context, e *cacheEntry, need int) {
-	data, err := recompress(ctx, e.data)
+	data, err := c.squeeze(ctx, e.data)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.stopPolish()

@@ -290,3 +290,35 @@ func TestLRUPolish(t *testing.T) {
 func buildFor(s string) func(context.Context) (reply, error) {
 	return func(context.Context) (reply, error) { return reply{data: []byte(s), plain: len(s)}, nil }
 }
+
+// TestLRUPolishSuperseded: a newer revision cancels the recompression in
+// progress, and its reservation is given back.
+func TestLRUPolishSuperseded(t *testing.T) {
+	ctx := context.Background()
+	c := newLRU(1 << 30)
+	c.polishMin = 1
+	started, stopped := make(chan struct{}), make(chan error, 1)
+	c.squeeze = func(ctx context.Context, data []byte) ([]byte, error) {
+		close(started)
+		<-ctx.Done()
+		stopped <- ctx.Err()
+		return nil, ctx.Err()
+	}
+	e, err := c.getReply(ctx, "a", 1, nil, zipped(bytes.Repeat([]byte("listing "), 1000)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.release(e)
+	<-started
+	if e, err = c.getReply(ctx, "b", 2, nil, buildFor("b")); err != nil {
+		t.Fatal(err)
+	}
+	c.release(e)
+	if err := <-stopped; err == nil {
+		t.Fatal("recompression not cancelled")
+	}
+	waitIdle(t, c)
+	if want := len("b") + len("b") + 64; c.polished != 0 || c.used() != want {
+		t.Errorf("%d swaps, %d bytes counted, want 0 and %d", c.polished, c.used(), want)
+	}
+}
