@@ -128,7 +128,7 @@ log "host namespace up: system bus, podman"
 readme=$(awk '/^## Docker/{d=1;next} d&&/^## /{exit} d&&/^```sh/{c=1;next} c&&/^```/{c=0} c' README.md |
     sed -e ':a' -e '/\\$/N; s/\\\n//; ta' | sed 's/  */ /g')
 build_line=$(grep -m1 -E '^docker build -t daapd \.$' <<<"$readme")
-bus_line=$(grep -m1 -E '^docker run .*system_bus_socket' <<<"$readme" | grep -v -- --user)
+bus_line=$(grep -E '^docker run .*system_bus_socket' <<<"$readme" | grep -v -m1 -- --user)
 user_line=$(grep -m1 -E '^docker run .*--user .*system_bus_socket' <<<"$readme")
 useradd_line=$(grep -m1 -E '^(sudo )?useradd .*--uid 65532' <<<"$readme")
 [ -n "$build_line" ] && [ -n "$bus_line" ] && [ -n "$user_line" ] && [ -n "$useradd_line" ] ||
