@@ -67,7 +67,7 @@ func (s *Server) browse(r *http.Request, c client) (body, error) {
 	snap := s.cfg.Catalog.Snapshot()
 	key := fmt.Sprintf("browse|%d|%s|%s", snap.Revision, kind, p.key())
 	need := func() int { return smallNeed(snap, p.view) }
-	return s.cached(r.Context(), snap.Revision, key, need, func(ctx context.Context) ([]byte, error) {
+	return s.cached(r.Context(), snap.Revision, key, need, whole(func(ctx context.Context) ([]byte, error) {
 		tracks, err := s.matching(ctx, snap, p)
 		if err != nil {
 			return nil, err
@@ -103,7 +103,7 @@ func (s *Server) browse(r *http.Request, c client) (body, error) {
 			}
 		})
 		return e.Bytes(), nil
-	})
+	}))
 }
 
 // group is one album or artist of /groups.
@@ -136,7 +136,7 @@ func (s *Server) groups(r *http.Request, c client) (body, error) {
 	snap := s.cfg.Catalog.Snapshot()
 	key := fmt.Sprintf("groups|%d|%s|%s", snap.Revision, gt, p.key())
 	need := func() int { return smallNeed(snap, p.view) }
-	return s.cached(r.Context(), snap.Revision, key, need, func(ctx context.Context) ([]byte, error) {
+	return s.cached(r.Context(), snap.Revision, key, need, whole(func(ctx context.Context) ([]byte, error) {
 		list, err := s.groupList(ctx, snap, p, gt == "albums")
 		if err != nil {
 			return nil, err
@@ -182,7 +182,7 @@ func (s *Server) groups(r *http.Request, c client) (body, error) {
 			}
 		})
 		return e.Bytes(), nil
-	})
+	}))
 }
 
 // groupList builds the albums (or artists) of the tracks matching p.

@@ -197,3 +197,56 @@ func TestScanCorpus(t *testing.T) {
 		t.Log("\n" + b.String())
 	}
 }
+
+// undecodableCorpus lists the corpus files from which ffmpeg decodes no
+// audio although their headers parse (ffmpeg -v error -i F -f null -), with
+// what the scanner's reason must say. TestDurationsAgreeWithDecode checks,
+// with ffmpeg, that these and only these are left out.
+var undecodableCorpus = map[string]string{
+	"taglib/four_channels.wv":     "4 channels, but a speaker mask (0x4) for 1",
+	"taglib/ilst-is-last.m4a":     "no media data (mdat) box",
+	"taglib/infloop.m4a":          "no media data (mdat) box",
+	"taglib/itunes10.mp3":         "2 frames, all encoder delay and padding",
+	"taglib/lowercase-fields.ogg": "a header page fails its checksum",
+	"taglib/mac-390-hdr.ape":      "the first frame ends past the end of the file",
+	"taglib/zerodiv.ape":          "file version 150",
+	"taglib/zerodiv.mpc":          "sample rate index 4",
+}
+
+// TestScanUndecodable checks that the scan, by its header checks alone
+// (ffprobe off, so no decoder runs), skips exactly the corpus files no
+// decoder can play, each as undecodable with its reason.
+func TestScanUndecodable(t *testing.T) {
+	dir := corpusDir(t)
+	s := &Scanner{Roots: []string{dir}, LibraryID: "0123456789abcdef", FileTimeout: 20 * time.Second, FFprobe: "off"}
+	res, err := s.Scan(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, sk := range res.Skips {
+		if sk.Kind == SkipUndecodable {
+			got[sk.Path] = sk.Reason
+		}
+	}
+	for _, tr := range res.Tracks {
+		if why, ok := undecodableCorpus[tr.Path]; ok {
+			t.Errorf("%s is a track (%s, %d ms), but no decoder plays it: %s", tr.Path, tr.Codec, tr.DurationMS, why)
+		}
+	}
+	for path, want := range undecodableCorpus {
+		if reason, ok := got[path]; !ok {
+			t.Errorf("%s: not skipped as undecodable", path)
+		} else if !strings.Contains(reason, want) {
+			t.Errorf("%s: reason %q, want it to say %q", path, reason, want)
+		}
+	}
+	for path, reason := range got {
+		if _, ok := undecodableCorpus[path]; !ok {
+			t.Errorf("%s skipped as undecodable (%s), but it is not in undecodableCorpus", path, reason)
+		}
+	}
+	if n := res.Stats.SkippedBy["undecodable"]; n != len(undecodableCorpus) {
+		t.Errorf("SkippedBy[undecodable] = %d, want %d", n, len(undecodableCorpus))
+	}
+}

@@ -59,14 +59,25 @@ func ext(name string) string {
 // read: it still becomes a track, titled after its file name.
 var errBadTags = errors.New("unreadable tags")
 
-// readFacts is the default per-file reader: probe the stream, then read the
-// tags of the container it found.
+// blockBufs recycles the tag block lists of readFacts.
+var blockBufs = sync.Pool{New: func() any { b := make([]probe.Block, 0, 16); return &b }}
+
+// readFacts is the default per-file reader: one walk of the container
+// gives the stream's facts and where its tags are, then the tags are read
+// from there.
 func readFacts(r io.ReaderAt, size int64) (probe.Info, tags.Tags, error) {
-	info, err := probe.Probe(r, size)
+	buf := blockBufs.Get().(*[]probe.Block)
+	defer func() {
+		clear(*buf)
+		*buf = (*buf)[:0]
+		blockBufs.Put(buf)
+	}()
+	info, blocks, err := probe.Read(r, size, *buf)
+	*buf = blocks
 	if err != nil {
 		return info, tags.Tags{}, err
 	}
-	tg, err := tags.Read(r, size, info.Container)
+	tg, err := tags.ReadBlocks(r, size, info.Container, blocks)
 	switch {
 	case err == nil, errors.Is(err, tags.ErrNoTags):
 		return info, tg, nil
@@ -275,6 +286,8 @@ func skipReason(err error) string {
 		return "empty file"
 	case errors.Is(err, errNoLength):
 		return "no decodable audio"
+	case errors.Is(err, probe.ErrUndecodable):
+		return "undecodable"
 	case errors.Is(err, probe.ErrNoAudio):
 		return "no audio stream"
 	case errors.Is(err, probe.ErrTruncated):
