@@ -60,8 +60,8 @@ check() { # NAME WHY (empty: ok)
 
 pids=()
 cleanup() {
+    local rc=$? p ns
     docker rm -f daapd >/dev/null 2>&1
-    local p ns
     for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
     for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
     for ns in $HOSTNS $LANNS; do
@@ -70,6 +70,7 @@ cleanup() {
         for p in $(ip netns pids $ns); do kill -KILL "$p" 2>/dev/null; done
         ip netns del $ns
     done
+    [ $rc = 0 ] && rm -rf "$W" # kept when something failed
 }
 trap cleanup EXIT
 
