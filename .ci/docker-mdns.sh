@@ -32,7 +32,7 @@ CI=/var/tmp/daapd-ci
 PY=/usr/bin/python3
 DRV=$ROOT/.ci/mdns_defects.py
 NAME="daapd Docker Library"
-ID=dkbus$$ HOSTNS=dkbus$$-host LANNS=dkbus$$-lan
+HOSTNS=dkbus$$-host LANNS=dkbus$$-lan
 A=192.0.2.1 B=192.0.2.2
 
 skip() { echo "skip: $*"; exit 77; }
