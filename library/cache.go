@@ -87,6 +87,16 @@ type cacheChunk struct {
 	Tracks []Track
 }
 
+// salvageChunk is the part of a cacheChunk an upgrade keeps: gob matches
+// fields by name, so it decodes the chunks of any earlier track layout.
+type salvageChunk struct {
+	Root   int
+	Tracks []struct {
+		Path  string
+		Added Stamp
+	}
+}
+
 type cachePlaylists struct {
 	Playlists []cachePlaylist
 }
@@ -257,14 +267,14 @@ func corrupt(format string, args ...any) error {
 
 // readCache checks and decodes a cache of the given size read from r.
 func readCache(r io.ReaderAt, size int64, libID string) (*cacheData, error) {
-	return decodeCache(r, size, libID, false)
+	return decodeCache(r, size, libID, nil)
 }
 
 // salvageFirstSeen reads when each file was first seen from a cache that
 // another scanner version or track layout wrote, which is otherwise
 // discarded: the upgrade re-reads every file but keeps those dates. The
 // keys are firstSeenKey(root, path).
-func salvageFirstSeen(name, libID string) (map[string]time.Time, error) {
+func salvageFirstSeen(name, libID string) (map[string]Stamp, error) {
 	f, err := regfile.Open(name)
 	if err != nil {
 		return nil, err
@@ -274,24 +284,24 @@ func salvageFirstSeen(name, libID string) (map[string]time.Time, error) {
 	if err != nil {
 		return nil, err
 	}
-	d, err := decodeCache(f, fi.Size(), libID, true)
+	m := make(map[string]Stamp)
+	_, err = decodeCache(f, fi.Size(), libID, func(root, path string, added Stamp) {
+		if added != 0 {
+			m[firstSeenKey(root, path)] = added
+		}
+	})
 	if err != nil {
 		return nil, err
-	}
-	m := make(map[string]time.Time, len(d.Tracks))
-	for _, t := range d.Tracks {
-		if !t.Added.IsZero() {
-			m[firstSeenKey(t.Root, t.Path)] = t.Added
-		}
 	}
 	return m, nil
 }
 
 func firstSeenKey(root, path string) string { return root + "\x00" + path }
 
-// decodeCache is readCache; salvage accepts another scanner version or
-// track layout (gob matches fields by name; what no longer fits fails).
-func decodeCache(r io.ReaderAt, size int64, libID string, salvage bool) (*cacheData, error) {
+// decodeCache is readCache. With salvage set, it accepts another scanner
+// version or track layout and, instead of returning the tracks, calls
+// salvage with the root, path and date added of each.
+func decodeCache(r io.ReaderAt, size int64, libID string, salvage func(root, path string, added Stamp)) (*cacheData, error) {
 	if size < int64(len(cacheMagic))+cacheFooterLen {
 		return nil, corrupt("%d bytes is too short", size)
 	}
@@ -328,9 +338,9 @@ func decodeCache(r io.ReaderAt, size int64, libID string, salvage bool) (*cacheD
 	switch {
 	case hd.Schema != cacheSchema:
 		return nil, fmt.Errorf("%w: schema %d, want %d", ErrCacheStale, hd.Schema, cacheSchema)
-	case hd.Layout != layoutFingerprint && !salvage:
+	case hd.Layout != layoutFingerprint && salvage == nil:
 		return nil, fmt.Errorf("%w: track layout %016x, want %016x", ErrCacheStale, hd.Layout, layoutFingerprint)
-	case hd.Scanner != ScannerVersion && !salvage:
+	case hd.Scanner != ScannerVersion && salvage == nil:
 		return nil, fmt.Errorf("%w: scanner %d, want %d", ErrCacheStale, hd.Scanner, ScannerVersion)
 	case hd.LibraryID != libID:
 		return nil, fmt.Errorf("%w: library id %q, want %q", ErrCacheForeign, hd.LibraryID, libID)
@@ -344,6 +354,22 @@ func decodeCache(r io.ReaderAt, size int64, libID string, salvage bool) (*cacheD
 		}
 	}
 
+	if salvage != nil {
+		for n := 0; n < hd.Tracks; {
+			var c salvageChunk
+			if err := dec.Decode(&c); err != nil {
+				return nil, corrupt("tracks after %d of %d: %v", n, hd.Tracks, err)
+			}
+			if c.Root < 0 || c.Root >= len(hd.Roots) || len(c.Tracks) == 0 {
+				return nil, corrupt("bad chunk after %d tracks", n)
+			}
+			for _, t := range c.Tracks {
+				salvage(hd.Roots[c.Root], t.Path, t.Added)
+			}
+			n += len(c.Tracks)
+		}
+		return nil, nil
+	}
 	in := newInterner()
 	d := &cacheData{LibraryID: hd.LibraryID, Saved: hd.Saved, Tracks: make([]*Track, 0, hd.Tracks)}
 	ids := make(map[uint32]bool, hd.Tracks)
@@ -479,7 +505,7 @@ func checkCachedTrack(t *Track) error {
 		return errors.New("no persistent id")
 	case t.Size < 0:
 		return fmt.Errorf("size %d", t.Size)
-	case t.Artwork.Path != "" && !validRel(t.Artwork.Path):
+	case t.Art().Path != "" && !validRel(t.Art().Path):
 		return errors.New("bad artwork path")
 	}
 	return nil
@@ -489,33 +515,6 @@ func checkCachedTrack(t *Track) error {
 func validRel(p string) bool {
 	return p != "" && p != "." && !strings.HasPrefix(p, "/") && path.Clean(p) == p &&
 		p != ".." && !strings.HasPrefix(p, "../")
-}
-
-// interner shares equal strings among loaded tracks: artist, album, genre
-// and the like repeat across thousands of tracks, and gob allocates each
-// copy separately.
-type interner map[string]string
-
-func newInterner() interner { return make(interner) }
-
-func (in interner) s(p *string) {
-	if *p == "" {
-		return
-	}
-	if v, ok := in[*p]; ok {
-		*p = v
-		return
-	}
-	in[*p] = *p
-}
-
-func (in interner) track(t *Track) {
-	shareTitle(t)
-	for _, p := range []*string{&t.Artist, &t.AlbumArtist, &t.Album, &t.Composer, &t.Genre,
-		&t.Comment, &t.Grouping, &t.SortArtist, &t.SortAlbumArtist, &t.SortAlbum, &t.SortComposer,
-		&t.Codec, &t.Format, &t.Artwork.Path, &t.Artwork.MIME} {
-		in.s(p)
-	}
 }
 
 // cacheSaver writes the scan cache at most once per delay, always with the

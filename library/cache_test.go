@@ -44,6 +44,9 @@ func fillAll(v reflect.Value, seed int) {
 		v.SetInt(int64(seed + 1))
 	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
 		v.SetUint(uint64(seed + 1))
+	case reflect.Pointer:
+		v.Set(reflect.New(v.Type().Elem()))
+		fillAll(v.Elem(), seed)
 	case reflect.Slice:
 		s := reflect.MakeSlice(v.Type(), 2, 2)
 		fillAll(s.Index(0), seed)
@@ -64,7 +67,7 @@ func testTracks(n int) []*Track {
 			t.Root = "/music/b"
 		}
 		t.Path = fmt.Sprintf("Artist %d/Album %d/%03d track.mp3", i%7, i%3, i)
-		t.Artwork.Path = fmt.Sprintf("Artist %d/Album %d/cover.jpg", i%7, i%3)
+		t.Artwork = &Artwork{Source: ArtworkFile, Path: fmt.Sprintf("Artist %d/Album %d/cover.jpg", i%7, i%3)}
 		t.Size = int64(1000 + i)
 		t.ID, t.PersistentID = 0, 0
 		ts = append(ts, t)
@@ -370,11 +373,11 @@ func benchTracks(n int) []*Track {
 			Root: "/srv/music", Path: fmt.Sprintf("Artist %04d/Album %05d/%02d - Some Song Title %d.flac", ar, al, i%10+1, i),
 			Title: fmt.Sprintf("Some Song Title %d", i), Artist: fmt.Sprintf("Artist %04d", ar),
 			AlbumArtist: fmt.Sprintf("Artist %04d", ar), Album: fmt.Sprintf("Album %05d", al),
-			Genre: "Rock", Year: 1990 + i%30, TrackNumber: i%10 + 1, TrackCount: 10, DiscNumber: 1, DiscCount: 1,
+			Genre: "Rock", Year: uint16(1990 + i%30), TrackNumber: uint16(i%10 + 1), TrackCount: 10, DiscNumber: 1, DiscCount: 1,
 			DurationMS: uint32(180000 + i%60000), Bitrate: 900, SampleRate: 44100, Channels: 2,
-			Codec: "flac", Format: "flac", Size: int64(20_000_000 + i), ModTime: mod.Add(time.Duration(i) * time.Second),
-			Added:   mod,
-			Artwork: Artwork{Source: ArtworkFile, Path: fmt.Sprintf("Artist %04d/Album %05d/cover.jpg", ar, al), MIME: "image/jpeg"},
+			Codec: "flac", Format: "flac", Size: int64(20_000_000 + i), ModTime: StampOf(mod.Add(time.Duration(i) * time.Second)),
+			Added:   StampOf(mod),
+			Artwork: &Artwork{Source: ArtworkFile, Path: fmt.Sprintf("Artist %04d/Album %05d/cover.jpg", ar, al)},
 		}
 		setGroupIDs(testLibID, ts[i])
 	}

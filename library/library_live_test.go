@@ -198,7 +198,7 @@ func TestScanPaths(t *testing.T) {
 			// the id a full scan gives it.
 			old := keyed(&Snapshot{Tracks: prev.Tracks}, r1, r2)
 			for k, tr := range keyed(&Snapshot{Tracks: res.Tracks}, r1, r2) {
-				if o := old[k]; o != nil && o.ModTime.Equal(tr.ModTime) && !tr.Missing && o != tr {
+				if o := old[k]; o != nil && o.ModTime == tr.ModTime && !tr.Missing && o != tr {
 					t.Errorf("%s: unchanged track not reused", k)
 				}
 				if o := old[k]; o != nil && o.ID != tr.ID {
