@@ -3,7 +3,8 @@
 # (taskset -c 0), on loopback, mDNS off. Prints the first scan (wall and CPU
 # time), the listings iTunes and Rhythmbox load (../shared/clients/bench-daap.sh),
 # a restart from the scan cache, and peak RSS (VmHWM) after each phase.
-# Extra environment is passed on, e.g. GOMEMLIMIT=150MiB tools/onecore.sh DIR.
+# Extra environment is passed on, e.g. GOMEMLIMIT=150MiB tools/onecore.sh DIR;
+# PIN= (empty) runs on every core, as for the 1M rows of BENCHMARKS.md.
 # Make a library with: go run ./tools/genlib -n 100000 -out /tmp/lib100k
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,12 +16,13 @@ trap '[ -n "$pid" ] && kill $pid 2>/dev/null; rm -rf "$tmp"' EXIT
 go build -o $tmp/daapd ./cmd/daapd
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 hz=http://127.0.0.1:$port/healthz
-echo "load: $(uptime | sed 's/.*load average/load average/')  GOMEMLIMIT=${GOMEMLIMIT:-unset}"
+PIN=${PIN-taskset -c 0}
+echo "load: $(uptime | sed 's/.*load average/load average/')  GOMEMLIMIT=${GOMEMLIMIT:-unset}  pinned: ${PIN:-no}"
 
 cpu() { awk -v t="$(getconf CLK_TCK)" '{printf "%.2f", ($14 + $15) / t}' /proc/$pid/stat; }
 hwm() { awk '/VmHWM/{printf "%d MB", $2 / 1024}' /proc/$pid/status; }
 start() {
-    taskset -c 0 $tmp/daapd --mdns off --listen 127.0.0.1:$port --music "$LIB" \
+    $PIN $tmp/daapd --mdns off --listen 127.0.0.1:$port --music "$LIB" \
         --state-dir $tmp/state --watch=false --log-level warn &
     pid=$!
     t0=$(date +%s.%N)
