@@ -8,6 +8,7 @@ import (
 	"hash/crc32"
 	"io"
 	"log/slog"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -30,7 +31,8 @@ import (
 //	header     uv length, then: uv scanner version, uv length + library id,
 //	           sv saved Unix seconds, uv nanoseconds, uv tracks, uv playlists,
 //	           uv fields, and per field uv length + name, kind (1 byte)
-//	tracks     one record per track, in catalog order (see below)
+//	tracks     blocks of trackBlock track records (fewer in the last), in
+//	           catalog order, each block preceded by its uv length
 //	playlists  one record per playlist (see writePlaylist)
 //	strings    uv count, uv length of each, then their bytes
 //	footer     offsets of the playlists and of the strings, the file size
@@ -38,7 +40,7 @@ import (
 //
 // A track record starts with a bitmap (one bit per field, in header order)
 // of the fields whose raw value differs from the previous record's (from a
-// zero Track before the first); each such field's slots follow as sv
+// zero Track at the start of a block); each such field's slots follow as sv
 // differences. A raw value is a string's index in the string table (0 is
 // ""), an integer or bool as uint64 (signed ones sign-extended), a time's
 // Unix seconds and nanoseconds, or, for kindTitle, the offset+1 and length of
@@ -78,6 +80,9 @@ const (
 	// trackSlab is how many tracks a load allocates at once: few
 	// allocations, and a slab is freed once rescans replaced its tracks.
 	trackSlab = 256
+	// trackBlock is the number of track records in a block: blocks
+	// start from a zero Track, so a load decodes them in parallel.
+	trackBlock = 4096
 )
 
 var crcTable = crc32.MakeTable(crc32.Castagnoli)
@@ -307,8 +312,15 @@ func encodeCache(w io.Writer, d *cacheData, fields []trackField, scanner int) er
 
 	bitmap := (len(fields) + 7) / 8
 	prev := make([]uint64, 2*len(fields))
-	for _, t := range d.Tracks {
-		b = append(b[:0], make([]byte, bitmap)...)
+	var block []byte
+	for i, t := range d.Tracks {
+		if i%trackBlock == 0 {
+			c.writeBlock(block)
+			block = block[:0]
+			clear(prev)
+		}
+		at := len(block)
+		block = append(block, make([]byte, bitmap)...)
 		for i := range fields {
 			f := &fields[i]
 			p := prev[2*i : 2*i+2]
@@ -316,15 +328,15 @@ func encodeCache(w io.Writer, d *cacheData, fields []trackField, scanner int) er
 			if x == p[0] && y == p[1] && f.kind != kindTitle { // a title's raw value depends on the path
 				continue
 			}
-			b[i/8] |= 1 << (i % 8)
-			b = binary.AppendVarint(b, int64(x-p[0]))
+			block[at+i/8] |= 1 << (i % 8)
+			block = binary.AppendVarint(block, int64(x-p[0]))
 			if f.kind.slots() == 2 {
-				b = binary.AppendVarint(b, int64(y-p[1]))
+				block = binary.AppendVarint(block, int64(y-p[1]))
 			}
 			p[0], p[1] = x, y
 		}
-		c.write(b)
 	}
+	c.writeBlock(block)
 
 	playlistsAt := c.n
 	for _, p := range d.Playlists {
@@ -351,6 +363,14 @@ func encodeCache(w io.Writer, d *cacheData, fields []trackField, scanner int) er
 	c.write(b)
 	c.write(binary.LittleEndian.AppendUint32(b[:0], c.crc))
 	return c.w.Flush()
+}
+
+// writeBlock writes a block of track records with its length.
+func (c *cacheWriter) writeBlock(b []byte) {
+	if len(b) > 0 {
+		c.write(binary.AppendUvarint(nil, uint64(len(b))))
+		c.write(b)
+	}
 }
 
 // appendPlaylist appends a playlist record: uv id, uv persistent id, uv
@@ -494,18 +514,14 @@ func decodeCache(b []byte, libID string, salvage bool) (*cacheData, error) {
 		return nil, err
 	}
 	d := &cacheData{LibraryID: hd.libID, Saved: hd.saved}
-	r.strs = strs
-	if d.Tracks, err = r.tracks(hd.tracks, plan); err != nil {
+	if d.Tracks, err = decodeTracks(r, hd.tracks, plan, strs); err != nil {
 		return nil, err
-	}
-	if r.off != len(r.b) {
-		return nil, corrupt("%d bytes after the tracks", len(r.b)-r.off)
 	}
 	pr := &cacheReader{b: b[playlistsAt:stringsAt], strs: strs}
 	if d.Playlists, err = pr.playlists(hd.playlists); err != nil {
 		return nil, err
 	}
-	if err := d.check(); err != nil {
+	if err := d.check(true); err != nil {
 		return nil, err
 	}
 	return d, nil
@@ -689,19 +705,54 @@ func readStrings(b []byte) ([]string, error) {
 	return strs, nil
 }
 
-// tracks decodes n track records laid out as plan says.
-func (r *cacheReader) tracks(n int, plan []planField) ([]*Track, error) {
+// decodeTracks decodes the n tracks of the blocks that r holds, the
+// blocks spread over up to GOMAXPROCS goroutines, and checks them.
+func decodeTracks(r *cacheReader, n int, plan []planField, strs []string) ([]*Track, error) {
+	var blocks [][]byte
+	for r.off < len(r.b) && r.err == nil {
+		blocks = append(blocks, r.bytes(r.count()))
+	}
+	if want := (n + trackBlock - 1) / trackBlock; r.err != nil || len(blocks) != want {
+		return nil, corrupt("%d blocks of tracks, want %d for %d tracks (%v)", len(blocks), want, n, r.err)
+	}
+	ts := make([]*Track, n)
+	errs := make([]error, len(blocks))
+	workers := min(runtime.GOMAXPROCS(0), len(blocks))
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for i := w; i < len(blocks); i += workers {
+				out := ts[i*trackBlock : min(n, (i+1)*trackBlock)]
+				br := &cacheReader{b: blocks[i], strs: strs}
+				errs[i] = br.block(out, plan)
+			}
+		})
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			return nil, corrupt("block %d of tracks: %v", i+1, err)
+		}
+		if i > 0 && compareTracks(ts[i*trackBlock-1], ts[i*trackBlock]) >= 0 {
+			return nil, corrupt("tracks out of order at %q", ts[i*trackBlock].Path)
+		}
+	}
+	return ts, nil
+}
+
+// block decodes a block of len(out) track records laid out as plan says
+// and checks each track and their order.
+func (r *cacheReader) block(out []*Track, plan []planField) error {
 	bitmap := (len(plan) + 7) / 8
-	if n > (len(r.b)-r.off)/max(bitmap, 1) {
-		return nil, corrupt("%d tracks in %d bytes", n, len(r.b)-r.off)
+	if len(out) > len(r.b)/max(bitmap, 1) {
+		return fmt.Errorf("%d tracks in %d bytes", len(out), len(r.b))
 	}
 	raw := make([]uint64, 2*len(plan))
-	ts := make([]*Track, 0, n)
 	var slab []Track
 	prev := &Track{}
-	for len(ts) < n {
+	for k := range out {
 		if len(slab) == 0 {
-			slab = make([]Track, min(trackSlab, n-len(ts)))
+			slab = make([]Track, min(trackSlab, len(out)-k))
 		}
 		t := &slab[0]
 		slab = slab[1:]
@@ -721,12 +772,21 @@ func (r *cacheReader) tracks(n int, plan []planField) ([]*Track, error) {
 			}
 		}
 		if r.err != nil {
-			return nil, corrupt("track %d of %d: %v", len(ts)+1, n, r.err)
+			return fmt.Errorf("track %d: %w", k+1, r.err)
 		}
-		ts = append(ts, t)
+		if err := checkCachedTrack(t); err != nil {
+			return fmt.Errorf("track %q: %w", t.Path, err)
+		}
+		if k > 0 && compareTracks(prev, t) >= 0 {
+			return fmt.Errorf("tracks out of order at %q", t.Path)
+		}
+		out[k] = t
 		prev = t
 	}
-	return ts, nil
+	if r.off != len(r.b) {
+		return fmt.Errorf("%d bytes after the tracks", len(r.b)-r.off)
+	}
+	return nil
 }
 
 // apply sets field f of t from its raw value.
@@ -811,15 +871,18 @@ func (r *cacheReader) playlists(n int) ([]*Playlist, error) {
 	return pls, nil
 }
 
-// check validates decoded content: paths, ids, order.
-func (d *cacheData) check() error {
+// check validates decoded content: tracks (unless checked while decoding),
+// unique ids, playlists.
+func (d *cacheData) check(tracksChecked bool) error {
 	ids := make([]uint32, len(d.Tracks))
 	for i, t := range d.Tracks {
-		if err := checkCachedTrack(t); err != nil {
-			return corrupt("track %q: %v", t.Path, err)
-		}
-		if i > 0 && compareTracks(d.Tracks[i-1], t) >= 0 {
-			return corrupt("tracks out of order at %q", t.Path)
+		if !tracksChecked {
+			if err := checkCachedTrack(t); err != nil {
+				return corrupt("track %q: %v", t.Path, err)
+			}
+			if i > 0 && compareTracks(d.Tracks[i-1], t) >= 0 {
+				return corrupt("tracks out of order at %q", t.Path)
+			}
 		}
 		ids[i] = t.ID
 	}

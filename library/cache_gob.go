@@ -188,7 +188,7 @@ func decodeGobCache(b []byte, libID string, salvage bool) (*cacheData, error) {
 			Root: hd.Roots[r.Root], Path: p.Path, Items: p.Items, Smart: p.Smart, Special: Special(p.Special),
 			Query: p.Query, Warnings: p.Warnings})
 	}
-	if err := d.check(); err != nil {
+	if err := d.check(false); err != nil {
 		return nil, err
 	}
 	return d, nil

@@ -87,7 +87,7 @@ func testPlaylists() []*Playlist {
 }
 
 func TestCacheRoundTrip(t *testing.T) {
-	for _, n := range []int{0, 1, 7, trackSlab, trackSlab*2 + 3} {
+	for _, n := range []int{0, 1, 7, trackSlab + 1, trackBlock*2 + 3} {
 		t.Run(fmt.Sprint(n), func(t *testing.T) {
 			name := filepath.Join(t.TempDir(), cacheFile)
 			want := &cacheData{LibraryID: testLibID, Tracks: testTracks(n), Playlists: testPlaylists(),

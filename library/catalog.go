@@ -366,6 +366,10 @@ func samePlaylists(a, b []*Playlist) bool {
 // compilationArtist is the album artist shown for compilations.
 const compilationArtist = "Various Artists"
 
+// parallelRegroup is the number of changed tracks from which a publish
+// regroups albums and artists in two goroutines.
+const parallelRegroup = 4096
+
 // next builds the snapshot after s from the new track list and what
 // changed: the indexes are updated, and only the albums and artists of
 // changed tracks are rebuilt.
@@ -383,8 +387,17 @@ func (s *Snapshot) next(tracks []*Track, playlists []*Playlist, ch trackChanges)
 	}
 	put := slices.Concat(ch.added, ch.changed, ch.same)
 	n.byID = s.byID.with(put, del)
-	n.regroupAlbums(s, ch)
-	n.regroupArtists(s, ch)
+	if len(put)+len(del) < parallelRegroup {
+		n.regroupAlbums(s, ch)
+		n.regroupArtists(s, ch)
+	} else {
+		// Albums and artists are independent (both only read n.byID), so
+		// a big publish (a restart, a first scan) builds them at once.
+		var wg sync.WaitGroup
+		wg.Go(func() { n.regroupAlbums(s, ch) })
+		n.regroupArtists(s, ch)
+		wg.Wait()
+	}
 	for _, p := range playlists {
 		n.plByID[p.ID] = p
 	}
