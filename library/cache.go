@@ -708,9 +708,15 @@ func readStrings(b []byte) ([]string, error) {
 // decodeTracks decodes the n tracks of the blocks that r holds, the
 // blocks spread over up to GOMAXPROCS goroutines, and checks them.
 func decodeTracks(r *cacheReader, n int, plan []planField, strs []string) ([]*Track, error) {
+	// Each record takes at least its bitmap: checked before allocating.
+	bitmap := max((len(plan)+7)/8, 1)
 	var blocks [][]byte
 	for r.off < len(r.b) && r.err == nil {
-		blocks = append(blocks, r.bytes(r.count()))
+		b := r.bytes(r.count())
+		if k := min(trackBlock, n-len(blocks)*trackBlock); k < 1 || len(b) < k*bitmap {
+			return nil, corrupt("block %d of tracks: %d bytes for %d tracks", len(blocks)+1, len(b), k)
+		}
+		blocks = append(blocks, b)
 	}
 	if want := (n + trackBlock - 1) / trackBlock; r.err != nil || len(blocks) != want {
 		return nil, corrupt("%d blocks of tracks, want %d for %d tracks (%v)", len(blocks), want, n, r.err)
@@ -744,9 +750,6 @@ func decodeTracks(r *cacheReader, n int, plan []planField, strs []string) ([]*Tr
 // and checks each track and their order.
 func (r *cacheReader) block(out []*Track, plan []planField) error {
 	bitmap := (len(plan) + 7) / 8
-	if len(out) > len(r.b)/max(bitmap, 1) {
-		return fmt.Errorf("%d tracks in %d bytes", len(out), len(r.b))
-	}
 	raw := make([]uint64, 2*len(plan))
 	var slab []Track
 	prev := &Track{}

@@ -133,7 +133,8 @@ func decodeGobCache(b []byte, libID string, salvage bool) (*cacheData, error) {
 	if got, want := crc32.Checksum(body, crcTable), binary.BigEndian.Uint32(foot[8:]); got != want {
 		return nil, corrupt("checksum %08x, want %08x", got, want)
 	}
-	dec := gob.NewDecoder(&gobFrames{r: bufio.NewReader(bytes.NewReader(body[len(gobMagic):]))})
+	rest := body[len(gobMagic):]
+	dec := gob.NewDecoder(&gobFrames{r: bufio.NewReader(bytes.NewReader(rest)), limit: min(maxGobMessage, len(rest))})
 	var hd gobHeader
 	if err := dec.Decode(&hd); err != nil {
 		return nil, corrupt("header: %v", err)
@@ -195,12 +196,13 @@ func decodeGobCache(b []byte, libID string, salvage bool) (*cacheData, error) {
 }
 
 // gobFrames passes a gob stream through, refusing any message longer than
-// maxGobMessage before gob can allocate a buffer for it. It implements
-// io.ByteReader, so gob reads from it directly.
+// limit (at most the bytes that follow) before gob can allocate a buffer
+// for it. It implements io.ByteReader, so gob reads from it directly.
 type gobFrames struct {
-	r    *bufio.Reader
-	left int // bytes left in the current message; 0 at a length prefix
-	hdr  []byte
+	r     *bufio.Reader
+	limit int
+	left  int // bytes left in the current message; 0 at a length prefix
+	hdr   []byte
 }
 
 var errGobFrame = errors.New("gob message too long")
@@ -227,7 +229,7 @@ func (g *gobFrames) next() error {
 			n = n<<8 | uint64(c)
 		}
 	}
-	if n > maxGobMessage {
+	if n > uint64(g.limit) {
 		return errGobFrame
 	}
 	g.left = int(n)

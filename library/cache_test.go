@@ -473,9 +473,16 @@ func FuzzCacheLoad(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		for _, b := range [][]byte{data, refoot(data), gobFooter(bytes.Clone(data[:max(0, len(data)-gobFooterLen)]))} {
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
 			d, err := readCache(b, testLibID)
+			runtime.ReadMemStats(&after)
 			if (d == nil) == (err == nil) {
 				t.Fatalf("data %v with error %v", d != nil, err)
+			}
+			// A load allocates in proportion to the file, whatever it claims.
+			if n := after.TotalAlloc - before.TotalAlloc; n > 1<<20+128*uint64(len(b)) {
+				t.Fatalf("%d bytes allocated for a file of %d", n, len(b))
 			}
 		}
 	})
