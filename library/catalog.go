@@ -440,7 +440,9 @@ func changedGroups(ch trackChanges, key func(*Track) (uint64, bool)) groupChange
 		}
 	}
 	for _, ts := range g {
-		sortTracks(ts)
+		if !slices.IsSortedFunc(ts, compareTracks) { // a whole list arrives in catalog order
+			sortTracks(ts)
+		}
 	}
 	return g
 }
