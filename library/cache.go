@@ -20,9 +20,10 @@ import (
 // The scan cache is one file under the state directory holding everything
 // the scanner learned, so a restart serves the catalog at once and re-reads
 // only files whose size or modification time changed. It loads in time
-// proportional to its size with a few dozen allocations: strings are stored
-// once and referenced by index, and tracks are records of varints driven by
-// the field table trackFields.
+// proportional to its size with about one allocation per trackSlab tracks:
+// strings are stored once and referenced by index (after a load, one string
+// holds them all), and tracks are records of varints driven by the field
+// table trackFields.
 //
 // Layout ("uv" is an unsigned varint, "sv" a zigzag varint, both as
 // encoding/binary writes them; fixed-width integers are little-endian):
@@ -33,7 +34,7 @@ import (
 //	           uv fields, and per field uv length + name, kind (1 byte)
 //	tracks     blocks of trackBlock track records (fewer in the last), in
 //	           catalog order, each block preceded by its uv length
-//	playlists  one record per playlist (see writePlaylist)
+//	playlists  one record per playlist (see appendPlaylist)
 //	strings    uv count, uv length of each, then their bytes
 //	footer     offsets of the playlists and of the strings, the file size
 //	           (uint64 each), CRC-32C of everything before it (uint32)
@@ -47,7 +48,8 @@ import (
 // the title in the track's path when it is spelled out there (the common
 // case: the title then shares the path's bytes), else 0 and a string index.
 //
-// A load reads the file once, checks its size and CRC before decoding, then
+// A load reads the whole file into memory (transiently: about 90 bytes per
+// track), checks its size and CRC before decoding, then
 // decodes and validates everything before returning: the caller gets the
 // whole catalog or an error, never a part of it. Every count is bounded by
 // the bytes that must follow it, so hostile bytes cannot make the loader
@@ -229,7 +231,6 @@ type cacheWriter struct {
 	w    *bufio.Writer
 	crc  uint32
 	n    uint64
-	buf  []byte
 	strs []string          // the string table; index i+1 is strs[i]
 	idx  map[string]uint64 // string → index, for strings that repeat
 }
