@@ -101,12 +101,17 @@ func (c *Catalog) Revision() uint32 { return c.cur.Load().Revision }
 // plus O(k log k) in the k tracks that differ; a list already in catalog
 // order is not sorted again.
 func (c *Catalog) Publish(tracks []*Track, playlists []*Playlist) (*Snapshot, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	old := c.cur.Load()
 	if !slices.IsSortedFunc(tracks, compareTracks) {
 		sortTracks(tracks)
 	}
+	return c.publishSorted(tracks, playlists)
+}
+
+// publishSorted is Publish for tracks already in catalog order.
+func (c *Catalog) publishSorted(tracks []*Track, playlists []*Playlist) (*Snapshot, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	old := c.cur.Load()
 	return c.commit(old, tracks, diffTracks(old.Tracks, tracks), playlists)
 }
 

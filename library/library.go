@@ -377,7 +377,7 @@ func (l *Library) publishAll(tracks []*Track, pls []*Playlist) (*Snapshot, bool)
 	if !slices.IsSortedFunc(tracks, compareTracks) {
 		sortTracks(tracks) // EvalPlaylists lists matches in catalog order
 	}
-	return l.cat.Publish(tracks, EvalPlaylists(l.cfg.LibraryID, tracks, pls, l.cfg.Smart, l.cfg.Now()))
+	return l.cat.publishSorted(tracks, EvalPlaylists(l.cfg.LibraryID, tracks, pls, l.cfg.Smart, l.cfg.Now()))
 }
 
 // refreshSmart evaluates the smart playlists again; a new revision is
