@@ -470,7 +470,7 @@ func readCache(b []byte, libID string) (*cacheData, error) {
 // decodeCache is readCache; salvage accepts another scanner version or
 // field table (fields are matched by name and kind; others are skipped).
 func decodeCache(b []byte, libID string, salvage bool) (*cacheData, error) {
-	if strings.HasPrefix(string(b), gobMagic) {
+	if len(b) >= len(gobMagic) && string(b[:len(gobMagic)]) == gobMagic {
 		return decodeGobCache(b, libID, salvage)
 	}
 	if len(b) < cacheHeadLen+cacheFooterLen {
@@ -491,7 +491,7 @@ func decodeCache(b []byte, libID string, salvage bool) (*cacheData, error) {
 	}
 	playlistsAt, stringsAt := binary.LittleEndian.Uint64(foot), binary.LittleEndian.Uint64(foot[8:])
 	end := uint64(len(b) - cacheFooterLen)
-	if stringsAt > end || playlistsAt > stringsAt {
+	if stringsAt > end || playlistsAt > stringsAt || playlistsAt < uint64(cacheHeadLen) {
 		return nil, corrupt("section offsets %d, %d in %d bytes", playlistsAt, stringsAt, end)
 	}
 
@@ -690,7 +690,9 @@ func readStrings(b []byte) ([]string, error) {
 			r.fail(fmt.Errorf("string of %d bytes", l))
 		}
 		lens = append(lens, int(l))
-		total += int(l)
+		if total += int(l); total > len(b) {
+			r.fail(fmt.Errorf("%d string bytes in %d", total, len(b)))
+		}
 	}
 	if r.err == nil && total != len(b)-r.off {
 		r.fail(fmt.Errorf("%d string bytes, section holds %d", total, len(b)-r.off))

@@ -290,6 +290,11 @@ func TestCacheRejects(t *testing.T) {
 		{"small id", with(one("a.mp3", 7)), ErrCacheCorrupt},
 		{"no root", with(&Track{ID: 1000, PersistentID: 1, Path: "a.mp3"}), ErrCacheCorrupt},
 		{"playlist path", encoded(t, &cacheData{LibraryID: testLibID, Playlists: []*Playlist{{ID: 5000, Root: "/music", Path: "../p.m3u"}}}, trackFields, ScannerVersion), ErrCacheCorrupt},
+		{"playlists offset inside the magic", func() []byte {
+			b := bytes.Clone(valid)
+			binary.LittleEndian.PutUint64(b[len(b)-cacheFooterLen:], 3)
+			return refoot(b)
+		}(), ErrCacheCorrupt},
 		{"sections out of order", func() []byte {
 			b := bytes.Clone(valid)
 			f := b[len(b)-cacheFooterLen:]
@@ -598,5 +603,21 @@ func TestValidRel(t *testing.T) {
 		if got := validRel(p); got != want {
 			t.Errorf("validRel(%q) = %v, want %v", p, got, want)
 		}
+	}
+}
+
+// Zero times (a track never seen "added") stay zero through the cache.
+func TestCacheZeroTime(t *testing.T) {
+	d := goldenCatalog()
+	var b bytes.Buffer
+	if err := writeCache(&b, d); err != nil {
+		t.Fatal(err)
+	}
+	got, err := readCache(b.Bytes(), testLibID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tr := got.Tracks[0]; !tr.Added.IsZero() || tr.Added != (time.Time{}) {
+		t.Errorf("zero time loaded as %#v", tr.Added)
 	}
 }
