@@ -409,22 +409,31 @@ func (s *Snapshot) next(tracks []*Track, playlists []*Playlist, ch trackChanges)
 	return n
 }
 
-// groupChange collects, per album or artist id, the tracks that joined it.
-type groupChange map[uint64][]*Track
+// groupChange collects, per album or artist id, the tracks that joined it,
+// and the ids in the order they were first met (catalog order for the
+// joins), so groups are built in an order close to their sorted one.
+type groupChange struct {
+	joined map[uint64][]*Track
+	order  []uint64
+}
 
 // touch marks a group as changed even when no track joined it.
-func (g groupChange) touch(id uint64) {
-	if _, ok := g[id]; !ok {
-		g[id] = nil
+func (g *groupChange) touch(id uint64) {
+	if _, ok := g.joined[id]; !ok {
+		g.joined[id] = nil
+		g.order = append(g.order, id)
 	}
 }
 
-func (g groupChange) join(id uint64, t *Track) { g[id] = append(g[id], t) }
+func (g *groupChange) join(id uint64, t *Track) {
+	g.touch(id)
+	g.joined[id] = append(g.joined[id], t)
+}
 
 // changedGroups lists the groups that changed tracks left or joined; key
 // gives a track's group and whether it has one.
-func changedGroups(ch trackChanges, key func(*Track) (uint64, bool)) groupChange {
-	g := groupChange{}
+func changedGroups(ch trackChanges, key func(*Track) (uint64, bool)) *groupChange {
+	g := &groupChange{joined: map[uint64][]*Track{}}
 	for _, t := range ch.removed {
 		if id, ok := key(t); ok {
 			g.touch(id)
@@ -444,8 +453,10 @@ func changedGroups(ch trackChanges, key func(*Track) (uint64, bool)) groupChange
 			g.join(id, t)
 		}
 	}
-	for _, ts := range g {
-		if !slices.IsSortedFunc(ts, compareTracks) { // a whole list arrives in catalog order
+	// added and changed are each in catalog order: a group's joins are
+	// sorted unless both lists gave some.
+	if len(ch.added) > 0 && len(ch.changed) > 0 {
+		for _, ts := range g.joined {
 			sortTracks(ts)
 		}
 	}
@@ -476,13 +487,14 @@ func artistKey(t *Track) (uint64, bool) {
 
 func (n *Snapshot) regroupAlbums(s *Snapshot, ch trackChanges) {
 	g := changedGroups(ch, albumKey)
-	if len(g) == 0 {
+	if len(g.order) == 0 {
 		n.Albums, n.albumByID = s.Albums, s.albumByID
 		return
 	}
 	var put, fresh []*Album
 	var del []uint64
-	for id, joined := range g {
+	for _, id := range g.order {
+		joined := g.joined[id]
 		var old []uint32
 		if a, ok := s.Album(id); ok {
 			old = a.Tracks
@@ -512,7 +524,7 @@ func (n *Snapshot) regroupAlbums(s *Snapshot, ch trackChanges) {
 	slices.SortFunc(fresh, cmpAlbum)
 	kept := make([]*Album, 0, len(s.Albums)+len(fresh))
 	for _, a := range s.Albums {
-		if _, touched := g[a.ID]; !touched {
+		if _, touched := g.joined[a.ID]; !touched {
 			kept = append(kept, a)
 		}
 	}
@@ -521,13 +533,14 @@ func (n *Snapshot) regroupAlbums(s *Snapshot, ch trackChanges) {
 
 func (n *Snapshot) regroupArtists(s *Snapshot, ch trackChanges) {
 	g := changedGroups(ch, artistKey)
-	if len(g) == 0 {
+	if len(g.order) == 0 {
 		n.Artists, n.artByID = s.Artists, s.artByID
 		return
 	}
 	var put, fresh []*Artist
 	var del []uint64
-	for id, joined := range g {
+	for _, id := range g.order {
+		joined := g.joined[id]
 		var old []uint32
 		if a, ok := s.Artist(id); ok {
 			old = a.Tracks
@@ -557,7 +570,7 @@ func (n *Snapshot) regroupArtists(s *Snapshot, ch trackChanges) {
 	slices.SortFunc(fresh, cmpArtist)
 	kept := make([]*Artist, 0, len(s.Artists)+len(fresh))
 	for _, a := range s.Artists {
-		if _, touched := g[a.ID]; !touched {
+		if _, touched := g.joined[a.ID]; !touched {
 			kept = append(kept, a)
 		}
 	}
