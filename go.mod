@@ -11,6 +11,7 @@ require (
 	github.com/godbus/dbus/v5 v5.2.4
 	github.com/google/go-cmp v0.7.0
 	github.com/holoplot/go-avahi v1.0.1
+	github.com/klauspost/compress v1.20.1
 	github.com/miekg/dns v1.1.61
 	github.com/prometheus/client_golang v1.25.0
 	github.com/vishvananda/netlink v1.2.1-beta.2

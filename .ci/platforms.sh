@@ -4,6 +4,7 @@
 #   qemu.sh      the Go tests as linux/arm (GOARM=7) and linux/arm64 under qemu-user
 #   packages.sh  release tarballs + .deb; install into a Debian root; systemd-analyze verify
 #   docker.sh    the README's docker build/run lines; healthcheck; iTunes gets FLAC/Ogg/Opus as WAV
+#   docker-mdns.sh  the README's host-D-Bus lines: publishes through the host's Avahi, falls back, goodbye
 # Each prints its own time; a script that cannot run here (exit 77) is
 # reported as skipped with its reason and does not fail the step.
 #   ONLY="cross qemu" .ci/platforms.sh
@@ -23,7 +24,7 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     fi
 fi
 fail=0 summary=()
-for s in ${ONLY:-cross qemu packages docker}; do
+for s in ${ONLY:-cross qemu packages docker docker-mdns}; do
     echo "=== .ci/$s.sh"
     start=$SECONDS
     bash .ci/$s.sh; rc=$?

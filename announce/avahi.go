@@ -4,9 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
+	"os"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/godbus/dbus/v5"
@@ -67,21 +70,14 @@ func connectSystemBus(ctx context.Context) (*dbus.Conn, error) {
 	}
 	ch := make(chan result, 1)
 	go func() {
-		c, err := dbus.ConnectSystemBus()
+		c, err := dialSystemBus()
 		ch <- result{c, err}
 	}()
 	t := time.NewTimer(busCallLimit)
 	defer t.Stop()
 	select {
 	case r := <-ch:
-		var op *net.OpError
-		switch {
-		case errors.As(r.err, &op):
-			return nil, fmt.Errorf("unreachable: %w", r.err)
-		case r.err != nil:
-			return nil, fmt.Errorf("D-Bus refused the connection: %w", r.err)
-		}
-		return r.conn, nil
+		return r.conn, r.err
 	case <-ctx.Done():
 	case <-t.C:
 	}
@@ -91,6 +87,38 @@ func connectSystemBus(ctx context.Context) (*dbus.Conn, error) {
 		}
 	}()
 	return nil, errors.New("no answer from the system D-Bus within " + busCallLimit.String())
+}
+
+// dialSystemBus connects, authenticates and says Hello, telling a bus that
+// is not there from one that turned the connection down.
+func dialSystemBus() (*dbus.Conn, error) {
+	c, err := dbus.SystemBusPrivate()
+	if err != nil {
+		return nil, fmt.Errorf("unreachable: %w", err)
+	}
+	if err = c.Auth(nil); err == nil {
+		err = c.Hello()
+	}
+	if err != nil {
+		c.Close()
+		return nil, refusal(err, os.Geteuid())
+	}
+	return c, nil
+}
+
+// refusal explains an error from a bus that took the connection and then
+// turned it down. dbus-daemon silently closes the connection of a uid it
+// cannot look up in its own user database (bus_policy_allow_unix_user needs
+// the uid's groups): the usual cause is a container user without an account
+// on the host whose bus socket is mounted in.
+func refusal(err error, uid int) error {
+	closed := errors.Is(err, io.EOF) || errors.Is(err, syscall.EPIPE) || errors.Is(err, syscall.ECONNRESET)
+	if closed && uid != 0 {
+		return fmt.Errorf("closed the connection of uid %d (dbus-daemon drops uids that have no account "+
+			"on its machine: in a container, create that account on the host or run the container "+
+			"as a host user; see the README's Docker section): %w", uid, err)
+	}
+	return fmt.Errorf("D-Bus refused the connection: %w", err)
 }
 
 // avahiPub publishes through the system avahi-daemon. One goroutine (loop)

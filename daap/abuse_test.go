@@ -83,9 +83,9 @@ func TestTrackNotRegular(t *testing.T) {
 		}
 		tracks = append(tracks,
 			&library.Track{ID: id, Root: dir, Path: kind + "/song.flac", Codec: "flac", Format: "flac", DurationMS: 1000,
-				Album: kind, AlbumID: uint64(id), Artwork: library.Artwork{Source: library.ArtworkEmbedded}},
+				Album: kind, AlbumID: uint64(id), Artwork: &library.Artwork{Source: library.ArtworkEmbedded}},
 			&library.Track{ID: id + 1, Root: dir, Path: kind + "/other.mp3", Codec: "mp3", Format: "mp3",
-				Artwork: library.Artwork{Source: library.ArtworkFile, Path: kind + "/cover.jpg"}})
+				Artwork: &library.Artwork{Source: library.ArtworkFile, Path: kind + "/cover.jpg"}})
 		id += 2
 	}
 	var logs testkit.SyncBuffer

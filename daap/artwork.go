@@ -68,7 +68,7 @@ func (s *Server) groupArtwork(w http.ResponseWriter, r *http.Request) {
 	} else if ar, ok := findArtist(snap, id); ok {
 		found = true
 		for _, tid := range ar.Tracks {
-			if t, ok := snap.Track(tid); ok && t.Artwork.Source != library.ArtworkNone {
+			if t, ok := snap.Track(tid); ok && t.Art().Source != library.ArtworkNone {
 				from = tid
 				break
 			}
@@ -139,7 +139,7 @@ func (s *Server) noArt(w http.ResponseWriter) {
 // per (album, mw, mh); an image that is small enough, not JPEG or PNG,
 // undecodable or over maxArtPixels is served as it is.
 func (s *Server) serveArt(w http.ResponseWriter, r *http.Request, t *library.Track) {
-	if t.Artwork.Source == library.ArtworkNone {
+	if t.Art().Source == library.ArtworkNone {
 		s.noArt(w)
 		return
 	}
@@ -226,8 +226,8 @@ func acquire(ctx context.Context, sem chan struct{}) error {
 // the catalog revision, so a rescan that changed files drops stale images.
 func artKey(t *library.Track, rev uint32) string {
 	switch {
-	case t.Artwork.Source == library.ArtworkFile:
-		return fmt.Sprintf("%d|file|%s|%s", rev, t.Root, t.Artwork.Path)
+	case t.Art().Source == library.ArtworkFile:
+		return fmt.Sprintf("%d|file|%s|%s", rev, t.Root, t.Art().Path)
 	case t.Album != "":
 		return fmt.Sprintf("%d|album|%d", rev, t.AlbumID)
 	default:
@@ -243,8 +243,8 @@ const maxArtFile = 16 << 20
 // otherwise at Debug (a broken picture is common and harmless).
 func (s *Server) artError(t *library.Track, err error) {
 	p := t.AbsPath()
-	if t.Artwork.Source == library.ArtworkFile {
-		p = filepath.Join(t.Root, filepath.FromSlash(t.Artwork.Path))
+	if t.Art().Source == library.ArtworkFile {
+		p = filepath.Join(t.Root, filepath.FromSlash(t.Art().Path))
 	}
 	switch {
 	case errors.Is(err, regfile.ErrNotRegular):
@@ -259,9 +259,9 @@ func (s *Server) artError(t *library.Track, err error) {
 // loadArt reads t's cover image and its MIME type. Files are opened by
 // s.open (openRegular): a FIFO swapped in never hangs the request.
 func (s *Server) loadArt(t *library.Track) ([]byte, string, error) {
-	switch t.Artwork.Source {
+	switch t.Art().Source {
 	case library.ArtworkFile:
-		p := filepath.Join(t.Root, filepath.FromSlash(t.Artwork.Path))
+		p := filepath.Join(t.Root, filepath.FromSlash(t.Art().Path))
 		f, _, err := s.open(p)
 		if err != nil {
 			return nil, "", err
@@ -274,7 +274,7 @@ func (s *Server) loadArt(t *library.Track) ([]byte, string, error) {
 		if len(data) > maxArtFile {
 			return nil, "", fmt.Errorf("%s: over %d bytes", p, maxArtFile)
 		}
-		return data, imageType(data, t.Artwork.MIME, p), nil
+		return data, imageType(data, "", p), nil
 	case library.ArtworkEmbedded:
 		f, fi, err := s.open(t.AbsPath())
 		if err != nil {

@@ -132,8 +132,8 @@ func newArtEnv(t testing.TB) *artEnv {
 		tracks = append(tracks, &library.Track{
 			ID: id, PersistentID: 0x7000 + uint64(id), Root: root, Path: fmt.Sprintf("%d.mp3", id),
 			Title: name, Album: name, AlbumID: 0x100 + uint64(id), Artist: "Art", ArtistID: 0x200,
-			Codec: "mp3", Format: "mp3", Size: 1000, ModTime: epoch,
-			Artwork: library.Artwork{Source: library.ArtworkFile, Path: name},
+			Codec: "mp3", Format: "mp3", Size: 1000, ModTime: library.StampOf(epoch),
+			Artwork: &library.Artwork{Source: library.ArtworkFile, Path: name},
 		})
 	}
 	cat := library.NewCatalog()

@@ -23,13 +23,13 @@ var browseKinds = map[string]struct {
 	"artists": {"abar", func(t *library.Track) string { return cmp.Or(t.Artist, t.AlbumArtist) },
 		func(t *library.Track) string {
 			if t.Artist == "" {
-				return t.SortAlbumArtist
+				return t.SortAlbumArtist()
 			}
-			return t.SortArtist
+			return t.SortArtist()
 		}},
-	"albums":    {"abal", func(t *library.Track) string { return t.Album }, func(t *library.Track) string { return t.SortAlbum }},
+	"albums":    {"abal", func(t *library.Track) string { return t.Album }, func(t *library.Track) string { return t.SortAlbum() }},
 	"genres":    {"abgn", func(t *library.Track) string { return t.Genre }, func(t *library.Track) string { return "" }},
-	"composers": {"abcp", func(t *library.Track) string { return t.Composer }, func(t *library.Track) string { return t.SortComposer }},
+	"composers": {"abcp", func(t *library.Track) string { return t.Composer() }, func(t *library.Track) string { return t.SortComposer() }},
 }
 
 // matching returns the snapshot's tracks that p's view lists and that
@@ -67,7 +67,7 @@ func (s *Server) browse(r *http.Request, c client) (body, error) {
 	snap := s.cfg.Catalog.Snapshot()
 	key := fmt.Sprintf("browse|%d|%s|%s", snap.Revision, kind, p.key())
 	need := func() int { return smallNeed(snap, p.view) }
-	return s.cached(r.Context(), snap.Revision, key, need, func(ctx context.Context) ([]byte, error) {
+	return s.cached(r.Context(), snap.Revision, key, need, whole(func(ctx context.Context) ([]byte, error) {
 		tracks, err := s.matching(ctx, snap, p)
 		if err != nil {
 			return nil, err
@@ -103,7 +103,7 @@ func (s *Server) browse(r *http.Request, c client) (body, error) {
 			}
 		})
 		return e.Bytes(), nil
-	})
+	}))
 }
 
 // group is one album or artist of /groups.
@@ -136,7 +136,7 @@ func (s *Server) groups(r *http.Request, c client) (body, error) {
 	snap := s.cfg.Catalog.Snapshot()
 	key := fmt.Sprintf("groups|%d|%s|%s", snap.Revision, gt, p.key())
 	need := func() int { return smallNeed(snap, p.view) }
-	return s.cached(r.Context(), snap.Revision, key, need, func(ctx context.Context) ([]byte, error) {
+	return s.cached(r.Context(), snap.Revision, key, need, whole(func(ctx context.Context) ([]byte, error) {
 		list, err := s.groupList(ctx, snap, p, gt == "albums")
 		if err != nil {
 			return nil, err
@@ -182,7 +182,7 @@ func (s *Server) groups(r *http.Request, c client) (body, error) {
 			}
 		})
 		return e.Bytes(), nil
-	})
+	}))
 }
 
 // groupList builds the albums (or artists) of the tracks matching p.

@@ -10,7 +10,7 @@ import (
 // every reply it hands out. Against max count together:
 //   - finished entries, cached or evicted while a request still sends them;
 //   - builds in progress, by the estimate they reserved before starting;
-//   - gzip copies, and the reservation of one being made.
+//   - a recompression in progress, by its reservation (see polish).
 //
 // A build starts only when its estimate fits (evicting idle cached entries
 // to make room); otherwise it queues, first come first served, and holds no
@@ -32,35 +32,55 @@ type lru struct {
 	rev     uint32    // newest revision seen; older entries are dropped
 
 	hits, misses uint64 // lookups that found an entry, and those that started one
+
+	// Recompression of finished gzip bodies, one at a time (see polish).
+	polishMin  int         // smallest body worth it; 0: never
+	polishQ    list.List   // *cacheEntry waiting, oldest first, at most polishMax
+	polishing  *cacheEntry // being recompressed
+	stopPolish context.CancelFunc
+	polished   uint64                                        // bodies swapped for a smaller copy
+	squeeze    func(context.Context, []byte) ([]byte, error) // recompress; tests replace it
+}
+
+// polishMax bounds the entries waiting for recompression; the oldest
+// waiting one gives way to a newer one.
+const polishMax = 8
+
+// polishState is the memory a recompression uses besides its output: the
+// compressor's tables and the copy buffer.
+const polishState = 1 << 20
+
+// reply is what a build makes.
+type reply struct {
+	data   []byte
+	mime   string // artwork only
+	plain  int    // length of the body once inflated
+	zipped bool   // data is gzip
 }
 
 // cacheEntry is one reply, from its queued build to its last sender.
 type cacheEntry struct {
 	key   string
 	rev   uint32
-	ready chan struct{} // closed when data (or err) is set
-	data  []byte
-	mime  string // artwork only
-	err   error
+	ready chan struct{} // closed when the reply (or err) is set
+	reply
+	err error
 
 	// Guarded by the lru's mu.
-	size   int // bytes counted: the reservation while building, then data and gz
+	size   int // bytes counted: the reservation while building, then the reply
 	need   int // estimate reserved when the build starts
 	refs   int // requests waiting for or sending this entry
 	done   bool
 	cached bool          // in byKey (and order once done)
 	queued *list.Element // in the queue, waiting for budget
-	build  func(context.Context) ([]byte, string, error)
+	polish *list.Element // in polishQ
+	build  func(context.Context) (reply, error)
 	ctx    context.Context
 	cancel context.CancelFunc
-
-	gzMu   sync.Mutex // one gzip copy at a time
-	gzDone bool
-	gz     []byte
 }
 
 func newLRU(max int) *lru {
-	return &lru{max: max, order: list.New(), byKey: make(map[string]*list.Element)}
+	return &lru{max: max, order: list.New(), byKey: make(map[string]*list.Element), squeeze: recompress}
 }
 
 // get returns the entry for key, building it if no request has yet, and
@@ -72,6 +92,14 @@ func newLRU(max int) *lru {
 // the first entry of a newer revision drops the finished entries of older
 // ones, which no request will ask for again.
 func (c *lru) get(ctx context.Context, key string, rev uint32, need func() int, build func(context.Context) ([]byte, string, error)) (*cacheEntry, error) {
+	return c.getReply(ctx, key, rev, need, func(ctx context.Context) (reply, error) {
+		data, mime, err := build(ctx)
+		return reply{data: data, mime: mime, plain: len(data)}, err
+	})
+}
+
+// getReply is get for a build that makes a reply.
+func (c *lru) getReply(ctx context.Context, key string, rev uint32, need func() int, build func(context.Context) (reply, error)) (*cacheEntry, error) {
 	c.mu.Lock()
 	e := c.join(key, rev)
 	if e != nil {
@@ -137,7 +165,7 @@ func (c *lru) join(key string, rev uint32) *cacheEntry {
 
 // start adds a pinned entry for key whose build runs as soon as need bytes
 // of budget are free.
-func (c *lru) start(key string, rev uint32, need int, build func(context.Context) ([]byte, string, error)) *cacheEntry {
+func (c *lru) start(key string, rev uint32, need int, build func(context.Context) (reply, error)) *cacheEntry {
 	ctx, cancel := context.WithCancel(context.Background())
 	e := &cacheEntry{key: key, rev: rev, ready: make(chan struct{}), need: need, refs: 1,
 		cached: true, build: build, ctx: ctx, cancel: cancel}
@@ -166,6 +194,7 @@ func (c *lru) grant() {
 		c.running++
 		go c.run(e)
 	}
+	c.kick()
 }
 
 // makeRoom reports whether n more bytes fit in the budget, evicting idle
@@ -196,22 +225,21 @@ func (c *lru) makeRoom(n int) bool {
 // run builds e, unless every requester left before it started, and
 // publishes the result.
 func (c *lru) run(e *cacheEntry) {
-	var data []byte
-	var mime string
+	var r reply
 	err := e.ctx.Err()
 	if err == nil {
-		data, mime, err = safeBuild(e.ctx, e.build)
+		r, err = safeBuild(e.ctx, e.build)
 	}
 	e.cancel()
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	e.data, e.mime, e.err = data, mime, err
+	e.reply, e.err = r, err
 	e.done, e.build = true, nil
 	c.running--
 	c.size -= e.size
 	e.size = 0
 	if err == nil {
-		e.size = len(data) + len(e.key) + 64
+		e.size = len(r.data) + len(e.key) + 64
 		c.grow(e.size)
 	}
 	if el := c.byKey[e.key]; el != nil && el.Value == e {
@@ -226,19 +254,91 @@ func (c *lru) run(e *cacheEntry) {
 	if e.cached && e.rev < c.rev {
 		c.uncache(e) // a newer revision came while it was built
 	}
+	if e.cached && e.zipped && c.polishMin > 0 && len(e.data) >= c.polishMin {
+		e.polish = c.polishQ.PushBack(e)
+		if c.polishQ.Len() > polishMax {
+			old := c.polishQ.Front().Value.(*cacheEntry)
+			c.polishQ.Remove(old.polish)
+			old.polish = nil
+		}
+	}
 	c.free(e)
 	c.trim()
 	c.grant()
 }
 
 // safeBuild runs build, turning a panic into an error.
-func safeBuild(ctx context.Context, build func(context.Context) ([]byte, string, error)) (data []byte, mime string, err error) {
+func safeBuild(ctx context.Context, build func(context.Context) (reply, error)) (r reply, err error) {
 	defer func() {
 		if p := recover(); p != nil {
-			data, mime, err = nil, "", errPanic{p}
+			r, err = reply{}, errPanic{p}
 		}
 	}()
 	return build(ctx)
+}
+
+// kick starts recompressing the oldest waiting body when nothing else is
+// being built or recompressed, so that it never competes with a request.
+// A body whose recompression does not fit the budget now, without
+// evicting anything, keeps its fast copy.
+func (c *lru) kick() {
+	if c.polishing != nil || c.running > 0 || c.queue.Len() > 0 {
+		return
+	}
+	for el := c.polishQ.Front(); el != nil; el = c.polishQ.Front() {
+		e := el.Value.(*cacheEntry)
+		c.polishQ.Remove(el)
+		e.polish = nil
+		need := len(e.data) + polishState
+		if c.size+need > c.max {
+			continue
+		}
+		c.grow(need)
+		ctx, cancel := context.WithCancel(context.Background())
+		c.polishing, c.stopPolish = e, cancel
+		go c.polish(ctx, e, need)
+		return
+	}
+}
+
+// stopPolishing cancels the recompression in progress and drops those
+// waiting; none starts after.
+func (c *lru) stopPolishing() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.polishMin = 0
+	for el := c.polishQ.Front(); el != nil; el = c.polishQ.Front() {
+		el.Value.(*cacheEntry).polish = nil
+		c.polishQ.Remove(el)
+	}
+	if c.polishing != nil {
+		c.stopPolish()
+	}
+}
+
+// polish recompresses e's body at polishLevel and, unless e left the
+// cache meanwhile (evicted, or its revision superseded, which cancels
+// ctx), puts a new entry with the smaller body in its place. e itself is
+// not changed: requests may be sending its bytes.
+func (c *lru) polish(ctx context.Context, e *cacheEntry, need int) {
+	data, err := c.squeeze(ctx, e.data)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.stopPolish()
+	c.polishing, c.stopPolish = nil, nil
+	c.size -= need
+	if el := c.byKey[e.key]; err == nil && e.cached && el != nil && el.Value == e && len(data) < len(e.data) {
+		ne := &cacheEntry{key: e.key, rev: e.rev, ready: e.ready, done: true, cached: true, err: nil,
+			reply: reply{data: data, plain: e.plain, zipped: true}}
+		ne.size = len(data) + len(ne.key) + 64
+		el.Value = ne
+		e.cached = false
+		c.free(e)
+		c.grow(ne.size)
+		c.polished++
+	}
+	c.trim()
+	c.grant()
 }
 
 // leave unpins e for a request that stopped waiting for it. The last one
@@ -279,6 +379,13 @@ func (c *lru) uncache(e *cacheEntry) {
 		c.order.Remove(el)
 	}
 	e.cached = false
+	if e.polish != nil {
+		c.polishQ.Remove(e.polish)
+		e.polish = nil
+	}
+	if c.polishing == e {
+		c.stopPolish()
+	}
 	c.free(e)
 }
 
@@ -303,37 +410,6 @@ func (c *lru) trim() {
 	}
 }
 
-// gzipped returns the gzip copy of e's data (which the caller has pinned),
-// made once. It returns nil, and the caller sends the plain bytes, when
-// the budget has no room for it now: compression must never wait.
-func (c *lru) gzipped(e *cacheEntry) []byte {
-	e.gzMu.Lock()
-	defer e.gzMu.Unlock()
-	if e.gzDone {
-		return e.gz
-	}
-	need := len(e.data) / 2 // DMAP compresses to well under half
-	c.mu.Lock()
-	ok := c.queue.Len() == 0 && c.makeRoom(need)
-	if ok {
-		c.grow(need)
-	}
-	c.mu.Unlock()
-	if !ok {
-		return nil
-	}
-	gz := gzipBytes(e.data)
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.size -= need
-	e.gz, e.gzDone = gz, true
-	e.size += len(gz)
-	c.grow(len(gz))
-	c.trim()
-	c.grant()
-	return gz
-}
-
 // grow counts n more bytes.
 func (c *lru) grow(n int) {
 	c.size += n
@@ -354,11 +430,12 @@ func (c *lru) queued() int {
 	return c.queue.Len()
 }
 
-// idle reports whether no build is queued or running (tests).
+// idle reports whether no build or recompression is queued or running
+// (tests).
 func (c *lru) idle() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.queue.Len() == 0 && c.running == 0
+	return c.queue.Len() == 0 && c.running == 0 && c.polishQ.Len() == 0 && c.polishing == nil
 }
 
 type errPanic struct{ v any }

@@ -40,7 +40,7 @@ func (s *Server) containers(r *http.Request, c client) (body, error) {
 	snap := s.cfg.Catalog.Snapshot()
 	key := fmt.Sprintf("containers|%d|%s", snap.Revision, p.key())
 	need := func() int { return smallNeed(snap, p.view) }
-	return s.cached(r.Context(), snap.Revision, key, need, func(context.Context) ([]byte, error) {
+	return s.cached(r.Context(), snap.Revision, key, need, whole(func(context.Context) ([]byte, error) {
 		list := []container{{id: basePlaylistID, pid: s.basePID(), name: basePlaylistName, count: s.trackCount(snap, p.view), base: true}}
 		for _, pl := range snap.Playlists {
 			if pl.ID == basePlaylistID {
@@ -81,7 +81,7 @@ func (s *Server) containers(r *http.Request, c client) (body, error) {
 			})
 		})
 		return e.Bytes(), nil
-	})
+	}))
 }
 
 // basePID is the base playlist's persistent id, derived from the database's.

@@ -61,7 +61,7 @@ func clamp(v int64, bytes int) int64 {
 }
 
 func hasArt(t *library.Track) int64 {
-	if t.Artwork.Source != library.ArtworkNone {
+	if t.Art().Source != library.ArtworkNone {
 		return 1
 	}
 	return 0
@@ -84,9 +84,9 @@ var itemFieldRows = []field{
 	str("daap.songartist", "asar", func(t *library.Track) string { return t.Artist }),
 	str("daap.songalbumartist", "asaa", albumArtist),
 	str("daap.songgenre", "asgn", func(t *library.Track) string { return t.Genre }),
-	str("daap.songcomposer", "ascp", func(t *library.Track) string { return t.Composer }),
-	str("daap.songcomment", "ascm", func(t *library.Track) string { return t.Comment }),
-	str("daap.songgrouping", "agrp", func(t *library.Track) string { return t.Grouping }),
+	str("daap.songcomposer", "ascp", func(t *library.Track) string { return t.Composer() }),
+	str("daap.songcomment", "ascm", func(t *library.Track) string { return t.Comment() }),
+	str("daap.songgrouping", "agrp", func(t *library.Track) string { return t.Grouping() }),
 	num("daap.songyear", "asyr", false, func(t *library.Track) int64 { return clamp(int64(t.Year), 2) }),
 	num("daap.songtracknumber", "astn", false, func(t *library.Track) int64 { return clamp(int64(t.TrackNumber), 2) }),
 	num("daap.songtrackcount", "astc", false, func(t *library.Track) int64 { return clamp(int64(t.TrackCount), 2) }),
@@ -105,22 +105,22 @@ var itemFieldRows = []field{
 		}
 		return 0
 	}),
-	dateField("daap.songdateadded", "asda", func(t *library.Track) time.Time { return t.Added }),
-	dateField("daap.songdatemodified", "asdm", func(t *library.Track) time.Time { return t.ModTime }),
+	dateField("daap.songdateadded", "asda", func(t *library.Track) time.Time { return t.Added.Time() }),
+	dateField("daap.songdatemodified", "asdm", func(t *library.Track) time.Time { return t.ModTime.Time() }),
 	constant("daap.songdatakind", "asdk", 0), // 0 = a file
 	constant("daap.songdisabled", "asdb", 0),
 	num("com.apple.itunes.mediakind", "aeMK", false, mediaKind), // music 1, podcast 4, audiobook 8
 	constant("com.apple.itunes.has-video", "aeHV", 0),
-	str("daap.sortartist", "assa", func(t *library.Track) string { return cmp.Or(t.SortArtist, t.Artist) }),
-	str("daap.sortalbum", "assu", func(t *library.Track) string { return cmp.Or(t.SortAlbum, t.Album) }),
+	str("daap.sortartist", "assa", func(t *library.Track) string { return cmp.Or(t.SortArtist(), t.Artist) }),
+	str("daap.sortalbum", "assu", func(t *library.Track) string { return cmp.Or(t.SortAlbum(), t.Album) }),
 	id64("daap.songalbumid", "asai", func(t *library.Track) uint64 { return t.AlbumID }),
 	id64("daap.songartistid", "asri", func(t *library.Track) uint64 { return t.ArtistID }),
-	str("daap.sortname", "assn", func(t *library.Track) string { return cmp.Or(t.SortTitle, t.Title) }),
+	str("daap.sortname", "assn", func(t *library.Track) string { return cmp.Or(t.SortTitle(), t.Title) }),
 	str("daap.sortalbumartist", "assl", func(t *library.Track) string {
 		name, sortName := t.GroupArtist()
 		return cmp.Or(sortName, name)
 	}),
-	str("daap.sortcomposer", "assc", func(t *library.Track) string { return cmp.Or(t.SortComposer, t.Composer) }),
+	str("daap.sortcomposer", "assc", func(t *library.Track) string { return cmp.Or(t.SortComposer(), t.Composer()) }),
 	num("com.apple.itunes.extended-media-kind", "aeMk", false, mediaKind),
 	num("daap.songextradata", "ased", false, hasArt),
 	num("daap.songartworkcount", "asac", false, hasArt),

@@ -1,10 +1,13 @@
 package daap
 
 import (
+	"bufio"
 	"cmp"
 	"context"
 	"encoding/binary"
 	"fmt"
+	"io"
+	"math"
 	"net/http"
 	"slices"
 	"strconv"
@@ -131,17 +134,33 @@ func (p listParams) key() string {
 // cached returns the reply stored under key, building it once, pinned in
 // the listing cache until the body is released. need estimates the
 // build's peak memory, reserved from the listing budget before it starts
-// (see lru); build gets a context that ends when every request waiting
-// for it has gone, and should stop then.
-func (s *Server) cached(ctx context.Context, rev uint32, key string, need func() int, build func(context.Context) ([]byte, error)) (body, error) {
-	e, err := s.cache.get(ctx, key, rev, need, func(ctx context.Context) ([]byte, string, error) {
-		b, err := build(ctx)
-		return b, "", err
+// (see lru); build writes the reply to w, which compresses it as it
+// comes, and gets a context that ends when every request waiting for it
+// has gone, and should stop then.
+func (s *Server) cached(ctx context.Context, rev uint32, key string, need func() int, build func(ctx context.Context, w io.Writer) error) (body, error) {
+	e, err := s.cache.getReply(ctx, key, rev, need, func(ctx context.Context) (reply, error) {
+		z := new(zbody)
+		defer z.drop()
+		if err := build(ctx, z); err != nil {
+			return reply{}, err
+		}
+		return z.reply()
 	})
 	if err != nil {
 		return body{}, err
 	}
-	return body{plain: e.data, entry: e, cache: s.cache}, nil
+	return body{entry: e, cache: s.cache}, nil
+}
+
+// whole adapts a build that makes its small reply in one piece to cached.
+func whole(build func(context.Context) ([]byte, error)) func(context.Context, io.Writer) error {
+	return func(ctx context.Context, w io.Writer) error {
+		b, err := build(ctx)
+		if err == nil {
+			_, err = w.Write(b)
+		}
+		return err
+	}
 }
 
 // items answers /databases/1/items.
@@ -153,7 +172,7 @@ func (s *Server) items(r *http.Request, c client) (body, error) {
 	snap := s.cfg.Catalog.Snapshot()
 	key := fmt.Sprintf("items|%d|%s", snap.Revision, p.key())
 	need := func() int { return s.listingNeed(snap.Tracks, len(snap.Tracks), p, false) }
-	return s.cached(r.Context(), snap.Revision, key, need, func(ctx context.Context) ([]byte, error) {
+	return s.cached(r.Context(), snap.Revision, key, need, func(ctx context.Context, w io.Writer) error {
 		tracks, muty := snap.Tracks, 0
 		var deleted []uint32
 		if p.delta != 0 {
@@ -162,16 +181,20 @@ func (s *Server) items(r *http.Request, c client) (body, error) {
 			}
 		}
 		entries := make([]entry, 0, len(tracks))
-		for _, t := range (&presenter{v: p.view}).visible(tracks) {
-			entries = append(entries, entry{t: t})
+		for _, t := range tracks {
+			if listed, wav := p.view.pick(t); listed {
+				entries = append(entries, entry{t: t, wav: wav})
+			}
 		}
-		return s.trackListing(ctx, "adbs", entries, p, muty, deleted, false)
+		return s.trackListing(ctx, w, "adbs", entries, p, muty, deleted, false)
 	})
 }
 
 // listingNeed estimates the peak memory of building a track listing of up
-// to n items drawn from tracks: the encoded items, sized from a sample of
-// tracks, plus the entries, sort keys and WAV stand-ins made on the way.
+// to n items drawn from tracks: the compressed items, sized from a sample
+// of tracks encoded (DMAP listings compress 8–10× at fastLevel; a sixth
+// is assumed), the compressor, and the entries and sort keys made on the
+// way.
 func (s *Server) listingNeed(tracks []*library.Track, n int, p listParams, container bool) int {
 	const sample = 64
 	encode := s.itemEncoder(p, container)
@@ -182,12 +205,12 @@ func (s *Server) listingNeed(tracks []*library.Track, n int, p listParams, conta
 	}
 	per := 64 // entry, query filter copy
 	if k > 0 {
-		per += total / k * 17 / 16
+		per += total / k / 6
 	}
 	if p.sort != "" {
 		per += 96 // sort keys
 	}
-	return n*per + presentNeed(n, p.view) + 64<<10
+	return n*per + compressorNeed
 }
 
 // presentNeed is the memory of the WAV stand-ins a presenter may make for
@@ -202,32 +225,49 @@ func presentNeed(n int, v view) int {
 // smallNeed estimates the peak memory of building a browse, groups or
 // containers listing over snap: small per track, whatever the query.
 func smallNeed(snap *library.Snapshot, v view) int {
-	return len(snap.Tracks)*128 + presentNeed(len(snap.Tracks), v) + 64<<10
+	return len(snap.Tracks)*128 + presentNeed(len(snap.Tracks), v) + compressorNeed
 }
 
+// compressorNeed is the memory of a build's compressor and buffers.
+const compressorNeed = 1 << 20
+
 // entry is one listed track; cti is its container item id (mcti) in a
-// playlist listing.
+// playlist listing. A track the view lists as its WAV stand-in is made
+// one only as it is encoded (see listed): a listing holds no copies.
 type entry struct {
 	t   *library.Track
 	cti uint32
+	wav bool
 }
 
-// trackListing encodes adbs/apso{mstt, muty, mtco, mrco, mlcl{mlit…}}, then
-// mudl for deleted ids and mshl for sort headers.
+// listed returns en's track as the listing shows it, using scratch for a
+// WAV stand-in.
+func (en entry) listed(scratch *library.Track) *library.Track {
+	if !en.wav {
+		return en.t
+	}
+	asWAV(scratch, en.t)
+	return scratch
+}
+
+// trackListing writes adbs/apso{mstt, muty, mtco, mrco, mlcl{mlit…}},
+// then mudl for deleted ids and mshl for sort headers, to w.
 //
-// A 100,000-track listing is tens of megabytes, and on a busy machine
-// touching fresh memory costs more than encoding. So each item is encoded
-// into a small reused Builder and copied into one buffer allocated once,
-// sized from a sample of items; the two envelope lengths are patched in
-// place, as Builder.Container does.
-func (s *Server) trackListing(ctx context.Context, top string, entries []entry, p listParams, muty int, deleted []uint32, container bool) ([]byte, error) {
+// A 100,000-track listing is tens of megabytes plain, so it is never held
+// whole: the items are encoded twice, one at a time into a small reused
+// Builder, first to add up the container lengths that head the reply,
+// then to stream them into w. The second pass costs CPU (about 0.3 s per
+// 100,000 items here) but holds nothing, where one pass would have to
+// hold the plain listing.
+func (s *Server) trackListing(ctx context.Context, w io.Writer, top string, entries []entry, p listParams, muty int, deleted []uint32, container bool) error {
 	if p.query != nil {
 		kept := make([]entry, 0, len(entries))
+		var scratch library.Track
 		for i, en := range entries {
 			if i%cancelEvery == 0 && ctx.Err() != nil {
-				return nil, ctx.Err()
+				return ctx.Err()
 			}
-			if p.query.Match(s.trackGetter(en.t)) {
+			if p.query.Match(s.trackGetter(en.listed(&scratch))) {
 				kept = append(kept, en)
 			}
 		}
@@ -258,32 +298,29 @@ func (s *Server) trackListing(ctx context.Context, top string, entries []entry, 
 	}
 
 	encode := s.itemEncoder(p, container)
-	sample := 0
-	for _, en := range list[:min(len(list), 256)] {
-		sample += len(encode(en))
-	}
-	size := 16 + head.Len() + tail.Len()
-	if n := min(len(list), 256); n > 0 {
-		size += sample/n*len(list) + sample/n*len(list)/16 + 4096
-	}
-	if ctx.Err() != nil {
-		return nil, ctx.Err() // before the big allocation
-	}
-	out := make([]byte, 0, size)
-	out = appendHeader(out, top)
-	out = append(out, head.Bytes()...)
-	listAt := len(out)
-	out = appendHeader(out, "mlcl")
+	items := 0
 	for i, en := range list {
 		if i%cancelEvery == 0 && ctx.Err() != nil {
-			return nil, ctx.Err()
+			return ctx.Err()
 		}
-		out = append(out, encode(en)...)
+		items += len(encode(en))
 	}
-	patchLength(out, listAt)
-	out = append(out, tail.Bytes()...)
-	patchLength(out, 0)
-	return out, nil
+	if uint64(items)+uint64(head.Len()+tail.Len())+16 > math.MaxUint32 {
+		return fmt.Errorf("listing of %d items: %d bytes is over the DMAP limit", len(list), items)
+	}
+	bw := bufio.NewWriterSize(w, 64<<10)
+	out := appendHeader(nil, top, head.Len()+8+items+tail.Len())
+	out = append(out, head.Bytes()...)
+	out = appendHeader(out, "mlcl", items)
+	bw.Write(out)
+	for i, en := range list {
+		if i%cancelEvery == 0 && ctx.Err() != nil {
+			return ctx.Err()
+		}
+		bw.Write(encode(en))
+	}
+	bw.Write(tail.Bytes())
+	return bw.Flush()
 }
 
 // cancelEvery is how many items a listing build handles between checks
@@ -295,37 +332,34 @@ const cancelEvery = 1024
 func (s *Server) itemEncoder(p listParams, container bool) func(entry) []byte {
 	ft, rest := s.fields, p.meta[2:] // mikd and miid are written first
 	item := newEnc(p.client)
+	scratch := new(library.Track)
 	return func(en entry) []byte {
 		item.Reset()
+		t := en.listed(scratch)
 		item.Container("mlit", func(b *dmap.Builder) {
 			b.Int("mikd", 2)
-			b.Int("miid", int64(en.t.ID))
+			b.Int("miid", int64(t.ID))
 			if container {
 				b.Int("mcti", int64(en.cti))
 			}
-			ft.encode(b, rest, en.t)
+			ft.encode(b, rest, t)
 		})
 		return item.Bytes()
 	}
 }
 
-// appendHeader appends a container tag with a length to be patched.
-func appendHeader(b []byte, tag string) []byte {
-	return append(b, tag[0], tag[1], tag[2], tag[3], 0, 0, 0, 0)
-}
-
-// patchLength sets the length of the element at off to everything after
-// its header.
-func patchLength(b []byte, off int) {
-	binary.BigEndian.PutUint32(b[off+4:], uint32(len(b)-off-8))
+// appendHeader appends the header of a container holding n bytes.
+func appendHeader(b []byte, tag string, n int) []byte {
+	b = append(b, tag[0], tag[1], tag[2], tag[3])
+	return binary.BigEndian.AppendUint32(b, uint32(n))
 }
 
 // trackSorts are the sort= orders for tracks; each gives the sort key
 // whose first letter heads the sort headers.
 var trackSorts = map[string]func(t *library.Track) string{
-	"name":   func(t *library.Track) string { return cmp.Or(t.SortTitle, t.Title) },
-	"album":  func(t *library.Track) string { return cmp.Or(t.SortAlbum, t.Album) },
-	"artist": func(t *library.Track) string { return cmp.Or(t.SortArtist, t.Artist) },
+	"name":   func(t *library.Track) string { return cmp.Or(t.SortTitle(), t.Title) },
+	"album":  func(t *library.Track) string { return cmp.Or(t.SortAlbum(), t.Album) },
+	"artist": func(t *library.Track) string { return cmp.Or(t.SortArtist(), t.Artist) },
 }
 
 // sortEntries orders entries by key (case-insensitively), then album
@@ -410,20 +444,19 @@ func (s *Server) containerItems(r *http.Request, c client) (body, error) {
 		}
 		return s.listingNeed(snap.Tracks, len(snap.Tracks), p, true)
 	}
-	return s.cached(r.Context(), snap.Revision, key, need, func(ctx context.Context) ([]byte, error) {
+	return s.cached(r.Context(), snap.Revision, key, need, func(ctx context.Context, w io.Writer) error {
 		var entries []entry
 		if pl == nil {
 			entries = make([]entry, 0, len(snap.Tracks))
-			pr := &presenter{v: p.view}
 			for i, t := range snap.Tracks {
-				if t, ok := pr.present(t); ok {
-					entries = append(entries, entry{t: t, cti: uint32(i + 1)})
+				if listed, wav := p.view.pick(t); listed {
+					entries = append(entries, entry{t: t, cti: uint32(i + 1), wav: wav})
 				}
 			}
 		} else {
 			entries = playlistEntries(snap, pl, p.view)
 		}
-		return s.trackListing(ctx, "apso", entries, p, 0, nil, true)
+		return s.trackListing(ctx, w, "apso", entries, p, 0, nil, true)
 	})
 }
 
@@ -432,11 +465,10 @@ func (s *Server) containerItems(r *http.Request, c client) (body, error) {
 // position in the playlist.
 func playlistEntries(snap *library.Snapshot, pl *library.Playlist, v view) []entry {
 	entries := make([]entry, 0, len(pl.Items))
-	pr := &presenter{v: v}
 	for i, id := range pl.Items {
 		if t, ok := snap.Track(id); ok {
-			if t, ok := pr.present(t); ok {
-				entries = append(entries, entry{t: t, cti: uint32(i + 1)})
+			if listed, wav := v.pick(t); listed {
+				entries = append(entries, entry{t: t, cti: uint32(i + 1), wav: wav})
 			}
 		}
 	}

@@ -1,8 +1,6 @@
 package daap
 
 import (
-	"bytes"
-	"compress/gzip"
 	"net/http"
 	"strconv"
 	"strings"
@@ -15,11 +13,11 @@ const dmapType = "application/x-dmap-tagged"
 // gzipMin is the smallest body worth compressing.
 const gzipMin = 1 << 10
 
-// body is an encoded reply: plain bytes and, for cached listings, a lazily
-// built gzip copy.
+// body is an encoded reply: plain bytes, or a cached listing, whose body
+// is usually kept gzipped only.
 type body struct {
 	plain []byte
-	entry *cacheEntry // non-nil when cached: pinned, its gzip copy is built once
+	entry *cacheEntry // non-nil when cached: pinned until released
 	cache *lru        // the cache holding entry
 }
 
@@ -54,23 +52,49 @@ func (s *Server) write(w http.ResponseWriter, r *http.Request, b body) {
 	h.Set("Content-Type", dmapType)
 	h.Set("DAAP-Server", s.serverHeader())
 	h.Set("Vary", "Accept-Encoding")
+	gz := acceptsGzip(r.Header.Get("Accept-Encoding"))
+	if b.entry != nil {
+		s.writeCached(w, r, b.entry.reply, gz)
+		return
+	}
 	data := b.plain
-	if len(data) >= gzipMin && acceptsGzip(r.Header.Get("Accept-Encoding")) {
-		var gz []byte
-		if b.entry != nil {
-			gz = b.cache.gzipped(b.entry)
-		} else {
-			gz = gzipBytes(data)
-		}
-		if gz != nil && len(gz) < len(data) {
+	if len(data) >= gzipMin && gz {
+		if z := gzipBytes(data); z != nil && len(z) < len(data) {
 			h.Set("Content-Encoding", "gzip")
-			data = gz
+			data = z
 		}
 	}
 	h.Set("Content-Length", strconv.Itoa(len(data)))
 	w.WriteHeader(http.StatusOK)
 	if r.Method != http.MethodHead {
 		s.writeAll(w, data)
+	}
+}
+
+// writeCached sends a cached reply: as it is kept when it is plain or the
+// client accepts gzip, else inflated as it goes out, with the plain
+// length known from the build.
+func (s *Server) writeCached(w http.ResponseWriter, r *http.Request, rp reply, gz bool) {
+	h := w.Header()
+	n := len(rp.data)
+	if rp.zipped && gz {
+		h.Set("Content-Encoding", "gzip")
+	} else {
+		n = rp.plain
+	}
+	h.Set("Content-Length", strconv.Itoa(n))
+	w.WriteHeader(http.StatusOK)
+	switch {
+	case r.Method == http.MethodHead:
+	case !rp.zipped || gz:
+		s.writeAll(w, rp.data)
+	default:
+		rc := http.NewResponseController(w)
+		defer rc.SetWriteDeadline(time.Time{})
+		sw := &stallWriter{w: w, rc: rc, timeout: s.cfg.StallTimeout}
+		if m, err := inflate(sw, rp.data); err != nil && m < int64(n) {
+			s.log.Debug("plain listing not sent whole", "path", r.URL.Path, "sent", m, "of", n, "err", err)
+		}
 	}
 }
 
@@ -90,17 +114,6 @@ func (s *Server) writeAll(w http.ResponseWriter, data []byte) {
 		}
 		data = data[n:]
 	}
-}
-
-func gzipBytes(p []byte) []byte {
-	var buf bytes.Buffer
-	buf.Grow(len(p) / 4)
-	zw, _ := gzip.NewWriterLevel(&buf, gzip.BestSpeed)
-	zw.Write(p)
-	if zw.Close() != nil {
-		return nil
-	}
-	return buf.Bytes()
 }
 
 // acceptsGzip reports whether an Accept-Encoding header allows gzip

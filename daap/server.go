@@ -15,8 +15,9 @@
 // and some other formats: depending on Config.Transcode they see those
 // tracks as WAV, which ffmpeg makes on the fly (transcode.go), or not at
 // all; every other client gets the original files. Listings are encoded
-// once per revision and request shape and kept, with a gzip copy, in a
-// byte-bounded cache.
+// once per revision and request shape and kept, gzipped only, in a
+// byte-bounded cache; clients that do not take gzip get them inflated as
+// they are sent.
 package daap
 
 import (
@@ -162,6 +163,7 @@ func New(cfg Config) *Server {
 		open:     openRegular,
 		done:     make(chan struct{}),
 	}
+	s.cache.polishMin = polishMin
 	name := cfg.Name
 	s.name.Store(&name)
 	s.initTranscode()
@@ -176,8 +178,14 @@ func (s *Server) SetName(name string) { s.name.Store(&name) }
 func (s *Server) Name() string { return *s.name.Load() }
 
 // Close releases parked /update requests (they answer 503) so that an
-// http.Server can shut down. The server keeps answering other requests.
-func (s *Server) Close() { s.closeOnce.Do(func() { close(s.done) }) }
+// http.Server can shut down, and stops recompressing cached listings. The
+// server keeps answering other requests.
+func (s *Server) Close() {
+	s.closeOnce.Do(func() {
+		close(s.done)
+		s.cache.stopPolishing()
+	})
+}
 
 // closed reports whether Close has been called.
 func (s *Server) closed() bool {

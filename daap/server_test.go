@@ -49,11 +49,11 @@ func testTracks(t testing.TB, root string) []*library.Track {
 			t.Fatal(err)
 		}
 	}
-	art := library.Artwork{Source: library.ArtworkFile, Path: "Alpha/One/cover.jpg", MIME: "image/jpeg"}
+	art := library.Artwork{Source: library.ArtworkFile, Path: "Alpha/One/cover.jpg"}
 	mk := func(id uint32, path string, f func(*library.Track)) *library.Track {
 		tr := &library.Track{
 			ID: id, PersistentID: 0x9000000000000000 | uint64(id), Root: root, Path: path,
-			Size: int64(len(files[path])), ModTime: epoch, Added: epoch.Add(time.Hour),
+			Size: int64(len(files[path])), ModTime: library.StampOf(epoch), Added: library.StampOf(epoch.Add(time.Hour)),
 			DurationMS: 180000 + id, Bitrate: 320, SampleRate: 44100, Channels: 2,
 		}
 		f(tr)
@@ -63,17 +63,17 @@ func testTracks(t testing.TB, root string) []*library.Track {
 		mk(11, "Alpha/One/01 Sunrise.mp3", func(t *library.Track) {
 			t.Title, t.Artist, t.AlbumArtist, t.Album, t.Genre = "Sunrise", "Alpha", "Alpha", "One", "Rock"
 			t.AlbumID, t.ArtistID, t.TrackNumber, t.TrackCount, t.DiscNumber, t.DiscCount = 0xA1A1A1A1A1A1A1A1, 0xB1, 1, 2, 1, 1
-			t.Year, t.Codec, t.Format, t.Artwork, t.Composer = 1999, "mp3", "mp3", art, "Writer"
+			t.Year, t.Codec, t.Format, t.Artwork, t.Extra = 1999, "mp3", "mp3", &art, &library.Extra{Composer: "Writer"}
 		}),
 		mk(12, "Alpha/One/02 Noon.mp3", func(t *library.Track) {
 			t.Title, t.Artist, t.AlbumArtist, t.Album, t.Genre = "Noon", "Alpha", "Alpha", "One", "Rock"
 			t.AlbumID, t.ArtistID, t.TrackNumber, t.TrackCount, t.DiscNumber, t.DiscCount = 0xA1A1A1A1A1A1A1A1, 0xB1, 2, 2, 1, 1
-			t.Year, t.Codec, t.Format, t.Artwork, t.SortTitle = 1999, "mp3", "mp3", art, "Noon, The"
+			t.Year, t.Codec, t.Format, t.Artwork, t.Extra = 1999, "mp3", "mp3", &art, &library.Extra{SortTitle: "Noon, The"}
 		}),
 		mk(13, "Beta/Two/01 Ünïcode.flac", func(t *library.Track) {
 			t.Title, t.Artist, t.Album, t.Genre = "Ünïcode", "Beta", "Two", "Jazz"
 			t.AlbumID, t.ArtistID, t.TrackNumber, t.Year = 0xA2, 0xB2, 1, 2010
-			t.Codec, t.Format, t.SortArtist = "flac", "flac", "Beta, The"
+			t.Codec, t.Format, t.Extra = "flac", "flac", &library.Extra{SortArtist: "Beta, The"}
 		}),
 		mk(14, "Various/Mix/01 Guest.m4a", func(t *library.Track) {
 			t.Title, t.Artist, t.Album, t.Compilation = "Guest", "Gamma", "Mix", true

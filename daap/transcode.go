@@ -75,13 +75,30 @@ func (p *presenter) present(t *library.Track) (*library.Track, bool) {
 	if len(p.slab) == cap(p.slab) {
 		p.slab = make([]library.Track, 0, min(max(2*cap(p.slab), 16), 4096))
 	}
-	p.slab = append(p.slab, *t)
+	p.slab = p.slab[:len(p.slab)+1]
 	w := &p.slab[len(p.slab)-1]
+	asWAV(w, t)
+	return w, true
+}
+
+// pick reports whether view v lists t, and whether as its WAV stand-in.
+func (v view) pick(t *library.Track) (listed, wav bool) {
+	switch v.decide(t) {
+	case transcode.Native:
+		return true, false
+	case transcode.Hidden:
+		return false, false
+	}
+	return true, true
+}
+
+// asWAV sets w to t as its WAV stand-in is listed.
+func asWAV(w, t *library.Track) {
+	*w = *t
 	w.Format, w.Codec = "wav", "pcm"
 	w.Size = transcode.Size(transcode.Frames(t.DurationMS))
 	w.SampleRate, w.Channels = transcode.Rate, transcode.Channels
 	w.Bitrate = transcode.Bitrate
-	return w, true
 }
 
 // visible returns tracks as the view lists them, keeping their order.

@@ -130,6 +130,7 @@ type trackField struct {
 	name   string
 	kind   fieldKind
 	unique bool                      // kindString: never repeats (paths), so not looked up for sharing
+	part   int                       // partTrack, partExtra or partArt
 	str    func(*Track) *string      // kindString, kindTitle
 	get    func(*Track) uint64       // kindInt
 	set    func(*Track, uint64) bool // kindInt; false if v does not fit
@@ -163,9 +164,34 @@ func boolField(name string, p func(*Track) *bool) trackField {
 	}
 }
 
-func timeField(name string, p func(*Track) *time.Time) trackField {
-	return trackField{name: name, kind: kindTime, time: p}
+// extraField is a string of Track.Extra.
+func extraField(name string, p func(*Extra) *string) trackField {
+	return trackField{name: name, kind: kindString, part: partExtra, str: func(t *Track) *string {
+		if t.Extra == nil {
+			return p(&noExtra) // read only: a load gives t an Extra of its own first
+		}
+		return p(t.Extra)
+	}}
 }
+
+// noArt stands for a nil Track.Artwork when encoding; never written.
+var noArt Artwork
+
+func artOf(t *Track) *Artwork {
+	if t.Artwork == nil {
+		return &noArt // read only: a load gives t an Artwork of its own first
+	}
+	return t.Artwork
+}
+
+// Parts of a Track a field lives in: the Track itself, or the Extra and
+// Artwork it points to, which a load copies before changing (consecutive
+// tracks share them).
+const (
+	partTrack = iota
+	partExtra
+	partArt
+)
 
 // trackFields lists every stored field of Track. Root and path come first:
 // later fields may refer to the path. A field added to Track must be added
@@ -175,7 +201,7 @@ func timeField(name string, p func(*Track) *time.Time) trackField {
 var trackFields = []trackField{
 	strField("root", func(t *Track) *string { return &t.Root }),
 	{name: "path", kind: kindString, unique: true, str: func(t *Track) *string { return &t.Path }},
-	strField("disk-path", func(t *Track) *string { return &t.DiskPath }),
+	extraField("disk-path", func(x *Extra) *string { return &x.DiskPath }),
 	intField("id", func(t *Track) *uint32 { return &t.ID }),
 	intField("persistent-id", func(t *Track) *uint64 { return &t.PersistentID }),
 	intField("album-id", func(t *Track) *uint64 { return &t.AlbumID }),
@@ -184,37 +210,38 @@ var trackFields = []trackField{
 	strField("artist", func(t *Track) *string { return &t.Artist }),
 	strField("album-artist", func(t *Track) *string { return &t.AlbumArtist }),
 	strField("album", func(t *Track) *string { return &t.Album }),
-	strField("composer", func(t *Track) *string { return &t.Composer }),
+	extraField("composer", func(x *Extra) *string { return &x.Composer }),
 	strField("genre", func(t *Track) *string { return &t.Genre }),
-	strField("comment", func(t *Track) *string { return &t.Comment }),
-	strField("grouping", func(t *Track) *string { return &t.Grouping }),
-	strField("sort-title", func(t *Track) *string { return &t.SortTitle }),
-	strField("sort-artist", func(t *Track) *string { return &t.SortArtist }),
-	strField("sort-album-artist", func(t *Track) *string { return &t.SortAlbumArtist }),
-	strField("sort-album", func(t *Track) *string { return &t.SortAlbum }),
-	strField("sort-composer", func(t *Track) *string { return &t.SortComposer }),
-	intField("year", func(t *Track) *int { return &t.Year }),
-	intField("track-number", func(t *Track) *int { return &t.TrackNumber }),
-	intField("track-count", func(t *Track) *int { return &t.TrackCount }),
-	intField("disc-number", func(t *Track) *int { return &t.DiscNumber }),
-	intField("disc-count", func(t *Track) *int { return &t.DiscCount }),
-	intField("bpm", func(t *Track) *int { return &t.BPM }),
+	extraField("comment", func(x *Extra) *string { return &x.Comment }),
+	extraField("grouping", func(x *Extra) *string { return &x.Grouping }),
+	extraField("sort-title", func(x *Extra) *string { return &x.SortTitle }),
+	extraField("sort-artist", func(x *Extra) *string { return &x.SortArtist }),
+	extraField("sort-album-artist", func(x *Extra) *string { return &x.SortAlbumArtist }),
+	extraField("sort-album", func(x *Extra) *string { return &x.SortAlbum }),
+	extraField("sort-composer", func(x *Extra) *string { return &x.SortComposer }),
+	intField("year", func(t *Track) *uint16 { return &t.Year }),
+	intField("track-number", func(t *Track) *uint16 { return &t.TrackNumber }),
+	intField("track-count", func(t *Track) *uint16 { return &t.TrackCount }),
+	intField("disc-number", func(t *Track) *uint16 { return &t.DiscNumber }),
+	intField("disc-count", func(t *Track) *uint16 { return &t.DiscCount }),
+	intField("bpm", func(t *Track) *uint16 { return &t.BPM }),
 	boolField("compilation", func(t *Track) *bool { return &t.Compilation }),
 	intField("duration-ms", func(t *Track) *uint32 { return &t.DurationMS }),
-	intField("bitrate", func(t *Track) *int { return &t.Bitrate }),
-	intField("sample-rate", func(t *Track) *int { return &t.SampleRate }),
-	intField("channels", func(t *Track) *int { return &t.Channels }),
+	intField("bitrate", func(t *Track) *uint32 { return &t.Bitrate }),
+	intField("sample-rate", func(t *Track) *uint32 { return &t.SampleRate }),
+	intField("channels", func(t *Track) *uint8 { return &t.Channels }),
 	strField("codec", func(t *Track) *string { return &t.Codec }),
 	strField("format", func(t *Track) *string { return &t.Format }),
-	intField("bits-per-sample", func(t *Track) *int { return &t.BitsPerSample }),
+	intField("bits-per-sample", func(t *Track) *uint8 { return &t.BitsPerSample }),
 	intField("media-kind", func(t *Track) *MediaKind { return &t.MediaKind }),
 	intField("tag-kind", func(t *Track) *MediaKind { return &t.TagKind }),
 	intField("size", func(t *Track) *int64 { return &t.Size }),
-	timeField("mod-time", func(t *Track) *time.Time { return &t.ModTime }),
-	timeField("added", func(t *Track) *time.Time { return &t.Added }),
-	intField("artwork-source", func(t *Track) *ArtworkSource { return &t.Artwork.Source }),
-	strField("artwork-path", func(t *Track) *string { return &t.Artwork.Path }),
-	strField("artwork-mime", func(t *Track) *string { return &t.Artwork.MIME }),
+	intField("mod-time", func(t *Track) *Stamp { return &t.ModTime }),
+	intField("added", func(t *Track) *Stamp { return &t.Added }),
+	{name: "artwork-source", kind: kindInt, part: partArt,
+		get: func(t *Track) uint64 { return uint64(artOf(t).Source) },
+		set: func(t *Track, v uint64) bool { artOf(t).Source = ArtworkSource(v); return v <= 255 }},
+	{name: "artwork-path", kind: kindString, part: partArt, str: func(t *Track) *string { return &artOf(t).Path }},
 	boolField("missing", func(t *Track) *bool { return &t.Missing }),
 }
 
@@ -418,14 +445,14 @@ func loadCache(name, libID string) (*cacheData, error) {
 // another scanner version or track layout wrote, which is otherwise
 // discarded: the upgrade re-reads every file but keeps those dates. The
 // keys are firstSeenKey(root, path).
-func salvageFirstSeen(name, libID string) (map[string]time.Time, error) {
+func salvageFirstSeen(name, libID string) (map[string]Stamp, error) {
 	d, err := loadCacheFile(name, libID, true)
 	if err != nil {
 		return nil, err
 	}
-	m := make(map[string]time.Time, len(d.Tracks))
+	m := make(map[string]Stamp, len(d.Tracks))
 	for _, t := range d.Tracks {
-		if !t.Added.IsZero() {
+		if t.Added != 0 {
 			m[firstSeenKey(t.Root, t.Path)] = t.Added
 		}
 	}
@@ -763,6 +790,7 @@ func (r *cacheReader) block(out []*Track, plan []planField) error {
 		t := &slab[0]
 		slab = slab[1:]
 		*t = *prev
+		ownExtra, ownArt := false, false // t.Extra and t.Artwork are prev's until copied
 		bits := r.bytes(bitmap)
 		for i, pf := range plan {
 			if bits == nil || bits[i/8]&(1<<(i%8)) == 0 {
@@ -773,8 +801,34 @@ func (r *cacheReader) block(out []*Track, plan []planField) error {
 			if pf.kind.slots() == 2 {
 				p[1] += uint64(r.varint())
 			}
-			if pf.f != nil {
-				r.apply(pf.f, t, p[0], p[1])
+			if pf.f == nil {
+				continue
+			}
+			switch {
+			case pf.f.part == partExtra && !ownExtra:
+				x := Extra{}
+				if t.Extra != nil {
+					x = *t.Extra
+				}
+				t.Extra, ownExtra = &x, true
+			case pf.f.part == partArt && !ownArt:
+				a := Artwork{}
+				if t.Artwork != nil {
+					a = *t.Artwork
+				}
+				t.Artwork, ownArt = &a, true
+			}
+			r.apply(pf.f, t, p[0], p[1])
+		}
+		if ownExtra && *t.Extra == (Extra{}) {
+			t.Extra = nil
+		}
+		if ownArt {
+			switch a := *t.Artwork; {
+			case a == (Artwork{}):
+				t.Artwork = nil
+			case a == *embeddedArt:
+				t.Artwork = embeddedArt
 			}
 		}
 		if r.err != nil {
@@ -918,7 +972,7 @@ func checkCachedTrack(t *Track) error {
 		return errors.New("no persistent id")
 	case t.Size < 0:
 		return fmt.Errorf("size %d", t.Size)
-	case t.Artwork.Path != "" && !validRel(t.Artwork.Path):
+	case t.Art().Path != "" && !validRel(t.Art().Path):
 		return errors.New("bad artwork path")
 	}
 	return nil

@@ -101,22 +101,25 @@ type gobPlaylist struct {
 }
 
 func (g *gobTrack) track(root string) *Track {
-	return &Track{
+	t := &Track{
 		ID: g.ID, PersistentID: g.PersistentID, AlbumID: g.AlbumID, ArtistID: g.ArtistID,
-		Root: root, Path: g.Path, DiskPath: g.DiskPath,
-		Title: g.Title, Artist: g.Artist, AlbumArtist: g.AlbumArtist, Album: g.Album, Composer: g.Composer,
-		Genre: g.Genre, Comment: g.Comment, Grouping: g.Grouping,
-		SortTitle: g.SortTitle, SortArtist: g.SortArtist, SortAlbumArtist: g.SortAlbumArtist,
-		SortAlbum: g.SortAlbum, SortComposer: g.SortComposer,
-		Year: g.Year, TrackNumber: g.TrackNumber, TrackCount: g.TrackCount, DiscNumber: g.DiscNumber,
-		DiscCount: g.DiscCount, BPM: g.BPM, Compilation: g.Compilation,
-		DurationMS: g.DurationMS, Bitrate: g.Bitrate, SampleRate: g.SampleRate, Channels: g.Channels,
-		Codec: g.Codec, Format: g.Format, BitsPerSample: g.BitsPerSample,
+		Root: root, Path: g.Path,
+		Title: g.Title, Artist: g.Artist, AlbumArtist: g.AlbumArtist, Album: g.Album, Genre: g.Genre,
+		Year: uint16(g.Year), TrackNumber: uint16(g.TrackNumber), TrackCount: uint16(g.TrackCount),
+		DiscNumber: uint16(g.DiscNumber), DiscCount: uint16(g.DiscCount), BPM: uint16(g.BPM), Compilation: g.Compilation,
+		DurationMS: g.DurationMS, Bitrate: uint32(g.Bitrate), SampleRate: uint32(g.SampleRate), Channels: uint8(g.Channels),
+		Codec: g.Codec, Format: g.Format, BitsPerSample: uint8(g.BitsPerSample),
 		MediaKind: MediaKind(g.MediaKind), TagKind: MediaKind(g.TagKind),
-		Size: g.Size, ModTime: g.ModTime, Added: g.Added,
-		Artwork: Artwork{Source: ArtworkSource(g.Artwork.Source), Path: g.Artwork.Path, MIME: g.Artwork.MIME},
+		Size: g.Size, ModTime: StampOf(g.ModTime), Added: StampOf(g.Added),
 		Missing: g.Missing,
 	}
+	t.SetExtra(Extra{DiskPath: g.DiskPath, Composer: g.Composer, Comment: g.Comment, Grouping: g.Grouping,
+		SortTitle: g.SortTitle, SortArtist: g.SortArtist, SortAlbumArtist: g.SortAlbumArtist,
+		SortAlbum: g.SortAlbum, SortComposer: g.SortComposer})
+	if a := (Artwork{Source: ArtworkSource(g.Artwork.Source), Path: g.Artwork.Path}); a != (Artwork{}) {
+		t.Artwork = &a
+	}
+	return t
 }
 
 // decodeGobCache decodes a whole gob cache held in b. With salvage set, it
@@ -157,7 +160,7 @@ func decodeGobCache(b []byte, libID string, salvage bool) (*cacheData, error) {
 		}
 	}
 	d := &cacheData{LibraryID: hd.LibraryID, Saved: hd.Saved, Tracks: make([]*Track, 0, hd.Tracks), Legacy: true}
-	shared := make(map[string]string)
+	shared := newInterner()
 	for len(d.Tracks) < hd.Tracks {
 		var c gobChunk
 		if err := dec.Decode(&c); err != nil {
@@ -169,7 +172,7 @@ func decodeGobCache(b []byte, libID string, salvage bool) (*cacheData, error) {
 		}
 		for i := range c.Tracks {
 			t := c.Tracks[i].track(hd.Roots[c.Root])
-			internTrack(shared, t)
+			shared.track(t)
 			d.Tracks = append(d.Tracks, t)
 		}
 	}

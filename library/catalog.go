@@ -505,12 +505,12 @@ func (n *Snapshot) regroupAlbums(s *Snapshot, ch trackChanges) {
 			continue
 		}
 		f := ts[0]
-		a := &Album{ID: id, Name: f.Album, SortName: f.SortAlbum, Compilation: f.Compilation, first: f,
+		a := &Album{ID: id, Name: f.Album, SortName: f.SortAlbum(), Compilation: f.Compilation, first: f,
 			Tracks: make([]uint32, len(ts))}
 		a.Artist, a.SortArtist = f.GroupArtist()
 		for i, t := range ts {
 			a.Tracks[i] = t.ID
-			if a.ArtworkFrom == 0 && t.Artwork.Source != ArtworkNone {
+			if a.ArtworkFrom == 0 && t.Art().Source != ArtworkNone {
 				a.ArtworkFrom = t.ID
 			}
 		}
@@ -596,10 +596,10 @@ func mergeBy[T any](a, b []T, cmp func(x, y T) int) []T {
 func (t *Track) GroupArtist() (name, sortName string) {
 	switch {
 	case t.AlbumArtist != "":
-		return t.AlbumArtist, t.SortAlbumArtist
+		return t.AlbumArtist, t.SortAlbumArtist()
 	case t.Compilation:
 		return compilationArtist, ""
 	default:
-		return t.Artist, t.SortArtist
+		return t.Artist, t.SortArtist()
 	}
 }

@@ -16,7 +16,7 @@ import (
 // paths, folder covers, and the repeated strings interned as the scanner
 // interns them. Ids are assigned.
 func scanLikeTracks(n int) []*Track {
-	intern := map[string]string{}
+	intern := newInterner()
 	alloc := newIDAlloc(testLibID, map[string]string{"/srv/music": ""}, nil)
 	mod := time.Date(2024, 5, 1, 0, 0, 0, 0, time.UTC)
 	ts := make([]*Track, n)
@@ -27,13 +27,13 @@ func scanLikeTracks(n int) []*Track {
 		t := &Track{
 			Root: "/srv/music", Path: artist + "/" + album + "/" + fmt.Sprintf("%02d ", i%11+1) + title + ".mp3",
 			Title: title, Artist: artist, AlbumArtist: artist, Album: album, Genre: "Rock",
-			Year: 1990 + al%30, TrackNumber: i%11 + 1, TrackCount: 11, DiscNumber: 1, DiscCount: 1,
+			Year: uint16(1990 + al%30), TrackNumber: uint16(i%11 + 1), TrackCount: 11, DiscNumber: 1, DiscCount: 1,
 			DurationMS: uint32(180000 + i%60000), Bitrate: 256, SampleRate: 44100, Channels: 2,
-			Codec: "mp3", Format: "mp3", Size: int64(4_000_000 + i), ModTime: mod.Add(time.Duration(i) * time.Second),
-			Added:   mod,
-			Artwork: Artwork{Source: ArtworkFile, Path: artist + "/" + album + "/cover.jpg", MIME: "image/jpeg"},
+			Codec: "mp3", Format: "mp3", Size: int64(4_000_000 + i), ModTime: StampOf(mod.Add(time.Duration(i) * time.Second)),
+			Added:   StampOf(mod),
+			Artwork: &Artwork{Source: ArtworkFile, Path: artist + "/" + album + "/cover.jpg"},
 		}
-		internTrack(intern, t)
+		intern.track(t)
 		setGroupIDs(testLibID, t)
 		alloc.assign(t, nil)
 		ts[i] = t

@@ -25,13 +25,13 @@ func refGroups(tracks []*Track) ([]*Album, []*Artist) {
 		if t.Album != "" {
 			a := albumByID[t.AlbumID]
 			if a == nil {
-				a = &Album{ID: t.AlbumID, Name: t.Album, SortName: t.SortAlbum, Compilation: t.Compilation}
+				a = &Album{ID: t.AlbumID, Name: t.Album, SortName: t.SortAlbum(), Compilation: t.Compilation}
 				a.Artist, a.SortArtist = t.GroupArtist()
 				albumByID[t.AlbumID] = a
 				albums = append(albums, a)
 			}
 			a.Tracks = append(a.Tracks, t.ID)
-			if a.ArtworkFrom == 0 && t.Artwork.Source != ArtworkNone {
+			if a.ArtworkFrom == 0 && t.Art().Source != ArtworkNone {
 				a.ArtworkFrom = t.ID
 			}
 		}
@@ -99,7 +99,7 @@ func randomTrack(r *rand.Rand, path string, id uint32) *Track {
 		t.Artist = ""
 	}
 	if r.IntN(3) == 0 {
-		t.Artwork.Source = ArtworkEmbedded
+		t.Artwork = embeddedArt
 	}
 	if r.IntN(8) == 0 {
 		t.Root = "/n"

@@ -29,7 +29,7 @@ var decodedMismatch = map[string]string{
 // TestDurationsAgreeWithDecode scans music-fixtures and the shared corpus
 // the way the daemon does (ffprobe fallback included) and checks, for every
 // file ffmpeg decodes, that it became a track whose length is within 1% or
-// 50 ms of the decoded audio. Files ffmpeg cannot decode are left out.
+// 50 ms of the decoded audio, and that no file ffmpeg cannot decode did.
 func TestDurationsAgreeWithDecode(t *testing.T) {
 	ffmpeg, err := exec.LookPath("ffmpeg")
 	if err != nil {
@@ -69,7 +69,12 @@ func TestDurationsAgreeWithDecode(t *testing.T) {
 			for _, rel := range files {
 				ms, ok := decoded[rel]
 				if !ok || ms == 0 {
-					continue // ffmpeg decodes nothing: not a playable file
+					// ffmpeg decodes nothing: not a playable file, and so
+					// not a track.
+					if tr := byPath[rel]; tr != nil {
+						t.Errorf("%s: ffmpeg decodes nothing, but the scan made it a track (%s, %d ms)", rel, tr.Codec, tr.DurationMS)
+					}
+					continue
 				}
 				checked++
 				tr := byPath[rel]

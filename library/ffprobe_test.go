@@ -97,7 +97,7 @@ func TestFFprobeFailureRemembered(t *testing.T) {
 	}
 	root := filepath.Join(dir, "music")
 	os.Mkdir(root, 0o755)
-	os.WriteFile(filepath.Join(root, "broken.ape"), append([]byte("MAC "), make([]byte, 100)...), 0o644)
+	os.WriteFile(filepath.Join(root, "broken.ape"), append([]byte("MAC \x96\x0f"), make([]byte, 100)...), 0o644) // version 3.99, no header
 	s := &Scanner{Roots: []string{root}, LibraryID: "0123456789abcdef", FFprobe: fake, ffFails: new(ffFailures)}
 	for range 3 {
 		res, err := s.Scan(context.Background(), nil)

@@ -64,9 +64,9 @@ type Library struct {
 	scanner *Scanner
 	trigger chan struct{}
 
-	saver     *cacheSaver          // nil without a state directory
-	cachedRev uint32               // the revision the scan cache holds; Run only
-	firstSeen map[string]time.Time // salvaged from an outdated cache for the first scan; Run only
+	saver     *cacheSaver      // nil without a state directory
+	cachedRev uint32           // the revision the scan cache holds; Run only
+	firstSeen map[string]Stamp // salvaged from an outdated cache for the first scan; Run only
 
 	watchQuiet, watchMaxWait, watchPoll time.Duration // watcher timing; 0 means the defaults
 

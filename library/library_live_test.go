@@ -155,7 +155,7 @@ func TestScanPaths(t *testing.T) {
 			// the id a full scan gives it.
 			old := keyed(&Snapshot{Tracks: prev.Tracks}, r1, r2)
 			for k, tr := range keyed(&Snapshot{Tracks: res.Tracks}, r1, r2) {
-				if o := old[k]; o != nil && o.ModTime.Equal(tr.ModTime) && !tr.Missing && o != tr {
+				if o := old[k]; o != nil && o.ModTime == tr.ModTime && !tr.Missing && o != tr {
 					t.Errorf("%s: unchanged track not reused", k)
 				}
 				if o := old[k]; o != nil && o.ID != tr.ID {
@@ -714,9 +714,18 @@ func gobCache(t *testing.T, d *cacheData) []byte {
 	}
 	var chunks []gobChunk
 	for _, tr := range d.Tracks {
-		var g gobTrack
-		copyByName(reflect.ValueOf(&g).Elem(), reflect.ValueOf(tr).Elem())
-		g.Root = ""
+		x, a := tr.extra(), tr.Art()
+		g := gobTrack{ID: tr.ID, PersistentID: tr.PersistentID, AlbumID: tr.AlbumID, ArtistID: tr.ArtistID,
+			Path: tr.Path, DiskPath: x.DiskPath, Title: tr.Title, Artist: tr.Artist, AlbumArtist: tr.AlbumArtist,
+			Album: tr.Album, Composer: x.Composer, Genre: tr.Genre, Comment: x.Comment, Grouping: x.Grouping,
+			SortTitle: x.SortTitle, SortArtist: x.SortArtist, SortAlbumArtist: x.SortAlbumArtist,
+			SortAlbum: x.SortAlbum, SortComposer: x.SortComposer, Year: int(tr.Year), TrackNumber: int(tr.TrackNumber),
+			TrackCount: int(tr.TrackCount), DiscNumber: int(tr.DiscNumber), DiscCount: int(tr.DiscCount),
+			BPM: int(tr.BPM), Compilation: tr.Compilation, DurationMS: tr.DurationMS, Bitrate: int(tr.Bitrate),
+			SampleRate: int(tr.SampleRate), Channels: int(tr.Channels), Codec: tr.Codec, Format: tr.Format,
+			BitsPerSample: int(tr.BitsPerSample), MediaKind: uint8(tr.MediaKind), TagKind: uint8(tr.TagKind),
+			Size: tr.Size, ModTime: tr.ModTime.Time(), Added: tr.Added.Time(), Missing: tr.Missing}
+		g.Artwork.Source, g.Artwork.Path = uint8(a.Source), a.Path
 		chunks = append(chunks, gobChunk{Root: root(tr.Root), Tracks: []gobTrack{g}})
 	}
 	var pls gobPlaylists

@@ -229,12 +229,13 @@ func (sc *scan) readTrack(br *blockReader, f io.ReaderAt, j job) (t *Track, err 
 	}
 	name := j.rel[strings.LastIndexByte(j.rel, '/')+1:]
 	t = newTrack(sc.LibraryID, info, tg, name, ext(name), j.dir.art)
-	t.Root, t.Path, t.DiskPath = sc.roots[j.root].abs, j.rel, j.diskRel
-	t.Size, t.ModTime, t.Added = j.size, j.mtime, j.added
-	if sc.fresh && j.prev == nil && !j.mtime.IsZero() && j.mtime.Before(t.Added) {
+	t.Root, t.Path = sc.roots[j.root].abs, j.rel
+	t.setDiskPath(j.diskRel)
+	t.Size, t.ModTime, t.Added = j.size, StampOf(j.mtime), j.added
+	if sc.fresh && j.prev == nil && !j.mtime.IsZero() && t.ModTime < t.Added {
 		// Without a scan cache every file would be "first seen" now;
 		// its modification time is the better guess.
-		t.Added = j.mtime.Truncate(time.Second)
+		t.Added = StampOf(j.mtime.Truncate(time.Second))
 	}
 	t.MediaKind = sc.kindOf(t.Root, t.Path, t.TagKind)
 	return t, err

@@ -24,6 +24,7 @@ const (
 	SkipUnsupported = "unsupported" // a format daapd does not read or serve
 	SkipNoAudio     = "no audio"    // a container without an audio stream, or empty
 	SkipBroken      = "broken"      // the file's content is not what its name says
+	SkipUndecodable = "undecodable" // the headers show no decoder can play it (unsupported version, impossible layout, no audio data)
 	SkipPlaylist    = "playlist"    // a playlist that cannot be read, or entries that point nowhere
 )
 
@@ -50,6 +51,8 @@ func skipKind(err error) string {
 		return SkipUnsupported // without ffprobe; with it, daapd reads the format
 	case errors.Is(err, errTimeout):
 		return SkipTimeout
+	case errors.Is(err, probe.ErrUndecodable):
+		return SkipUndecodable
 	case errors.Is(err, probe.ErrTruncated):
 		return SkipTruncated
 	case errors.Is(err, probe.ErrNoAudio), errors.Is(err, errEmpty), errors.Is(err, errNoLength):

@@ -59,14 +59,25 @@ func ext(name string) string {
 // read: it still becomes a track, titled after its file name.
 var errBadTags = errors.New("unreadable tags")
 
-// readFacts is the default per-file reader: probe the stream, then read the
-// tags of the container it found.
+// blockBufs recycles the tag block lists of readFacts.
+var blockBufs = sync.Pool{New: func() any { b := make([]probe.Block, 0, 16); return &b }}
+
+// readFacts is the default per-file reader: one walk of the container
+// gives the stream's facts and where its tags are, then the tags are read
+// from there.
 func readFacts(r io.ReaderAt, size int64) (probe.Info, tags.Tags, error) {
-	info, err := probe.Probe(r, size)
+	buf := blockBufs.Get().(*[]probe.Block)
+	defer func() {
+		clear(*buf)
+		*buf = (*buf)[:0]
+		blockBufs.Put(buf)
+	}()
+	info, blocks, err := probe.Read(r, size, *buf)
+	*buf = blocks
 	if err != nil {
 		return info, tags.Tags{}, err
 	}
-	tg, err := tags.Read(r, size, info.Container)
+	tg, err := tags.ReadBlocks(r, size, info.Container, blocks)
 	switch {
 	case err == nil, errors.Is(err, tags.ErrNoTags):
 		return info, tg, nil
@@ -91,14 +102,31 @@ func clean(s string) string { return nfc(strings.TrimSpace(s)) }
 
 // newTrack builds a track from what the reader found. name is the file's
 // NFC base name, format its lower-case extension.
-func newTrack(libID string, info probe.Info, tg tags.Tags, name, format string, dirArt Artwork) *Track {
+func newTrack(libID string, info probe.Info, tg tags.Tags, name, format string, dirArt *Artwork) *Track {
 	t := &Track{
-		Title:           clean(tg.Title),
-		Artist:          clean(tg.Artist),
-		AlbumArtist:     clean(tg.AlbumArtist),
-		Album:           clean(tg.Album),
+		Title:         clean(tg.Title),
+		Artist:        clean(tg.Artist),
+		AlbumArtist:   clean(tg.AlbumArtist),
+		Album:         clean(tg.Album),
+		Genre:         clean(tg.Genre),
+		Year:          clampU16(tg.Year),
+		TrackNumber:   clampU16(tg.Track),
+		TrackCount:    clampU16(tg.TrackTotal),
+		DiscNumber:    clampU16(tg.Disc),
+		DiscCount:     clampU16(tg.DiscTotal),
+		BPM:           clampU16(tg.BPM),
+		Compilation:   tg.Compilation,
+		DurationMS:    info.DurationMS,
+		Bitrate:       clampU32(info.Bitrate),
+		SampleRate:    clampU32(info.SampleRate),
+		Channels:      clampU8(info.Channels),
+		Codec:         info.Codec,
+		Format:        format,
+		BitsPerSample: clampU8(info.BitsPerSample),
+		Artwork:       dirArt,
+	}
+	t.SetExtra(Extra{
 		Composer:        clean(tg.Composer),
-		Genre:           clean(tg.Genre),
 		Comment:         clean(tg.Comment),
 		Grouping:        clean(tg.Grouping),
 		SortTitle:       clean(tg.SortTitle),
@@ -106,22 +134,7 @@ func newTrack(libID string, info probe.Info, tg tags.Tags, name, format string, 
 		SortAlbumArtist: clean(tg.SortAlbumArtist),
 		SortAlbum:       clean(tg.SortAlbum),
 		SortComposer:    clean(tg.SortComposer),
-		Year:            tg.Year,
-		TrackNumber:     tg.Track,
-		TrackCount:      tg.TrackTotal,
-		DiscNumber:      tg.Disc,
-		DiscCount:       tg.DiscTotal,
-		BPM:             tg.BPM,
-		Compilation:     tg.Compilation,
-		DurationMS:      info.DurationMS,
-		Bitrate:         info.Bitrate,
-		SampleRate:      info.SampleRate,
-		Channels:        info.Channels,
-		Codec:           info.Codec,
-		Format:          format,
-		BitsPerSample:   info.BitsPerSample,
-		Artwork:         dirArt,
-	}
+	})
 	if t.Title == "" {
 		t.Title = name
 		if format != "" && len(name) > len(format)+1 {
@@ -129,7 +142,7 @@ func newTrack(libID string, info probe.Info, tg tags.Tags, name, format string, 
 		}
 	}
 	if tg.HasPicture {
-		t.Artwork = Artwork{Source: ArtworkEmbedded, MIME: tg.PictureMIME}
+		t.Artwork = embeddedArt
 	}
 	t.TagKind = tagKind(tg, format, t.Genre)
 	t.MediaKind = t.TagKind
@@ -162,13 +175,6 @@ func artRank(name string) int {
 		}
 	}
 	return 0
-}
-
-func artMIME(name string) string {
-	if ext(name) == "png" {
-		return "image/png"
-	}
-	return "image/jpeg"
 }
 
 // needsFallback reports whether the native readers left a file for
@@ -275,6 +281,8 @@ func skipReason(err error) string {
 		return "empty file"
 	case errors.Is(err, errNoLength):
 		return "no decodable audio"
+	case errors.Is(err, probe.ErrUndecodable):
+		return "undecodable"
 	case errors.Is(err, probe.ErrNoAudio):
 		return "no audio stream"
 	case errors.Is(err, probe.ErrTruncated):

@@ -28,7 +28,7 @@ func FuzzReadTrack(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		br.reset(bytes.NewReader(data), int64(len(data)))
 		info, tg, _ := readFacts(&br, int64(len(data)))
-		tr := newTrack("lib", info, tg, "name.mp3", "mp3", Artwork{})
+		tr := newTrack("lib", info, tg, "name.mp3", "mp3", nil)
 		if tr.Title == "" {
 			t.Error("empty title")
 		}

@@ -57,8 +57,8 @@ type Scanner struct {
 	AudiobookFolders []string
 	PodcastFolders   []string
 
-	warned    map[string]string    // .smartpl path → the text last warned about; nil: always warn
-	firstSeen map[string]time.Time // first-seen dates salvaged from an outdated cache
+	warned    map[string]string // .smartpl path → the text last warned about; nil: always warn
+	firstSeen map[string]Stamp  // first-seen dates salvaged from an outdated cache
 
 	open     func(name string) (readCloserAt, error)                        // openRaw; tests inject fakes
 	read     func(r io.ReaderAt, size int64) (probe.Info, tags.Tags, error) // readFacts; tests inject fakes
@@ -141,8 +141,8 @@ type scan struct {
 	*Scanner
 	log     *slog.Logger
 	started time.Time
-	added   time.Time // date added of new tracks: started, in whole seconds
-	fresh   bool      // no previous tracks or dates (no cache): new tracks date from their mtime
+	added   Stamp // date added of new tracks: started, in whole seconds
+	fresh   bool  // no previous tracks or dates (no cache): new tracks date from their mtime
 	roots   []rootState
 	tags    map[string]string  // root → identity tag (see keyHash)
 	rootIdx map[string]int     // absolute root → index in roots
@@ -239,7 +239,7 @@ func (s *Scanner) newScan(prev []*Track) (*scan, error) {
 		}
 	}
 	sc.ids = newIDAlloc(s.LibraryID, sc.tags, prev)
-	sc.added = sc.started.UTC().Truncate(time.Second)
+	sc.added = StampOf(sc.started.Truncate(time.Second))
 	sc.fresh = len(prev) == 0 && len(s.firstSeen) == 0
 	return sc, nil
 }
@@ -278,7 +278,7 @@ func (sc *scan) collect(ctx context.Context, results <-chan result) []*Track {
 	tick := time.NewTicker(min(every.log, every.partial, every.live))
 	defer tick.Stop()
 	lastLog, lastLive, lastPartial := sc.started, sc.started, time.Now()
-	intern := make(map[string]string)
+	intern := newInterner()
 	var tracks []*Track
 	published := 0 // tracks[:published] went out as partial results
 	st := &sc.stats
@@ -322,7 +322,7 @@ func (sc *scan) collect(ctx context.Context, results <-chan result) []*Track {
 				if r.err != nil {
 					sc.log.Warn("cannot read tags; using the file name", "path", r.abs, "reason", r.err)
 				}
-				internTrack(intern, r.t)
+				intern.track(r.t)
 				sc.ids.assign(r.t, r.prev)
 			}
 			tracks = append(tracks, r.t)
@@ -455,31 +455,6 @@ func rate(n int, d time.Duration) float64 {
 		return 0
 	}
 	return float64(int(float64(n)/d.Seconds()*10)) / 10
-}
-
-// shareTitle makes a title spelled out in the file name (as most are) use
-// the path's bytes instead of a string of its own.
-func shareTitle(t *Track) {
-	if i := strings.LastIndex(t.Path, t.Title); i >= 0 && t.Title != "" {
-		t.Title = t.Path[i : i+len(t.Title)]
-	}
-}
-
-// internTrack makes tracks of one album share their repeated strings.
-func internTrack(m map[string]string, t *Track) {
-	shareTitle(t)
-	for _, p := range []*string{&t.Artist, &t.AlbumArtist, &t.Album, &t.Composer, &t.Genre,
-		&t.SortArtist, &t.SortAlbumArtist, &t.SortAlbum, &t.SortComposer, &t.Codec, &t.Format, &t.Root,
-		&t.Artwork.Path, &t.Artwork.MIME} {
-		if *p == "" {
-			continue
-		}
-		if s, ok := m[*p]; ok {
-			*p = s
-		} else {
-			m[*p] = *p
-		}
-	}
 }
 
 // kindOf is the media kind of a track at rel under root: the folder's

@@ -161,7 +161,7 @@ func TestScanWalk(t *testing.T) {
 		t.Errorf("paths (-want +got):\n%s\nlog:\n%s", diff, logs)
 	}
 	cafe := byPath(res.Tracks, "sub/Café Noir.mp3")
-	if cafe == nil || cafe.DiskPath != "sub/"+nfd {
+	if cafe == nil || cafe.DiskPath() != "sub/"+nfd {
 		t.Fatalf("NFD file: %+v", cafe)
 	}
 	if _, err := os.Stat(cafe.AbsPath()); err != nil {
@@ -175,13 +175,13 @@ func TestScanWalk(t *testing.T) {
 		{"a.mp3", func(t *Track) bool { return t.Title == "A" && t.Format == "mp3" }, "tag title, format"},
 		{"sub/b.FLAC", func(t *Track) bool { return t.Title == "b" && t.Format == "flac" }, "title from file name, lower-case format"},
 		{"sub/Café Noir.mp3", func(t *Track) bool { return t.Title == "Café Noir" }, "NFC title from an NFD name"},
-		{"a.mp3", func(t *Track) bool { return t.Artwork == Artwork{ArtworkFile, "cover.jpg", "image/jpeg"} }, "cover.jpg beats Folder.PNG"},
-		{"sub/b.FLAC", func(t *Track) bool { return t.Artwork.Source == ArtworkNone }, "no art in sub/"},
-		{"sub/deeper/c.ogg", func(t *Track) bool { return t.Artwork == Artwork{ArtworkEmbedded, "", "image/png"} }, "embedded beats folder"},
-		{"sub/deeper/d.m4a", func(t *Track) bool { return t.Artwork == Artwork{ArtworkFile, "sub/deeper/front.jpeg", "image/jpeg"} }, "front.jpeg"},
+		{"a.mp3", func(t *Track) bool { return t.Art() == Artwork{ArtworkFile, "cover.jpg"} }, "cover.jpg beats Folder.PNG"},
+		{"sub/b.FLAC", func(t *Track) bool { return t.Artwork == nil }, "no art in sub/"},
+		{"sub/deeper/c.ogg", func(t *Track) bool { return t.Artwork == embeddedArt }, "embedded beats folder"},
+		{"sub/deeper/d.m4a", func(t *Track) bool { return t.Art() == Artwork{ArtworkFile, "sub/deeper/front.jpeg"} }, "front.jpeg"},
 		{"Ünïcödé/Ça.opus", func(t *Track) bool { return t.Codec == "opus" && t.Format == "opus" }, "codec from the reader"},
 		{"a.mp3", func(t *Track) bool {
-			return t.Root == dir && t.Size == 7 && !t.ModTime.IsZero() && t.ModTime.Location() == time.UTC
+			return t.Root == dir && t.Size == 7 && t.ModTime != 0 && t.ModTime.Time().Location() == time.UTC
 		}, "root, size, mtime"},
 		{"a.mp3", func(t *Track) bool { return t.ID >= minItemID && t.PersistentID != 0 && t.ArtistID != 0 }, "ids"},
 	}
@@ -238,14 +238,14 @@ func TestScanReuse(t *testing.T) {
 	s.read = func(r io.ReaderAt, size int64) (probe.Info, tags.Tags, error) { return fakeRead(r, size) }
 	third := scanOK(t, s, second.Tracks)
 	got := byPath(third.Tracks, "x/2.mp3")
-	if got == old || got.Title != "two, remastered" || got.ID != old.ID || got.PersistentID != old.PersistentID || !got.Added.Equal(old.Added) {
+	if got == old || got.Title != "two, remastered" || got.ID != old.ID || got.PersistentID != old.PersistentID || got.Added != old.Added {
 		t.Errorf("changed file: got %+v, was %+v", got, old)
 	}
 	if byPath(third.Tracks, "x/1.mp3") != byPath(first.Tracks, "x/1.mp3") {
 		t.Error("unchanged x/1.mp3 not reused")
 	}
 	y := byPath(third.Tracks, "y/3.mp3")
-	if y == byPath(first.Tracks, "y/3.mp3") || y.Artwork.Path != "y/cover.png" {
+	if y == byPath(first.Tracks, "y/3.mp3") || y.Art().Path != "y/cover.png" {
 		t.Errorf("new folder art not picked up: %+v", y.Artwork)
 	}
 	if third.Stats.Read != 1 || third.Stats.Reused != 2 {
@@ -487,10 +487,10 @@ func TestScanNormalisationEdges(t *testing.T) {
 		t.Errorf("paths (-want +got):\n%s", diff)
 	}
 	x := byPath(res.Tracks, "Björk/x.mp3")
-	if x == nil || x.Artwork.Path != nfdDir+"/cover.jpg" {
+	if x == nil || x.Art().Path != nfdDir+"/cover.jpg" {
 		t.Fatalf("artwork path must be the on-disk one: %+v", x)
 	}
-	if _, err := os.Stat(filepath.Join(x.Root, x.Artwork.Path)); err != nil {
+	if _, err := os.Stat(filepath.Join(x.Root, x.Art().Path)); err != nil {
 		t.Error(err)
 	}
 	if !strings.Contains(logs.String(), "inside another one") {

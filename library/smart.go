@@ -113,9 +113,9 @@ func (t *smartTrack) Text(f smartpl.Field) string {
 	case smartpl.Genre:
 		return t.Genre
 	case smartpl.Composer:
-		return t.Composer
+		return (*Track)(t).Composer()
 	case smartpl.Comment:
-		return t.Comment
+		return (*Track)(t).Comment()
 	case smartpl.Path:
 		return filepath.ToSlash(filepath.Join(t.Root, t.Path))
 	case smartpl.Type:
@@ -123,7 +123,7 @@ func (t *smartTrack) Text(f smartpl.Field) string {
 	case smartpl.CodecType:
 		return t.Codec
 	case smartpl.Grouping:
-		return t.Grouping
+		return (*Track)(t).Grouping()
 	}
 	return ""
 }
@@ -159,9 +159,9 @@ func (t *smartTrack) Int(f smartpl.Field) int64 {
 func (t *smartTrack) Time(f smartpl.Field) time.Time {
 	switch f {
 	case smartpl.TimeAdded:
-		return t.Added
+		return t.Added.Time()
 	case smartpl.TimeModified:
-		return t.ModTime
+		return t.ModTime.Time()
 	}
 	return time.Time{}
 }

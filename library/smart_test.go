@@ -73,7 +73,7 @@ func TestFirstSeen(t *testing.T) {
 	// Without previous tracks (no cache), first seen is the mtime.
 	res := scanOK(t, s, nil)
 	for _, tr := range res.Tracks {
-		if !tr.Added.Equal(past) {
+		if !tr.Added.Time().Equal(past) {
 			t.Errorf("%s: added %v, want its mtime %v", tr.Path, tr.Added, past)
 		}
 	}
@@ -84,10 +84,10 @@ func TestFirstSeen(t *testing.T) {
 		t.Fatal(err)
 	}
 	res2 := scanOK(t, s, res.Tracks)
-	if tr := byPath(res2.Tracks, "new.mp3"); tr.Added.Before(start) {
+	if tr := byPath(res2.Tracks, "new.mp3"); tr.Added.Time().Before(start) {
 		t.Errorf("new file added %v, want the scan time (after %v)", tr.Added, start)
 	}
-	if tr := byPath(res2.Tracks, "changed.mp3"); tr.Title != "v2" || !tr.Added.Equal(past) {
+	if tr := byPath(res2.Tracks, "changed.mp3"); tr.Title != "v2" || !tr.Added.Time().Equal(past) {
 		t.Errorf("changed file: %q added %v, want v2 added %v", tr.Title, tr.Added, past)
 	}
 	// The date survives the scan cache.
@@ -99,7 +99,7 @@ func TestFirstSeen(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if tr := byPath(d.Tracks, "old.mp3"); !tr.Added.Equal(past) {
+	if tr := byPath(d.Tracks, "old.mp3"); !tr.Added.Time().Equal(past) {
 		t.Errorf("cached: added %v, want %v", tr.Added, past)
 	}
 
@@ -119,7 +119,7 @@ func TestFirstSeen(t *testing.T) {
 	if _, err := salvageFirstSeen(name, "another library"); !errors.Is(err, ErrCacheForeign) {
 		t.Errorf("another library's cache: %v", err)
 	}
-	newAdded := byPath(res2.Tracks, "new.mp3").Added
+	newAdded := byPath(res2.Tracks, "new.mp3").Added.Time()
 	write(t, music, map[string]string{"newer.mp3": "title=newer"})
 	if err := os.Chtimes(filepath.Join(music, "newer.mp3"), past, past); err != nil {
 		t.Fatal(err)
@@ -130,11 +130,11 @@ func TestFirstSeen(t *testing.T) {
 		t.Errorf("%d files read, want all 4", res3.Stats.Read)
 	}
 	for p, want := range map[string]time.Time{"old.mp3": past, "changed.mp3": past, "new.mp3": newAdded} {
-		if got := byPath(res3.Tracks, p).Added; !got.Equal(want) {
+		if got := byPath(res3.Tracks, p).Added.Time(); !got.Equal(want) {
 			t.Errorf("after the upgrade, %s added %v, want %v", p, got, want)
 		}
 	}
-	if got := byPath(res3.Tracks, "newer.mp3").Added; got.Before(start) {
+	if got := byPath(res3.Tracks, "newer.mp3").Added.Time(); got.Before(start) {
 		t.Errorf("a file new to the salvaged cache: added %v, want the scan time", got)
 	}
 }
@@ -183,7 +183,7 @@ func TestScanSmartplFiles(t *testing.T) {
 func smartTracks(now time.Time) []*Track {
 	mk := func(id uint32, path string, added time.Duration, kind MediaKind, year int) *Track {
 		return &Track{ID: id, PersistentID: uint64(id), Root: "/m", Path: path, Title: path,
-			Added: now.Add(-added), MediaKind: kind, Year: year}
+			Added: StampOf(now.Add(-added)), MediaKind: kind, Year: uint16(year)}
 	}
 	day := 24 * time.Hour
 	return []*Track{
@@ -309,8 +309,8 @@ func BenchmarkEvalPlaylists(b *testing.B) {
 	tracks := make([]*Track, 100_000)
 	for i := range tracks {
 		tracks[i] = &Track{ID: uint32(minItemID + i), Root: "/m", Path: fmt.Sprintf("a%06d.mp3", i),
-			Artist: fmt.Sprintf("Artist %d", i%900), Genre: genres[i%len(genres)], Year: 1950 + i%70,
-			Added: now.Add(-time.Duration(i) * time.Minute), MediaKind: MediaMusic, DurationMS: uint32(i % 600_000)}
+			Artist: fmt.Sprintf("Artist %d", i%900), Genre: genres[i%len(genres)], Year: uint16(1950 + i%70),
+			Added: StampOf(now.Add(-time.Duration(i) * time.Minute)), MediaKind: MediaMusic, DurationMS: uint32(i % 600_000)}
 	}
 	a, _ := smartpl.Parse(`"Jazz before 1970" { genre includes "jazz" and year < 1970 order by year desc }`)
 	r, _ := smartpl.Parse(`"Random" { artist starts with "artist 1" order by random limit 50 }`)

@@ -17,10 +17,10 @@ var skipDirs = map[string]bool{"@eaDir": true, "#recycle": true, "#snapshot": tr
 
 // dirInfo is one folder of a root, shared by the jobs of its files.
 type dirInfo struct {
-	rel     string  // relative to the root, NFC, "" for the root itself
-	diskRel string  // relative to the root as on disk
-	abs     string  // absolute path on disk
-	art     Artwork // folder artwork, ArtworkNone when there is none
+	rel     string   // relative to the root, NFC, "" for the root itself
+	diskRel string   // relative to the root as on disk
+	abs     string   // absolute path on disk
+	art     *Artwork // folder artwork, nil when there is none; shared by its tracks
 }
 
 // job is one audio file to read.
@@ -33,8 +33,8 @@ type job struct {
 	statted bool // size and mtime are known; else the worker fstats
 	size    int64
 	mtime   time.Time
-	added   time.Time // from the previous track of the same path, if any
-	prev    *Track    // the previous track of the same path, if any
+	added   Stamp  // from the previous track of the same path, if any
+	prev    *Track // the previous track of the same path, if any
 }
 
 // playlistFile is a playlist found by the walk, read after the tracks.
@@ -98,7 +98,7 @@ func (sc *scan) walkDir(ctx context.Context, ri int, d *dirInfo, jobs chan<- job
 	for _, e := range entries {
 		if r := artRank(e.Name()); r > best && e.Type().IsRegular() {
 			best = r
-			d.art = Artwork{Source: ArtworkFile, Path: joinRel(d.diskRel, e.Name()), MIME: artMIME(e.Name())}
+			d.art = &Artwork{Source: ArtworkFile, Path: joinRel(d.diskRel, e.Name())}
 		}
 	}
 	for _, e := range entries {
@@ -205,17 +205,18 @@ func (sc *scan) reuse(j *job, p *Track) *Track {
 	}
 	sc.seen[p] = true
 	j.added, j.prev = p.Added, p
-	if p.Size != j.size || !p.ModTime.Equal(j.mtime) {
+	if p.Size != j.size || p.ModTime != StampOf(j.mtime) {
 		return nil
 	}
 	art := p.Artwork
-	if art.Source != ArtworkEmbedded {
+	if art == nil || art.Source != ArtworkEmbedded {
 		art = j.dir.art
 	}
 	kind := sc.kindOf(p.Root, p.Path, p.TagKind)
-	if p.Missing || p.DiskPath != j.diskRel || p.Artwork != art || p.MediaKind != kind {
+	if p.Missing || p.DiskPath() != j.diskRel || !sameArt(p.Artwork, art) || p.MediaKind != kind {
 		c := *p
-		c.Missing, c.DiskPath, c.Artwork, c.MediaKind = false, j.diskRel, art, kind
+		c.Missing, c.Artwork, c.MediaKind = false, art, kind
+		c.setDiskPath(j.diskRel)
 		return &c
 	}
 	return p

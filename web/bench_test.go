@@ -24,7 +24,7 @@ func benchServer(b *testing.B, n int) (http.Handler, *Server) {
 			ID: uint32(i + 1), PersistentID: uint64(i + 1), AlbumID: uint64(al + 1), ArtistID: uint64(ar + 1),
 			Root: "/music", Path: fmt.Sprintf("Artist %d/Album %d/%02d Song %d.flac", ar, al, i%10+1, i),
 			Title: fmt.Sprintf("Song %d", i), Artist: fmt.Sprintf("Artist %d", ar), Album: fmt.Sprintf("Album %d", al),
-			TrackNumber: i%10 + 1, Codec: "flac", Format: "flac", DurationMS: 200_000, Size: 30 << 20,
+			TrackNumber: uint16(i%10 + 1), Codec: "flac", Format: "flac", DurationMS: 200_000, Size: 30 << 20,
 		}
 	}
 	cat.Publish(tracks, nil)

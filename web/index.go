@@ -183,7 +183,7 @@ var trackSorts = map[string]struct {
 	"title":  {key: func(t *library.Track) string { return fold(t.Title) }},
 	"artist": {key: func(t *library.Track) string { return fold(t.Artist) }},
 	"album":  {key: func(t *library.Track) string { return fold(t.Album) }},
-	"added":  {less: func(a, b *library.Track) int { return b.Added.Compare(a.Added) }},
+	"added":  {less: func(a, b *library.Track) int { return cmp.Compare(b.Added, a.Added) }},
 	"length": {less: func(a, b *library.Track) int { return cmp.Compare(a.DurationMS, b.DurationMS) }},
 }
 

@@ -316,7 +316,7 @@ func (s *Server) album(w http.ResponseWriter, r *http.Request) {
 	albumOrder(ts)
 	for _, t := range ts {
 		v.Duration += t.DurationMS
-		v.Year = max(v.Year, t.Year)
+		v.Year = max(v.Year, int(t.Year))
 	}
 	v.List = trackList{Tracks: ts, Numbers: true}
 	s.render(w, r, "album", http.StatusOK, s.newPage(r, "albums", a.Name, v))

@@ -33,12 +33,13 @@ var fixes = map[string]string{
 	library.SkipUnsupported: "daapd does not serve this format: convert the file to FLAC, ALAC, AAC or MP3 (ffmpeg does this).",
 	library.SkipNoAudio:     "The file holds no audio: delete it, or replace it with a good copy.",
 	library.SkipBroken:      "The file's content is not audio in the format its name says: replace it, or fix its extension.",
+	library.SkipUndecodable: "No decoder can play this file as it is (an unsupported version, an impossible channel layout, damaged headers or missing audio data): replace it with a good copy, or re-encode it from the source.",
 	library.SkipPlaylist:    "Fix the entries' paths (relative to the playlist's folder, or to the music folder) or remove them.",
 	kindRoot:                "Mount the disk or share, or fix the path in the configuration. Its tracks stay listed (unplayable) until it is back.",
 }
 
 var kindOrder = []string{kindRoot, library.SkipUnreadable, library.SkipTimeout, library.SkipTruncated,
-	library.SkipBroken, library.SkipNoAudio, library.SkipUnsupported, library.SkipPlaylist, kindHidden}
+	library.SkipBroken, library.SkipUndecodable, library.SkipNoAudio, library.SkipUnsupported, library.SkipPlaylist, kindHidden}
 
 // hiddenProblem is the row of a track hidden from Apple clients.
 func hiddenProblem(t *library.Track, why string) problem {

@@ -50,7 +50,7 @@ var funcs = template.FuncMap{
 		return ids[0]
 	},
 	"trackArt": func(t *library.Track) uint32 {
-		if t.Artwork.Source == library.ArtworkNone {
+		if t.Art().Source == library.ArtworkNone {
 			return 0
 		}
 		return t.ID

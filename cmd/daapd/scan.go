@@ -191,16 +191,16 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 func jsonTrack(t *library.Track) scanTrack {
 	art := "none"
-	switch t.Artwork.Source {
+	switch t.Art().Source {
 	case library.ArtworkEmbedded:
 		art = "embedded"
 	case library.ArtworkFile:
-		art = filepath.ToSlash(t.Artwork.Path)
+		art = filepath.ToSlash(t.Art().Path)
 	}
 	return scanTrack{
 		Path: t.Path, Title: t.Title, Artist: t.Artist, AlbumArtist: t.AlbumArtist, Album: t.Album,
-		Genre: t.Genre, Year: t.Year, Track: t.TrackNumber, Disc: t.DiscNumber,
-		DurationMS: t.DurationMS, Codec: t.Codec, Bitrate: t.Bitrate, SampleRate: t.SampleRate,
+		Genre: t.Genre, Year: int(t.Year), Track: int(t.TrackNumber), Disc: int(t.DiscNumber),
+		DurationMS: t.DurationMS, Codec: t.Codec, Bitrate: int(t.Bitrate), SampleRate: int(t.SampleRate),
 		ItemID: t.ID, PersistentID: t.PersistentID, Artwork: art, MediaKind: t.Kind().String(),
 	}
 }

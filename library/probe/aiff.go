@@ -45,16 +45,24 @@ func probeAIFF(rd *reader) (Info, error) {
 	if form != "AIFF" && form != "AIFC" {
 		return info, fmt.Errorf("%w: IFF %q", ErrUnknownFormat, form)
 	}
-	var comm, ssnd Chunk
+	var comm, ssnd chunk
 	var haveComm, haveSSND bool
-	walkIFF(rd, 12, rd.size, binary.BigEndian, func(c Chunk) bool {
+	walkIFF(rd, 12, rd.size, binary.BigEndian, func(c chunk) bool {
 		switch c.ID {
 		case "COMM":
-			comm, haveComm = c, true
+			if !haveComm {
+				comm, haveComm = c, true
+			}
 		case "SSND":
-			ssnd, haveSSND = c, true
+			if !haveSSND {
+				ssnd, haveSSND = c, true
+			}
+		case "ID3 ", "id3 ":
+			rd.block(Block{Kind: BlockID3v2, Offset: c.Offset, Size: c.Size})
+		case "NAME", "AUTH", "ANNO":
+			rd.block(Block{Kind: BlockText, ID: c.ID, Offset: c.Offset, Size: c.Size})
 		}
-		return !(haveComm && haveSSND)
+		return true // on past the sound data: tags often follow it
 	})
 	if !haveComm {
 		return info, fmt.Errorf("aiff: %w: no COMM chunk", ErrTruncated)

@@ -7,7 +7,6 @@ import (
 
 // ASF object GUIDs, in their on-disk byte order.
 var (
-	asfHeader        = guid("75B22630-668E-11CF-A6D9-00AA0062CE6C")
 	asfFileProps     = guid("8CABDCA1-A947-11CF-8EE4-00C00C205365")
 	asfStreamProps   = guid("B7DC0791-A9B7-11CF-8EE6-00C00C205365")
 	asfAudioMedia    = guid("F8699E40-5B4D-11CF-A8FD-00805F5C442B")
@@ -48,15 +47,15 @@ func guid(s string) string {
 	return string(b)
 }
 
-// ASFObject is one object in an ASF header (or header extension).
-type ASFObject struct {
+// asfObject is one object in an ASF header (or header extension).
+type asfObject struct {
 	GUID   string // 16 bytes, on-disk order
 	Offset int64  // payload start (after the 24-byte object header)
 	Size   int64  // payload length, clamped to its parent
 }
 
 // walkASF calls fn for each object in [off, end), at most maxChunks.
-func walkASF(rd *reader, off, end int64, fn func(ASFObject) bool) {
+func walkASF(rd *reader, off, end int64, fn func(asfObject) bool) {
 	for range maxChunks {
 		h := rd.at(off, 24)
 		if h == nil || off+24 > end {
@@ -66,7 +65,7 @@ func walkASF(rd *reader, off, end int64, fn func(ASFObject) bool) {
 		if size < 24 || size > end-off {
 			size = end - off
 		}
-		if !fn(ASFObject{GUID: string(h[:16]), Offset: off + 24, Size: size - 24}) {
+		if !fn(asfObject{GUID: string(h[:16]), Offset: off + 24, Size: size - 24}) {
 			return
 		}
 		off += size
@@ -85,7 +84,7 @@ func probeASF(rd *reader) (Info, error) {
 	var duration100ns, preroll, packets uint64
 	var maxBitrate, packetSize uint32
 	audio, video := false, false
-	walkASF(rd, 30, hsize, func(o ASFObject) bool {
+	walkASF(rd, 30, hsize, func(o asfObject) bool {
 		switch o.GUID {
 		case asfFileProps:
 			b := rd.at(o.Offset, 80)
@@ -99,6 +98,16 @@ func probeASF(rd *reader) (Info, error) {
 				packetSize = lo
 			}
 			maxBitrate = binary.LittleEndian.Uint32(b[76:])
+		case asfContentDesc, asfExtContent:
+			rd.block(Block{Kind: BlockASF, ID: asfTagKinds[o.GUID], Offset: o.Offset, Size: o.Size})
+		case asfHeaderExt:
+			// 16-byte reserved GUID, 2-byte reserved, 4-byte data size.
+			walkASF(rd, o.Offset+22, o.Offset+o.Size, func(e asfObject) bool {
+				if id, ok := asfTagKinds[e.GUID]; ok && id == ASFMetadata {
+					rd.block(Block{Kind: BlockASF, ID: id, Offset: e.Offset, Size: e.Size})
+				}
+				return true
+			})
 		case asfStreamProps:
 			b := rd.at(o.Offset, 54+16)
 			if b == nil {
@@ -156,54 +165,18 @@ func probeASF(rd *reader) (Info, error) {
 	return info, nil
 }
 
-// ASFObjects lists the objects of an ASF header that carry tags: content
-// description, extended content description, and the metadata objects of
-// the header extension.
-func ASFObjects(r interface {
-	ReadAt([]byte, int64) (int, error)
-}, size int64) ([]ASFObject, error) {
-	rd := newReader(r, size)
-	defer rd.release()
-	h := rd.at(0, 30)
-	if h == nil || string(h[:16]) != asfHeader {
-		return nil, rd.fail(ErrUnknownFormat)
-	}
-	hsize := min(int64(binary.LittleEndian.Uint64(h[16:])), rd.size, asfMaxHeaderSize)
-	var out []ASFObject
-	walkASF(rd, 30, hsize, func(o ASFObject) bool {
-		switch o.GUID {
-		case asfContentDesc, asfExtContent:
-			out = append(out, o)
-		case asfHeaderExt:
-			// 16-byte reserved GUID, 2-byte reserved, 4-byte data size.
-			walkASF(rd, o.Offset+22, o.Offset+o.Size, func(e ASFObject) bool {
-				if e.GUID == asfMetadataLib || e.GUID == asfMetadata {
-					out = append(out, e)
-				}
-				return true
-			})
-		}
-		return true
-	})
-	return out, rd.err
+// asfTagKinds maps the GUIDs of the ASF objects that carry tags to the ID
+// of their BlockASF.
+var asfTagKinds = map[string]string{
+	asfContentDesc: ASFContentDescription,
+	asfExtContent:  ASFExtendedContent,
+	asfMetadata:    ASFMetadata,
+	asfMetadataLib: ASFMetadata,
 }
 
-// ASF tag object kinds, for ASFObject.Kind.
+// ASF tag object kinds: the ID of a BlockASF.
 const (
 	ASFContentDescription = "content"
 	ASFExtendedContent    = "extended"
 	ASFMetadata           = "metadata" // metadata and metadata library objects
 )
-
-// Kind names the tag object o is, or "".
-func (o ASFObject) Kind() string {
-	switch o.GUID {
-	case asfContentDesc:
-		return ASFContentDescription
-	case asfExtContent:
-		return ASFExtendedContent
-	case asfMetadata, asfMetadataLib:
-		return ASFMetadata
-	}
-	return ""
-}

@@ -59,6 +59,13 @@ func mpegFrame(version, bitrateIdx, rateIdx byte, mono bool, payload []byte) []b
 
 func repeat(b []byte, n int) []byte { return bytes.Repeat(b, n) }
 
+// flip returns a copy of b with the byte at i inverted.
+func flip(b []byte, i int) []byte {
+	c := bytes.Clone(b)
+	c[i] ^= 0xff
+	return c
+}
+
 // xing returns a Xing (or Info) payload for the side-info offset of an
 // MPEG-1 stereo frame.
 func xing(tag string, frames, nbytes uint32) []byte {
@@ -147,7 +154,7 @@ func flacFrame(n byte) []byte {
 }
 
 // oggPageBytes returns one Ogg page carrying the packets (each < 255*255
-// bytes). The CRC is left zero: Probe does not check it.
+// bytes), with its CRC.
 func oggPageBytes(flags byte, granule int64, serial, seq uint32, packets ...[]byte) []byte {
 	var lacing, body []byte
 	for _, p := range packets {
@@ -160,7 +167,9 @@ func oggPageBytes(flags byte, granule int64, serial, seq uint32, packets ...[]by
 		body = append(body, p...)
 	}
 	h := cat([]byte("OggS"), []byte{0, flags}, le64(uint64(granule)), le32(serial), le32(seq), le32(0), []byte{byte(len(lacing))}, lacing)
-	return cat(h, body)
+	page := cat(h, body)
+	binary.LittleEndian.PutUint32(page[22:], oggCRC(0, page))
+	return page
 }
 
 func vorbisID(rate uint32, channels byte, nominal int32) []byte {

@@ -16,6 +16,9 @@ func probeDSF(rd *reader) (Info, error) {
 	info.Channels = u32(binary.LittleEndian.Uint32(b[52:]))
 	info.SampleRate = u32(binary.LittleEndian.Uint32(b[56:]))
 	info.BitsPerSample = 1
+	if p := int64(binary.LittleEndian.Uint64(b[20:])); p > 0 && p < rd.size {
+		rd.block(Block{Kind: BlockID3v2, Offset: p, Size: rd.size - p}) // the metadata pointer
+	}
 	samples := binary.LittleEndian.Uint64(b[64:])
 	info.DurationMS = msec(samples, uint64(info.SampleRate))
 	info.Bitrate = info.SampleRate * info.Channels / 1000
@@ -32,13 +35,13 @@ func probeDFF(rd *reader) (Info, error) {
 	}
 	var dataBytes int64
 	var dstFrames, dstRate int
-	walkDFF(rd, 16, rd.size, func(c Chunk) bool {
+	walkDFF(rd, 16, rd.size, func(c chunk) bool {
 		switch c.ID {
 		case "PROP":
 			if t := rd.at(c.Offset, 4); string(t) != "SND " {
 				return true
 			}
-			walkDFF(rd, c.Offset+4, c.Offset+c.Size, func(p Chunk) bool {
+			walkDFF(rd, c.Offset+4, c.Offset+c.Size, func(p chunk) bool {
 				b := rd.at(p.Offset, int(min(p.Size, 4)))
 				switch {
 				case p.ID == "FS  " && len(b) == 4:
@@ -51,16 +54,18 @@ func probeDFF(rd *reader) (Info, error) {
 				return true
 			})
 		case "DSD ":
-			dataBytes = c.Size
-			return false
+			if dataBytes == 0 {
+				dataBytes = c.Size
+			}
+		case "ID3 ", "id3 ": // after the sound data, as foobar2000 and TagLib write it
+			rd.block(Block{Kind: BlockID3v2, Offset: c.Offset, Size: c.Size})
 		case "DST ":
-			walkDFF(rd, c.Offset, c.Offset+c.Size, func(p Chunk) bool {
+			walkDFF(rd, c.Offset, c.Offset+c.Size, func(p chunk) bool {
 				if b := rd.at(p.Offset, 6); p.ID == "FRTE" && b != nil {
 					dstFrames, dstRate = u32(binary.BigEndian.Uint32(b)), int(binary.BigEndian.Uint16(b[4:]))
 				}
 				return false // FRTE comes first
 			})
-			return false
 		}
 		return true
 	})

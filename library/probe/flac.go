@@ -32,8 +32,8 @@ func parseStreamInfo(b []byte) (streamInfo, bool) {
 // maxBlocks bounds the metadata block walk.
 const maxBlocks = 1024
 
-// FLACBlock is a FLAC metadata block's location, for tag readers.
-type FLACBlock struct {
+// metaBlock is where a FLAC metadata block lies.
+type metaBlock struct {
 	Type   int   // 0 STREAMINFO, 3 SEEKTABLE, 4 VORBIS_COMMENT, 6 PICTURE, ...
 	Offset int64 // body start
 	Size   int64 // body length as declared (may run past the file end)
@@ -43,16 +43,16 @@ type FLACBlock struct {
 // returns them and the offset where audio frames begin. It stops at the
 // last-block flag, at a block that runs past the file end, or after
 // maxBlocks.
-func flacBlocks(rd *reader, start int64) ([]FLACBlock, int64, bool) {
+func flacBlocks(rd *reader, start int64) ([]metaBlock, int64, bool) {
 	off := start + 4
-	var blocks []FLACBlock
+	var blocks []metaBlock
 	for range maxBlocks {
 		h := rd.at(off, 4)
 		if h == nil {
 			return blocks, off, false
 		}
 		n := int64(h[1])<<16 | int64(h[2])<<8 | int64(h[3])
-		blocks = append(blocks, FLACBlock{Type: int(h[0] & 0x7f), Offset: off + 4, Size: n})
+		blocks = append(blocks, metaBlock{Type: int(h[0] & 0x7f), Offset: off + 4, Size: n})
 		off += 4 + n
 		if off > rd.size {
 			return blocks, rd.size, false
@@ -67,6 +67,14 @@ func flacBlocks(rd *reader, start int64) ([]FLACBlock, int64, bool) {
 func probeFLAC(rd *reader, start int64) (Info, error) {
 	info := Info{Container: "flac", Codec: "flac"}
 	blocks, audio, _ := flacBlocks(rd, start)
+	for _, b := range blocks {
+		// The tag reader wants comments and pictures, and must see a
+		// block that runs past the end (or of the invalid type 127) to
+		// call the tags corrupt from there on.
+		if b.Type == 4 || b.Type == 6 || b.Type == 127 || b.Offset+b.Size > rd.size {
+			rd.block(Block{Kind: BlockFLAC, Type: b.Type, Offset: b.Offset, Size: b.Size})
+		}
+	}
 	if len(blocks) == 0 || blocks[0].Type != 0 || blocks[0].Size < 34 {
 		return info, fmt.Errorf("flac: %w: no STREAMINFO", ErrTruncated)
 	}

@@ -2,7 +2,9 @@ package probe
 
 import (
 	"bytes"
+	"io"
 	"os"
+	"slices"
 	"testing"
 )
 
@@ -24,7 +26,7 @@ func addSeeds(f *testing.F) {
 	for _, tc := range probeCases {
 		f.Add(tc.data)
 	}
-	for _, tc := range chunkCases {
+	for _, tc := range blockCases {
 		f.Add(tc.data)
 	}
 	roots := sources(f)
@@ -60,47 +62,59 @@ func FuzzProbe(f *testing.F) {
 	})
 }
 
-// FuzzChunks checks the tag-location helpers: no panic, and every chunk
-// lies inside the file.
-func FuzzChunks(f *testing.F) {
+// FuzzBlocks checks the tag blocks Read's walk reports: no panic, at most
+// maxTagBlocks, only kinds the container has, and every block inside the
+// file (a FLAC block may declare more than the file has: the tag reader
+// rejects it).
+func FuzzBlocks(f *testing.F) {
 	addSeeds(f)
+	kinds := map[string][]BlockKind{
+		"mp4": {BlockIlst}, "flac": {BlockID3v2, BlockFLAC}, "ogg": {BlockOgg},
+		"wav": {BlockID3v2, BlockInfo}, "aiff": {BlockID3v2, BlockText}, "dsf": {BlockID3v2}, "dff": {BlockID3v2}, "asf": {BlockASF},
+		"matroska": {BlockMKVTag, BlockAttachment}, "webm": {BlockMKVTag, BlockAttachment},
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		size := int64(len(data))
-		chunks, _ := Chunks(bytes.NewReader(data), size)
-		for _, c := range chunks {
-			if c.Offset < 0 || c.Size < 0 || c.Offset+c.Size > size {
-				t.Errorf("chunk %+v outside a %d-byte file", c, size)
-			}
+		info, blocks, _ := Read(bytes.NewReader(data), size, nil)
+		if len(blocks) > maxTagBlocks {
+			t.Errorf("%d blocks", len(blocks))
 		}
-		blocks, _ := FLACBlocks(bytes.NewReader(data), size)
 		for _, b := range blocks {
-			if b.Offset < 0 || b.Offset > size || b.Size < 0 {
+			if !slices.Contains(kinds[info.Container], b.Kind) {
+				t.Errorf("block %+v in a %q file", b, info.Container)
+			}
+			if b.Offset < 0 || b.Offset > size || b.Size < 0 || (b.Kind != BlockFLAC && b.Offset+b.Size > size) {
 				t.Errorf("block %+v outside a %d-byte file", b, size)
 			}
 		}
 	})
 }
 
-// FuzzTagObjects checks the tag locators of ASF and Matroska files: any
-// input returns without panicking, and every location lies in the file.
-func FuzzTagObjects(f *testing.F) {
+// FuzzOggPackets reads the header packets of the stream Read found, as the
+// tag reader does: no panic, no hang, and no packet longer than the file.
+func FuzzOggPackets(f *testing.F) {
 	addSeeds(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		size := int64(len(data))
-		objs, _ := ASFObjects(bytes.NewReader(data), size)
-		for _, o := range objs {
-			if o.Offset < 0 || o.Size < 0 || o.Offset+o.Size > size {
-				t.Errorf("ASF object %+v outside a %d-byte file", o, size)
+		_, blocks, _ := Read(bytes.NewReader(data), size, nil)
+		for _, b := range blocks {
+			if b.Kind != BlockOgg {
+				continue
 			}
-		}
-		tags, atts, _ := MatroskaTags(bytes.NewReader(data), size)
-		if len(tags) > maxMKVTags+1 || len(atts) > 16 {
-			t.Errorf("%d tags, %d attachments", len(tags), len(atts))
-		}
-		for _, a := range atts {
-			if a.Offset < 0 || a.Size < 0 || a.Offset+a.Size > size {
-				t.Errorf("attachment %+v outside a %d-byte file", a, size)
+			p := NewOggPackets(bytes.NewReader(data), size, b.Offset, b.Serial)
+			for range 8 {
+				if p.Next() != nil {
+					break
+				}
+				n, err := io.Copy(io.Discard, p)
+				if n > size {
+					t.Errorf("a %d-byte packet in a %d-byte file", n, size)
+				}
+				if err != nil {
+					break
+				}
 			}
+			p.Close()
 		}
 	})
 }

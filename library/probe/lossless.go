@@ -3,6 +3,7 @@ package probe
 import (
 	"encoding/binary"
 	"fmt"
+	"math/bits"
 )
 
 // Native readers of the 2000s lossless and lossy formats whose headers
@@ -19,13 +20,18 @@ func probeAPE(rd *reader, start int64) (Info, error) {
 	}
 	le := binary.LittleEndian
 	version := int(le.Uint16(b[4:]))
+	if version < apeMinVersion || version > apeMaxVersion {
+		return info, fmt.Errorf("ape: %w: file version %d (decoders read %d to %d)", ErrUndecodable, version, apeMinVersion, apeMaxVersion)
+	}
 	var frames, finalBlocks, blocksPerFrame uint32
+	var seekTable int64 // offset of the seek table, from start
 	if version >= 3980 {
 		desc := le.Uint32(b[8:])
 		h := rd.at(start+int64(desc), 24)
 		if desc < 52 || desc > 1<<16 || h == nil {
 			return info, fmt.Errorf("ape: %w: header", ErrTruncated)
 		}
+		seekTable = int64(desc) + int64(le.Uint32(b[12:]))
 		blocksPerFrame, finalBlocks, frames = le.Uint32(h[4:]), le.Uint32(h[8:]), le.Uint32(h[12:])
 		info.BitsPerSample = int(le.Uint16(h[16:]))
 		info.Channels = int(le.Uint16(h[18:]))
@@ -36,6 +42,18 @@ func probeAPE(rd *reader, start int64) (Info, error) {
 		info.Channels = int(le.Uint16(b[10:]))
 		info.SampleRate = u32(le.Uint32(b[12:]))
 		frames, finalBlocks = le.Uint32(b[24:]), le.Uint32(b[28:])
+		// After the 32-byte header: a peak level, a seek table length,
+		// then the WAV header unless the decoder is to make one up.
+		seekTable = 32
+		if flags&4 != 0 {
+			seekTable += 4
+		}
+		if flags&16 != 0 {
+			seekTable += 4
+		}
+		if flags&32 == 0 {
+			seekTable += int64(le.Uint32(b[16:]))
+		}
 		switch {
 		case version >= 3950:
 			blocksPerFrame = 73728 * 4
@@ -66,9 +84,21 @@ func probeAPE(rd *reader, start int64) (Info, error) {
 	if uint64(frames) > uint64(rd.size) {
 		return info, fmt.Errorf("ape: %w: %d frames in %d bytes", ErrTruncated, frames, rd.size)
 	}
+	// Seek table entries are file offsets (after any leading tag): when
+	// the second frame starts past the end, not even the first frame is
+	// whole (TagLib's mac-390-hdr.ape is a header alone).
+	if e := rd.at(start+seekTable, 8); frames > 1 && e != nil && start+int64(le.Uint32(e[4:])) > rd.size {
+		return info, fmt.Errorf("ape: %w: the first frame ends past the end of the file", ErrUndecodable)
+	}
 	info.Bitrate = kbps(rd.size-start, info.DurationMS)
 	return info, nil
 }
+
+// Monkey's Audio file versions decoders read (ffmpeg: 3.80 to 3.99).
+const (
+	apeMinVersion = 3800
+	apeMaxVersion = 3990
+)
 
 // wavpackRates are the standard sample rates by WavPack's 4-bit index.
 var wavpackRates = [15]int{6000, 8000, 9600, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000, 64000, 88200, 96000, 192000}
@@ -129,6 +159,9 @@ func probeWavPack(rd *reader, start int64) (Info, error) {
 				info.SampleRate = int(uint32(data[0]) | uint32(data[1])<<8 | uint32(data[2])<<16)
 			}
 		case 0x0D:
+			if err := wavpackChannelMask(id, l, data); err != nil {
+				return info, err
+			}
 			if len(data) >= 1 && data[0] > 0 {
 				info.Channels = int(data[0])
 				if l >= 6 && len(data) >= 2 { // 12-bit channel count in the large form
@@ -161,6 +194,27 @@ func probeWavPack(rd *reader, start int64) (Info, error) {
 	info.DurationMS = msec(total, uint64(info.SampleRate))
 	info.Bitrate = kbps(rd.size-start, info.DurationMS)
 	return info, nil
+}
+
+// wavpackChannelMask checks a channel info sub-block (id, l bytes, data its
+// first bytes): decoders refuse a speaker mask whose speakers are not as
+// many as the channels (TagLib's four_channels.wv: 4 channels, mask 0x4).
+func wavpackChannelMask(id byte, l int64, data []byte) error {
+	n := l
+	if id&0x40 != 0 { // odd size: the last byte is padding
+		n--
+	}
+	if n < 2 || n > 5 || int64(len(data)) < n {
+		return nil // no mask, or the 12-bit count forms decoders check loosely
+	}
+	var mask uint32
+	for i := n - 1; i >= 1; i-- {
+		mask = mask<<8 | uint32(data[i])
+	}
+	if ch := int(data[0]); mask != 0 && ch != 0 && bits.OnesCount32(mask) != ch {
+		return fmt.Errorf("wavpack: %w: %d channels, but a speaker mask (0x%x) for %d", ErrUndecodable, ch, mask, bits.OnesCount32(mask))
+	}
+	return nil
 }
 
 // probeTTA reads the TTA1 header.
@@ -233,7 +287,10 @@ func probeMPC(rd *reader, start int64) (Info, error) {
 					break
 				}
 				r := p[m+m2]
-				info.SampleRate = mpcRates[r>>5&3]
+				if r>>5 >= byte(len(mpcRates)) {
+					return info, fmt.Errorf("musepack: %w: sample rate index %d", ErrUndecodable, r>>5)
+				}
+				info.SampleRate = mpcRates[r>>5]
 				info.Channels = int(p[m+m2+1]>>4) + 1
 				samples = count - min(silence, count)
 				found = true

@@ -145,10 +145,11 @@ func probeMKV(rd *reader) (Info, error) {
 	}
 	scale := uint64(1_000_000) // ns per timecode unit
 	var duration float64
-	var haveTracks bool
 	tracks := 0
 	audio := false
+	tw := mkvTagWalk{rd: rd, segment: segment}
 	ebmlChildren(rd, segment.start, segment.end, func(e ebmlElem) bool {
+		tw.elem(e)
 		switch e.id {
 		case mkvInfo:
 			ebmlChildren(rd, e.start, e.end, func(c ebmlElem) bool {
@@ -163,7 +164,6 @@ func probeMKV(rd *reader) (Info, error) {
 				return true
 			})
 		case mkvTracks:
-			haveTracks = true
 			ebmlChildren(rd, e.start, e.end, func(t ebmlElem) bool {
 				if t.id != mkvTrackEntry {
 					return true
@@ -175,10 +175,11 @@ func probeMKV(rd *reader) (Info, error) {
 				return true
 			})
 		case mkvCluster:
-			return false // headers precede the media data
+			return false // headers precede the media data; the SeekHead points past it
 		}
-		return !(haveTracks && duration > 0)
+		return true
 	})
+	tw.finish()
 	if !audio {
 		return info, ErrNoAudio
 	}

@@ -1,6 +1,6 @@
 package probe
 
-import "io"
+import "strings"
 
 // Matroska tag elements.
 const (
@@ -23,138 +23,136 @@ const (
 	mkvTitle        = 0x7ba9
 )
 
-// MKVTag is one Matroska SimpleTag with the target level of its Tag (50
-// album, 30 track; 0 when the Tag states none, which means track).
-type MKVTag struct {
-	Target      int
-	Name, Value string
+// maxMKVTags and maxMKVAttachments bound the Blocks one Matroska file
+// reports (within maxTagBlocks).
+const (
+	maxMKVTags        = 200
+	maxMKVAttachments = 16
+)
+
+// mkvTagWalk follows the Segment's tags while probeMKV walks its top
+// level: Tags and Attachments met there or pointed at by the SeekHead
+// (written after the media data), and the Info title. Each SimpleTag
+// becomes a BlockMKVTag, each attached file a BlockAttachment; the title
+// comes last, as a track-level TITLE that any tag saying so outranks.
+type mkvTagWalk struct {
+	rd      *reader
+	segment ebmlElem
+	done    map[int64]bool // element offsets read
+	tags    int
+	atts    int
+	title   ebmlElem
 }
 
-// MKVAttachment is an attached file (cover art) and where its data is.
-type MKVAttachment struct {
-	Name, MIME   string
-	Offset, Size int64
-}
-
-// maxMKVTags bounds the tags returned.
-const maxMKVTags = 512
-
-// MatroskaTags returns the tags and attachments of a Matroska or WebM
-// file, following the SeekHead to Tags and Attachments written after the
-// media data.
-func MatroskaTags(r io.ReaderAt, size int64) ([]MKVTag, []MKVAttachment, error) {
-	rd := newReader(r, size)
-	defer rd.release()
-	var segment ebmlElem
-	found := false
-	ebmlChildren(rd, 0, rd.size, func(e ebmlElem) bool {
-		if e.id == mkvSegment {
-			segment, found = e, true
-			return false
-		}
-		return true
-	})
-	if !found {
-		return nil, nil, rd.fail(ErrUnknownFormat)
-	}
-	var tags []MKVTag
-	var atts []MKVAttachment
-	var title string         // the segment's title: the track title when no tag says it
-	done := map[int64]bool{} // element offsets read
-	readElem := func(e ebmlElem) {
-		if done[e.start] {
-			return
-		}
-		done[e.start] = true
-		switch e.id {
-		case mkvTags:
-			ebmlChildren(rd, e.start, e.end, func(t ebmlElem) bool {
-				if t.id == mkvTag {
-					tags = readMKVTag(rd, t, tags)
+// elem handles one top-level element of the segment.
+func (w *mkvTagWalk) elem(e ebmlElem) {
+	rd := w.rd
+	switch e.id {
+	case mkvSeekHead:
+		ebmlChildren(rd, e.start, e.end, func(s ebmlElem) bool {
+			if s.id != mkvSeek {
+				return true
+			}
+			var id int64
+			var pos uint64
+			ebmlChildren(rd, s.start, s.end, func(c ebmlElem) bool {
+				switch c.id {
+				case mkvSeekID:
+					id = int64(ebmlUint(c.payload(rd)))
+				case mkvSeekPosition:
+					pos = ebmlUint(c.payload(rd))
 				}
-				return len(tags) < maxMKVTags
+				return true
 			})
-		case mkvAttachments:
-			ebmlChildren(rd, e.start, e.end, func(f ebmlElem) bool {
-				if f.id != mkvAttachedFile {
-					return true
+			if (id == mkvTags || id == mkvAttachments) && pos < uint64(w.segment.end-w.segment.start) {
+				if t, ok := w.at(w.segment.start + int64(pos)); ok && t.id == id {
+					w.read(t)
 				}
-				var a MKVAttachment
-				ebmlChildren(rd, f.start, f.end, func(c ebmlElem) bool {
-					switch c.id {
-					case mkvFileName:
-						a.Name = string(c.payload(rd))
-					case mkvFileMIME:
-						a.MIME = string(c.payload(rd))
-					case mkvFileData:
-						a.Offset, a.Size = c.start, c.end-c.start
-					}
-					return true
-				})
-				if a.Size > 0 {
-					atts = append(atts, a)
-				}
-				return len(atts) < 16
-			})
-		}
-	}
-	// elemAt reads the header of the element at off, within the segment.
-	elemAt := func(off int64) (ebmlElem, bool) {
-		var out ebmlElem
-		ok := false
-		ebmlChildren(rd, off, segment.end, func(e ebmlElem) bool {
-			out, ok = e, true
-			return false
+			}
+			return true
 		})
-		return out, ok
+	case mkvTags, mkvAttachments:
+		w.read(e)
+	case mkvInfo:
+		ebmlChildren(rd, e.start, e.end, func(c ebmlElem) bool {
+			if c.id == mkvTitle {
+				w.title = c
+			}
+			return true
+		})
 	}
-	ebmlChildren(rd, segment.start, segment.end, func(e ebmlElem) bool {
-		switch e.id {
-		case mkvSeekHead:
-			ebmlChildren(rd, e.start, e.end, func(s ebmlElem) bool {
-				if s.id != mkvSeek {
-					return true
-				}
-				var id int64
-				var pos uint64
-				ebmlChildren(rd, s.start, s.end, func(c ebmlElem) bool {
-					switch c.id {
-					case mkvSeekID:
-						id = int64(ebmlUint(c.payload(rd)))
-					case mkvSeekPosition:
-						pos = ebmlUint(c.payload(rd))
-					}
-					return true
-				})
-				if (id == mkvTags || id == mkvAttachments) && pos < uint64(segment.end-segment.start) {
-					if t, ok := elemAt(segment.start + int64(pos)); ok && t.id == id {
-						readElem(t)
-					}
-				}
-				return true
-			})
-		case mkvTags, mkvAttachments:
-			readElem(e)
-		case mkvInfo:
-			ebmlChildren(rd, e.start, e.end, func(c ebmlElem) bool {
-				if c.id == mkvTitle {
-					title = string(c.payload(rd))
-				}
-				return true
-			})
-		case mkvCluster:
-			return false // without a SeekHead entry, tags after the media are not looked for
-		}
-		return true
-	})
-	if title != "" {
-		tags = append(tags, MKVTag{Name: "TITLE", Value: title})
-	}
-	return tags, atts, rd.err
 }
 
-// readMKVTag appends the SimpleTags of Tag t.
-func readMKVTag(rd *reader, t ebmlElem, tags []MKVTag) []MKVTag {
+// finish reports the title, if any.
+func (w *mkvTagWalk) finish() {
+	if w.title.end > w.title.start {
+		w.rd.block(Block{Kind: BlockMKVTag, ID: "TITLE", Offset: w.title.start, Size: min(w.title.end-w.title.start, 4096)})
+	}
+}
+
+// at reads the header of the element at off, within the segment.
+func (w *mkvTagWalk) at(off int64) (ebmlElem, bool) {
+	var out ebmlElem
+	ok := false
+	ebmlChildren(w.rd, off, w.segment.end, func(e ebmlElem) bool {
+		out, ok = e, true
+		return false
+	})
+	return out, ok
+}
+
+// read reports the tags or attachments of e, once per element.
+func (w *mkvTagWalk) read(e ebmlElem) {
+	if w.done[e.start] {
+		return
+	}
+	if w.done == nil {
+		w.done = map[int64]bool{}
+	}
+	w.done[e.start] = true
+	rd := w.rd
+	switch e.id {
+	case mkvTags:
+		ebmlChildren(rd, e.start, e.end, func(t ebmlElem) bool {
+			if t.id == mkvTag {
+				w.readTag(t)
+			}
+			return w.tags < maxMKVTags
+		})
+	case mkvAttachments:
+		ebmlChildren(rd, e.start, e.end, func(f ebmlElem) bool {
+			if f.id != mkvAttachedFile {
+				return true
+			}
+			var name, mime string
+			var data ebmlElem
+			ebmlChildren(rd, f.start, f.end, func(c ebmlElem) bool {
+				switch c.id {
+				case mkvFileName:
+					name = string(c.payload(rd))
+				case mkvFileMIME:
+					mime = string(c.payload(rd))
+				case mkvFileData:
+					data = c
+				}
+				return true
+			})
+			if data.end > data.start {
+				typ := 0
+				if strings.HasPrefix(strings.ToLower(name), "cover") {
+					typ = 3 // a front cover, as ID3 and FLAC number picture types
+				}
+				rd.block(Block{Kind: BlockAttachment, ID: mime, Type: typ, Offset: data.start, Size: data.end - data.start})
+				w.atts++
+			}
+			return w.atts < maxMKVAttachments
+		})
+	}
+}
+
+// readTag reports the SimpleTags of Tag t.
+func (w *mkvTagWalk) readTag(t ebmlElem) {
+	rd := w.rd
 	target := 0
 	ebmlChildren(rd, t.start, t.end, func(c ebmlElem) bool {
 		switch c.id {
@@ -166,21 +164,22 @@ func readMKVTag(rd *reader, t ebmlElem, tags []MKVTag) []MKVTag {
 				return true
 			})
 		case mkvSimpleTag:
-			var name, value string
+			var name string
+			var value ebmlElem
 			ebmlChildren(rd, c.start, c.end, func(x ebmlElem) bool {
 				switch x.id {
 				case mkvTagName:
 					name = string(x.payload(rd))
 				case mkvTagString:
-					value = string(rd.upTo(x.start, int(min(x.end-x.start, 4096))))
+					value = x
 				}
 				return true
 			})
-			if name != "" && value != "" && len(tags) < maxMKVTags {
-				tags = append(tags, MKVTag{Target: target, Name: name, Value: value})
+			if name != "" && value.end > value.start && w.tags < maxMKVTags {
+				rd.block(Block{Kind: BlockMKVTag, ID: name, Type: target, Offset: value.start, Size: min(value.end-value.start, 4096)})
+				w.tags++
 			}
 		}
 		return true
 	})
-	return tags
 }

@@ -276,6 +276,11 @@ func probeMP3(rd *reader, start int64, tagged bool) (Info, error) {
 	// A VBR header (Xing/Info or VBRI) in the first frame.
 	if h.layer == 3 {
 		frames, nbytes, found := vbrHeader(rd, off, h)
+		if found && frames > 0 {
+			if trim := lameTrim(rd, off, h); trim >= uint64(frames)*uint64(h.samples) {
+				return info, fmt.Errorf("mp3: %w: %d frames, all encoder delay and padding", ErrUndecodable, frames)
+			}
+		}
 		if found {
 			// The header frame itself carries no audio.
 			after := audio - int64(h.size)
@@ -352,6 +357,33 @@ func vbrHeader(rd *reader, off int64, h mpegHeader) (frames, nbytes uint32, foun
 		return binary.BigEndian.Uint32(b[14:]), binary.BigEndian.Uint32(b[10:]), true
 	}
 	return 0, 0, false
+}
+
+// lameTrim returns the samples a LAME tag after the Xing/Info header of the
+// frame at off says the encoder added (delay plus padding), or 0.
+func lameTrim(rd *reader, off int64, h mpegHeader) uint64 {
+	x := off + xingOffset(h)
+	b := rd.at(x, 8)
+	if b == nil || string(b[:4]) != "Xing" && string(b[:4]) != "Info" {
+		return 0
+	}
+	flags := binary.BigEndian.Uint32(b[4:])
+	p := x + 8
+	for _, f := range []struct {
+		bit uint32
+		n   int64
+	}{{1, 4}, {2, 4}, {4, 100}, {8, 4}} { // frames, bytes, TOC, quality
+		if flags&f.bit != 0 {
+			p += f.n
+		}
+	}
+	t := rd.at(p, 24)
+	if t == nil || string(t[:4]) != "LAME" {
+		return 0
+	}
+	delay := uint64(t[21])<<4 | uint64(t[22])>>4
+	padding := uint64(t[22]&0xF)<<8 | uint64(t[23])
+	return delay + padding
 }
 
 // sampleBitrate averages the bitrates of the buffered frames from off (at

@@ -31,7 +31,8 @@ func isMP4(head []byte) bool {
 // box is one MP4 box: its type and the extent of its payload.
 type box struct {
 	typ        string
-	start, end int64 // payload
+	start, end int64 // payload, clamped to the parent
+	fileEnd    int64 // payload end as declared, clamped only to the file
 }
 
 // maxBoxes bounds how many boxes one level of the walk visits.
@@ -69,8 +70,9 @@ func boxes(rd *reader, off, end int64, fn func(box) bool) {
 		if size < hdr {
 			return // corrupt; a box cannot be smaller than its header
 		}
+		fileEnd := off + min(size, rd.size-off)
 		size = min(size, end-off)
-		if !fn(box{typ: boxType(h[4:8]), start: off + hdr, end: off + size}) {
+		if !fn(box{typ: boxType(h[4:8]), start: off + hdr, end: off + size, fileEnd: fileEnd}) {
 			return
 		}
 		off += size
@@ -179,6 +181,9 @@ func probeMP4(rd *reader) (Info, error) {
 	var mvScale uint32
 	var mvDur uint64
 	var mvex box
+	var ilst box
+	var haveIlst bool
+	var ilstFrom string // udta (moov/udta/meta/ilst, preferred) or meta (moov/meta/ilst)
 	boxes(rd, moov.start, moov.end, func(b box) bool {
 		switch b.typ {
 		case "mvhd":
@@ -187,14 +192,26 @@ func probeMP4(rd *reader) (Info, error) {
 			mvex = b
 		case "trak":
 			tracks = append(tracks, readTrak(rd, b))
+		case "udta", "meta":
+			if l, ok := ilstIn(rd, b); ok && (!haveIlst || b.typ == "udta" && ilstFrom == "meta") {
+				ilst, haveIlst, ilstFrom = l, true, b.typ
+			}
 		}
 		return len(tracks) < 64
 	})
+	if haveIlst {
+		rd.block(Block{Kind: BlockIlst, Offset: ilst.start, Size: ilst.fileEnd - ilst.start})
+	}
 	t, ok := audioTrack(tracks)
 	if !ok {
 		return info, ErrNoAudio
 	}
 	info.Codec, info.SampleRate, info.Channels, info.BitsPerSample = t.codec, t.rate, t.channels, t.bits
+	if mdatBytes == 0 && len(moofs) == 0 {
+		// The samples live in an mdat box, which a file cut short after
+		// its moov (TagLib's ilst-is-last.m4a) or damaged does not have.
+		return info, fmt.Errorf("mp4: %w: no media data (mdat) box", ErrUndecodable)
+	}
 	info.Protected = t.protected
 	switch {
 	case t.timescale > 0 && t.duration > 0:
@@ -219,6 +236,26 @@ func probeMP4(rd *reader) (Info, error) {
 		info.Bitrate = info.SampleRate * info.Channels * info.BitsPerSample / 1000
 	}
 	return info, nil
+}
+
+// ilstIn finds the iTunes ilst box in a moov's udta/meta or meta. A child
+// may overrun its parent (TagLib's 64bit.mp4): only the file bounds the
+// search, as the tag reader always allowed.
+func ilstIn(rd *reader, b box) (box, bool) {
+	meta := b
+	if b.typ == "udta" {
+		var ok bool
+		if meta, ok = find(rd, b.start, b.fileEnd, "meta"); !ok {
+			return box{}, false
+		}
+	}
+	// meta is a full box in MP4 (4 bytes of version and flags) but a plain
+	// one in QuickTime files, where hdlr follows at once.
+	start := meta.start + 4
+	if h := rd.at(meta.start, 8); h != nil && string(h[4:8]) == "hdlr" {
+		start = meta.start
+	}
+	return find(rd, start, meta.fileEnd, "ilst")
 }
 
 // audioTrack picks the first sound track, or failing that the first track

@@ -12,8 +12,9 @@
 // only a VBR MP3 without a Xing/VBRI header and raw AAC and AC-3 streams
 // are scanned frame by frame (in 1 MiB reads, extrapolated past 64 MiB).
 //
-// Chunks, FLACBlocks, ASFObjects and MatroskaTags locate tag blocks for
-// tag readers.
+// Read also reports where the walk of an MP4, FLAC, Ogg, WAV, AIFF, DSF,
+// DSDIFF, ASF or Matroska file passed its tags (as Blocks), so a tag reader
+// never walks the container a second time.
 package probe
 
 import (
@@ -50,6 +51,14 @@ var ErrNoAudio = errors.New("no audio stream")
 // is missing, cut short by the end of the file, or corrupt.
 var ErrTruncated = errors.New("truncated header")
 
+// ErrUndecodable means the headers show that no decoder will play the
+// file: a format version decoders do not support, a sample rate or
+// channel layout the format cannot carry, header pages that fail their
+// checksum, or no audio data where the headers say it starts. Unlike
+// ErrTruncated it is final: asking ffprobe would not help. The Info
+// returned with it names the Container and Codec.
+var ErrUndecodable = errors.New("undecodable")
+
 // Probe identifies the container and codec of the size bytes in r and reads
 // the stream's facts from its headers.
 //
@@ -59,13 +68,60 @@ var ErrTruncated = errors.New("truncated header")
 // ErrTruncated the returned Info still names the Container. A size larger
 // than the data behind r is trimmed to what can be read.
 func Probe(r io.ReaderAt, size int64) (Info, error) {
+	info, _, err := Read(r, size, nil)
+	return info, err
+}
+
+// Block is a block of tags that Read's walk of the container passed: the
+// tag reader reads it where it lies, without walking the container again.
+type Block struct {
+	Kind   BlockKind
+	ID     string // BlockInfo, BlockText: the chunk's four-character code; BlockASF: the object's kind; BlockMKVTag: the tag name; BlockAttachment: the MIME type
+	Type   int    // BlockFLAC: the metadata block type (4 VORBIS_COMMENT, 6 PICTURE, ...); BlockMKVTag: the target level; BlockAttachment: 3 for a front cover
+	Serial uint32 // BlockOgg: the logical stream
+	Codec  string // BlockOgg: vorbis, opus, flac or speex
+	Offset int64  // payload start (BlockOgg: the stream's first page)
+	Size   int64  // payload length; BlockFLAC: as declared, possibly past the end of the file
+}
+
+// BlockKind says what a Block holds.
+type BlockKind uint8
+
+const (
+	BlockID3v2      BlockKind = iota + 1 // an ID3v2 tag: before a FLAC stream, or the ID3 chunk of WAV, AIFF, DSF, DSDIFF
+	BlockFLAC                            // a FLAC metadata block other than STREAMINFO that tags may care about
+	BlockIlst                            // the body of an MP4 moov/udta/meta/ilst (or moov/meta/ilst) box
+	BlockInfo                            // one item of a RIFF LIST/INFO chunk (INAM, IART, ...)
+	BlockText                            // an AIFF text chunk (NAME, AUTH, ANNO)
+	BlockOgg                             // the header packets of the Ogg stream Read described
+	BlockASF                             // an ASF object with tags; ID is ASFContentDescription, ASFExtendedContent or ASFMetadata
+	BlockMKVTag                          // a Matroska SimpleTag's TagString (at most 4 KiB): ID is its TagName, Type its target level (50 album, 30 or 0 track)
+	BlockAttachment                      // a Matroska attached file: ID is its MIME type, Type 3 when its name says front cover
+)
+
+// maxTagBlocks bounds the Blocks one file reports.
+const maxTagBlocks = 256
+
+// Read is Probe that also appends to dst the tag Blocks its walk passed,
+// in file order, and returns the extended slice. The Blocks are returned
+// with ErrNoAudio and ErrTruncated too, as far as the walk got.
+func Read(r io.ReaderAt, size int64, dst []Block) (Info, []Block, error) {
 	rd := newReader(r, size)
+	rd.blocks = dst
 	defer rd.release()
 	info, err := probe(rd)
+	blocks := rd.blocks
 	if rd.err != nil {
-		return Info{}, fmt.Errorf("read: %w", rd.err)
+		return Info{}, blocks, fmt.Errorf("read: %w", rd.err)
 	}
-	return info, err
+	return info, blocks, err
+}
+
+// block records a tag block, up to maxTagBlocks.
+func (rd *reader) block(b Block) {
+	if len(rd.blocks) < maxTagBlocks {
+		rd.blocks = append(rd.blocks, b)
+	}
 }
 
 func probe(rd *reader) (Info, error) {
@@ -88,6 +144,7 @@ func probe(rd *reader) (Info, error) {
 		start := skipID3v2(rd, 0)
 		next := rd.upTo(start, 64)
 		if string(next[:min(4, len(next))]) == "fLaC" {
+			rd.block(Block{Kind: BlockID3v2, Offset: 0, Size: start})
 			return probeFLAC(rd, start)
 		}
 		if m, ok := match(next); ok {
@@ -168,13 +225,14 @@ var magics = []magic{
 // recent windows, so alternating between a file's head and its tail (MP3
 // tags, Ogg and FLAC tails, moov after mdat) does not re-read either.
 type reader struct {
-	r     io.ReaderAt
-	size  int64
-	win   [2]span // win[0] is the most recently filled
-	calls int     // ReadAt calls made
-	bytes int64   // bytes requested from r
-	err   error   // first non-EOF read error
-	lent  []*[]byte
+	r      io.ReaderAt
+	size   int64
+	win    [2]span // win[0] is the most recently filled
+	calls  int     // ReadAt calls made
+	bytes  int64   // bytes requested from r
+	err    error   // first non-EOF read error
+	lent   []*[]byte
+	blocks []Block // tag blocks passed (see Read)
 }
 
 // windows recycles read-ahead buffers between probes: allocating 64 KiB per
@@ -202,7 +260,7 @@ func (rd *reader) release() {
 		windows.Put(p)
 	}
 	clear(rd.lent)
-	*rd = reader{lent: rd.lent[:0]}
+	*rd = reader{lent: rd.lent[:0]} // blocks belong to the caller
 	readers.Put(rd)
 }
 
@@ -291,14 +349,6 @@ func (rd *reader) at(off int64, n int) []byte {
 func (rd *reader) tail(n int) ([]byte, int64) {
 	off := max(rd.size-int64(n), 0)
 	return rd.upTo(off, n), off
-}
-
-// fail returns the read error if one happened, else err.
-func (rd *reader) fail(err error) error {
-	if rd.err != nil {
-		return rd.err
-	}
-	return err
 }
 
 // msec converts a count of units at rate per second to milliseconds,

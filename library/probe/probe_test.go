@@ -51,7 +51,8 @@ var probeCases = []probeCase{
 	{name: "empty", data: nil, wantErr: ErrUnknownFormat},
 	{name: "three bytes", data: []byte("ID3"), wantErr: ErrUnknownFormat},
 	{name: "text", data: []byte(strings.Repeat("not audio at all\n", 100)), wantErr: ErrUnknownFormat},
-	{name: "ape without frames", data: cat([]byte("MAC "), make([]byte, 80)), wantErr: ErrTruncated, errText: "ape"},
+	{name: "ape without frames", data: cat([]byte("MAC "), le16(3990), make([]byte, 80)), wantErr: ErrTruncated, errText: "ape"},
+	{name: "ape version 3.70", data: cat([]byte("MAC "), le16(3700), make([]byte, 80)), wantErr: ErrUndecodable, errText: "file version 3700"},
 	{name: "tta after id3 without samples", data: cat(id3v2(20, false), []byte("TTA1"), make([]byte, 40)), wantErr: ErrTruncated, errText: "tta"},
 
 	// MP3.
@@ -70,6 +71,13 @@ var probeCases = []probeCase{
 		want: mp3CBR},
 	{name: "mp3 xing frames only", data: cat(mp3Frame(9, false, cat(make([]byte, 32), []byte("Xing"), be32(1), be32(100))), cbr128),
 		want: Info{Container: "mp3", Codec: "mp3", DurationMS: 2612, Bitrate: 127, SampleRate: 44100, Channels: 2}},
+	{name: "mp3 info tag, all encoder delay and padding", data: cat(mp3Frame(9, false, cat(make([]byte, 32), []byte("Info"), be32(1), be32(2), []byte("LAME3.96r"), make([]byte, 12), []byte{0x24, 0x06, 0xc0})), repeat(mp3Frame(9, false, nil), 2)),
+		wantErr: ErrUndecodable, errText: "encoder delay"},
+	{name: "wavpack speaker mask for fewer channels", data: cat([]byte("wvpk"), le32(28), le16(0x410), []byte{0, 0}, le32(44100), le32(0), le32(4096), le32(9<<23), le32(0), []byte{0x0d, 1, 4, 0x04}),
+		wantErr: ErrUndecodable, errText: "speaker mask"},
+	{name: "wavpack speaker mask for as many channels", data: cat([]byte("wvpk"), le32(28), le16(0x410), []byte{0, 0}, le32(44100), le32(0), le32(4096), le32(9<<23), le32(0), []byte{0x0d, 1, 4, 0x33}),
+		want: Info{Container: "wavpack", Codec: "wavpack", DurationMS: 1000, Bitrate: 0, SampleRate: 44100, Channels: 4, BitsPerSample: 8}},
+	{name: "musepack sv8 sample rate index 4", data: cat([]byte("MPCKSH"), []byte{12}, be32(0), []byte{8, 0x7f, 0, 0x80, 0x10}, make([]byte, 32)), wantErr: ErrUndecodable, errText: "sample rate index 4"},
 	{name: "mp3 xing byte count lies", data: cat(mp3Frame(9, false, xing("Xing", 100_000, 100_000*417)), cbr128), want: mp3CBR},
 	{name: "mp3 vbri", data: cat(mp3Frame(9, false, cat(make([]byte, 32), []byte("VBRI"), be16(1), be16(0), be16(0), be32(101*417), be32(100))), cbr128),
 		want: Info{Container: "mp3", Codec: "mp3", DurationMS: 2612, Bitrate: 127, SampleRate: 44100, Channels: 2}},
@@ -105,10 +113,11 @@ var probeCases = []probeCase{
 	{name: "m4a free first", data: cat(mp4Box("free", make([]byte, 10)), aacMoov, mdat40k), want: aacInfo},
 	{name: "m4a mdat first 64-bit", data: cat(ftyp(), mp4Box64("mdat", make([]byte, 40000)), aacMoov), want: aacInfo},
 	{name: "m4a size-0 last box", data: cat(ftyp(), mp4Box("free", nil), aacMoov, be32(0), []byte("mdat"), make([]byte, 40000)), want: aacInfo},
-	{name: "m4a size-0 moov", data: cat(ftyp(), be32(0), aacMoov[4:]), want: aacInfo},
+	{name: "m4a size-0 moov", data: cat(ftyp(), mdat40k, be32(0), aacMoov[4:]), want: aacInfo},
+	{name: "m4a without mdat", data: cat(ftyp(), aacMoov), wantErr: ErrUndecodable, errText: "mdat"},
 	{name: "m4a alac mdhd v1", data: cat(ftyp(), mp4Box("moov", trak("soun", mdhd(1, 48000, 480000), audioEntry("alac", 2, 16, 48000, alacBox))), mp4Box("mdat", make([]byte, 40000))),
 		want: Info{Container: "mp4", Codec: "alac", DurationMS: 10000, Bitrate: 32, SampleRate: 48000, Channels: 2, BitsPerSample: 24}},
-	{name: "m4a mvhd fallback", data: cat(ftyp(), mp4Box("moov", mvhd(600, 1200), trak("soun", mdhd(0, 44100, 0), aacEntry))),
+	{name: "m4a mvhd fallback", data: cat(ftyp(), mp4Box("moov", mvhd(600, 1200), trak("soun", mdhd(0, 44100, 0), aacEntry)), mp4Box("mdat", make([]byte, 32000))),
 		want: Info{Container: "mp4", Codec: "aac", DurationMS: 2000, Bitrate: 128, SampleRate: 44100, Channels: 2}},
 	{name: "m4v picks the sound track", data: cat(ftyp(), mp4Box("moov", mvhd(1000, 10000), videoTrk, trak("soun", mdhd(0, 44100, 110250), aacEntry)), mdat40k), want: aacInfo},
 	{name: "mp4 ac-3", data: cat(ftyp(), mp4Box("moov", trak("soun", mdhd(0, 48000, 48000), audioEntry("ac-3", 2, 16, 48000, mp4Box("dac3", []byte{0x10, 0x3d, 0xc0})))), mdat40k),
@@ -147,6 +156,7 @@ var probeCases = []probeCase{
 	{name: "flac first block not streaminfo", data: cat([]byte("fLaC"), flacBlock(4, true, make([]byte, 40))), wantErr: ErrTruncated},
 
 	// Ogg.
+	{name: "ogg header page fails its CRC", data: flip(vorbis, 58+30), wantErr: ErrUndecodable, errText: "checksum"},
 	{name: "ogg vorbis", data: vorbis, want: Info{Container: "ogg", Codec: "vorbis", DurationMS: 10000, Bitrate: 128, SampleRate: 44100, Channels: 2}},
 	{name: "ogg opus pre-skip", data: cat(
 		oggPageBytes(2, 0, 7, 0, opusHead(2, 312)),

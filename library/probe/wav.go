@@ -17,21 +17,35 @@ func probeWAV(rd *reader) (Info, error) {
 	if h := rd.at(0, 12); h == nil || string(h[8:12]) != "WAVE" {
 		return info, ErrUnknownFormat
 	}
-	var fmtc, data Chunk
+	var fmtc, data chunk
 	var haveFmt, haveData bool
 	var factSamples uint32
-	walkRIFF(rd, func(c Chunk) bool {
+	// The walk goes on past the data chunk: tags often follow the audio.
+	walkRIFF(rd, func(c chunk) bool {
 		switch c.ID {
 		case "fmt ":
-			fmtc, haveFmt = c, true
+			if !haveFmt {
+				fmtc, haveFmt = c, true
+			}
 		case "fact":
 			if b := rd.at(c.Offset, 4); b != nil && c.Size >= 4 {
 				factSamples = binary.LittleEndian.Uint32(b)
 			}
 		case "data":
-			data, haveData = c, true
+			if !haveData {
+				data, haveData = c, true
+			}
+		case "id3 ", "ID3 ":
+			rd.block(Block{Kind: BlockID3v2, Offset: c.Offset, Size: c.Size})
+		case "LIST":
+			if string(rd.at(c.Offset, 4)) == "INFO" {
+				walkIFF(rd, c.Offset+4, c.Offset+c.Size, binary.LittleEndian, func(item chunk) bool {
+					rd.block(Block{Kind: BlockInfo, ID: item.ID, Offset: item.Offset, Size: item.Size})
+					return true
+				})
+			}
 		}
-		return !(haveFmt && haveData)
+		return true
 	})
 	if !haveFmt {
 		return info, fmt.Errorf("wav: %w: no fmt chunk", ErrTruncated)

@@ -37,15 +37,15 @@ var asfKeys = map[string]string{
 const maxASFObject = 1 << 20
 
 // readASF reads a WMA file's content description, extended content
-// description and metadata objects; WM/Picture becomes the picture.
+// description and metadata objects, where probe's walk of the header found
+// them; WM/Picture becomes the picture.
 func readASF(s *source, c *collector) error {
-	objs, err := probe.ASFObjects(s.r, s.size)
-	if err != nil {
-		return err
-	}
 	var fills [][2]string
-	for _, o := range objs {
-		switch o.Kind() {
+	for _, o := range s.blocks {
+		if o.Kind != probe.BlockASF {
+			continue
+		}
+		switch o.ID {
 		case probe.ASFContentDescription:
 			b, err := s.read(o.Offset, int(min(o.Size, maxASFObject)))
 			if err != nil || len(b) < 10 {
@@ -84,7 +84,7 @@ func readASF(s *source, c *collector) error {
 // asfAttributes reads the attributes of an extended content description
 // object, or (meta) of a metadata or metadata library object, whose
 // records carry a stream number and a 32-bit length.
-func asfAttributes(s *source, o probe.ASFObject, c *collector, fills *[][2]string, meta bool) error {
+func asfAttributes(s *source, o probe.Block, c *collector, fills *[][2]string, meta bool) error {
 	off, end := o.Offset, o.Offset+o.Size
 	h, _ := s.peek(off, 2)
 	if len(h) < 2 {

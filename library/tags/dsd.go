@@ -7,17 +7,14 @@ import (
 )
 
 // readDSD reads the ID3v2 tag of a DSF file (at its metadata pointer) or a
-// DSDIFF file (an "ID3 " chunk, as foobar2000 and TagLib write it).
+// DSDIFF file (an "ID3 " chunk, as foobar2000 and TagLib write it), where
+// probe's walk found it.
 func readDSD(s *source, c *collector) error {
-	chs, err := probe.Chunks(s.r, s.size)
-	if err != nil {
-		return err
-	}
 	seen := false
 	var id3Err error
-	for _, ch := range chs {
-		if ch.ID == "ID3 " || ch.ID == "id3 " {
-			id3Err = readID3Chunk(s, chunk{id: ch.ID, start: ch.Offset, end: ch.Offset + ch.Size}, c, &seen, id3Err)
+	for _, b := range s.blocks {
+		if b.Kind == probe.BlockID3v2 {
+			id3Err = readID3Chunk(s, b, c, &seen, id3Err)
 		}
 	}
 	if !seen {

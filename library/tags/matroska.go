@@ -39,47 +39,49 @@ var mkvKeys = map[string]string{
 }
 
 // readMatroska reads the tags and the cover attachment of a Matroska or
-// WebM file.
+// WebM file, where probe's walk of the segment found them.
 func readMatroska(s *source, c *collector) error {
-	tags, atts, err := probe.MatroskaTags(s.r, s.size)
-	if err != nil && len(tags) == 0 {
-		return err
-	}
-	for _, t := range tags {
-		name := strings.ToUpper(t.Name)
-		if t.Target >= 50 {
-			switch name {
-			case "TITLE":
-				c.add(kAlbum, t.Value)
-				continue
-			case "ARTIST":
-				c.add(kAlbumArtist, t.Value)
-				continue
-			case "PART_NUMBER":
-				c.add(kDisc, t.Value)
-				continue
-			case "TOTAL_PARTS":
-				c.add(kTrackTotal, t.Value)
+	for _, b := range s.blocks {
+		switch b.Kind {
+		case probe.BlockMKVTag:
+			v, err := s.view(b.Offset, int(b.Size))
+			if err != nil {
 				continue
 			}
-		}
-		if k, ok := mkvKeys[name]; ok {
-			c.add(k, t.Value)
-		}
-	}
-	for _, a := range atts {
-		mime := strings.ToLower(a.MIME)
-		if !strings.HasPrefix(mime, "image/") {
-			continue
-		}
-		front := strings.HasPrefix(strings.ToLower(a.Name), "cover")
-		off, n := a.Offset, a.Size
-		c.offerPicture(front, mime, func() ([]byte, error) {
-			if n > MaxPicture {
-				return nil, fmt.Errorf("matroska attachment of %d bytes: too large", n)
+			value := string(v)
+			name := strings.ToUpper(b.ID)
+			if b.Type >= 50 {
+				switch name {
+				case "TITLE":
+					c.add(kAlbum, value)
+					continue
+				case "ARTIST":
+					c.add(kAlbumArtist, value)
+					continue
+				case "PART_NUMBER":
+					c.add(kDisc, value)
+					continue
+				case "TOTAL_PARTS":
+					c.add(kTrackTotal, value)
+					continue
+				}
 			}
-			return s.read(off, int(n))
-		})
+			if k, ok := mkvKeys[name]; ok {
+				c.add(k, value)
+			}
+		case probe.BlockAttachment:
+			mime := strings.ToLower(b.ID)
+			if !strings.HasPrefix(mime, "image/") {
+				continue
+			}
+			off, n := b.Offset, b.Size
+			c.offerPicture(b.Type == 3, mime, func() ([]byte, error) {
+				if n > MaxPicture {
+					return nil, fmt.Errorf("matroska attachment of %d bytes: too large", n)
+				}
+				return s.read(off, int(n))
+			})
+		}
 	}
 	if c.empty() {
 		return ErrNoTags

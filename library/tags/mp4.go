@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf16"
+
+	"github.com/daapd/daapd/library/probe"
 )
 
 // mp4Text maps iTunes ilst text atoms to canonical keys ("\xa9" is the
@@ -45,8 +47,8 @@ type mp4Box struct {
 	start, end int64 // body
 }
 
-// boxes calls fn for each box in [start, end) until fn returns false. A box
-// that claims more than its parent has is cut to the parent.
+// boxes calls fn for each box in [start, end) until fn returns false: the
+// items of an ilst and their data atoms (probe walks the boxes above).
 func boxes(s *source, start, end int64, fn func(mp4Box) bool) error {
 	for off := start; off+8 <= end; {
 		h, _ := s.peek(off, 16)
@@ -83,7 +85,7 @@ func boxes(s *source, start, end int64, fn func(mp4Box) bool) error {
 // boxTypes interns the box types the reader compares with.
 var boxTypes = func() map[string]string {
 	m := map[string]string{}
-	for _, t := range []string{"moov", "udta", "meta", "ilst", "hdlr", "name", "data", "mean", "covr", "trkn", "disk", "tmpo", "cpil", "stik", "pcst", "gnre", "----", "ftyp", "mdat", "free", "trak", "mvhd"} {
+	for _, t := range []string{"name", "data", "mean", "covr", "trkn", "disk", "tmpo", "cpil", "stik", "pcst", "gnre", "----"} {
 		m[t] = t
 	}
 	for t := range mp4Text {
@@ -101,39 +103,15 @@ func boxType(b []byte) string {
 	return string(b)
 }
 
-// child returns the first box of type typ in [start, end).
-func child(s *source, start, end int64, typ string) (mp4Box, bool) {
-	var found mp4Box
-	ok := false
-	boxes(s, start, end, func(b mp4Box) bool {
-		if b.typ == typ {
-			found, ok = b, true
-			return false
-		}
-		return true
-	})
-	return found, ok
-}
-
-// readMP4 reads the iTunes ilst atoms of moov/udta/meta (or moov/meta).
+// readMP4 reads the items of the iTunes ilst box that probe's walk of the
+// moov box found.
 func readMP4(s *source, c *collector) error {
-	moov, ok := child(s, 0, s.size, "moov")
-	if !ok {
-		return ErrNoTags
-	}
 	var ilst mp4Box
 	found := false
-	for _, path := range [][]string{{"udta", "meta"}, {"meta"}} {
-		b, ok := moov, true
-		for _, typ := range path {
-			if b, ok = child(s, b.start, b.end, typ); !ok {
-				break
-			}
-		}
-		if ok {
-			if ilst, found = child(s, metaBody(s, b), b.end, "ilst"); found {
-				break
-			}
+	for _, b := range s.blocks {
+		if b.Kind == probe.BlockIlst {
+			ilst, found = mp4Box{typ: "ilst", start: b.Offset, end: b.Offset + b.Size}, true
+			break
 		}
 	}
 	if !found {
@@ -148,15 +126,6 @@ func readMP4(s *source, c *collector) error {
 		c.fill(kv[0], kv[1])
 	}
 	return err
-}
-
-// metaBody returns where meta's children start: meta is a full box in
-// MP4 (4 bytes of version and flags) but a plain one in QuickTime files.
-func metaBody(s *source, meta mp4Box) int64 {
-	if b, _ := s.peek(meta.start, 8); len(b) == 8 && string(b[4:8]) == "hdlr" {
-		return meta.start
-	}
-	return meta.start + 4
 }
 
 // mp4Item reads one ilst item: each of its data atoms is one value.

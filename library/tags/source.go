@@ -5,6 +5,8 @@ import (
 	"errors"
 	"io"
 	"sync"
+
+	"github.com/daapd/daapd/library/probe"
 )
 
 // window is how much a source reads ahead: small header reads are served
@@ -34,6 +36,8 @@ type source struct {
 	off int64  // its offset in the file
 	gen uint64 // v's Gen when buf was lent
 	own []byte // our read-ahead buffer
+
+	blocks []probe.Block // where probe's walk found the tags
 }
 
 // sources recycles sources, with their read-ahead buffers, across files.
@@ -50,7 +54,7 @@ func newSource(r io.ReaderAt, size int64) *source {
 // release recycles s, which must not be used afterwards. Nothing handed
 // out by read aliases its buffer.
 func (s *source) release() {
-	s.r, s.v, s.buf = nil, nil, nil
+	s.r, s.v, s.buf, s.blocks = nil, nil, nil, nil
 	sources.Put(s)
 }
 

@@ -2,13 +2,15 @@
 // reference for ID3, guarding against its known bugs, and fills the formats
 // it does not cover.
 //
-// Each container has a bounded reader of its own tag region: ID3v2 frames
-// are walked here; MP4 ilst, FLAC blocks, Ogg (Vorbis, Opus, FLAC, Speex)
-// comment packets, WAV/AIFF chunks, APEv2 tags (Monkey's Audio, WavPack,
-// Musepack, TTA, raw AAC/AC-3, and MP3s that carry one), ASF attributes,
-// Matroska tags and attachments, and the ID3 chunk of DSF/DFF are read
-// directly. ID3v1 tags are
-// read by dhowden/tag. ID3v2 text, TXXX and COMM frames were once decoded by
+// Containers are walked once, by library/probe, which reports where their
+// tags lie (probe.Block); this package reads each tag region there with a
+// bounded reader of its own: the MP4 ilst, FLAC VORBIS_COMMENT and PICTURE
+// blocks, Ogg (Vorbis, Opus, FLAC, Speex) comment packets, WAV INFO and
+// AIFF text chunks, ID3v2 tags (in MP3s, before FLAC, in WAV/AIFF/DSF/DFF
+// chunks), ASF attributes, Matroska tags and attachments. ID3v2 and APEv2
+// tags (Monkey's Audio, WavPack, Musepack, TTA, raw AAC/AC-3, and MP3s
+// that carry one) are found here, at the file's head and tail. ID3v1 tags
+// are read by dhowden/tag. ID3v2 text, TXXX and COMM frames were once decoded by
 // handing each to dhowden/tag as a one-frame tag; that cost ~30 µs of CPU
 // and ~60 allocations per MP3, over half the scan's own work, so they are
 // decoded here by a small decoder that FuzzID3Text keeps in exact agreement
@@ -34,6 +36,7 @@ import (
 	"sync"
 	"unicode"
 
+	"github.com/daapd/daapd/library/probe"
 	"golang.org/x/text/unicode/norm"
 )
 
@@ -72,14 +75,27 @@ const MaxPicture = 16 << 20
 // Container ("mp3", "mp4", "flac", "ogg", "wav", "aiff", "ape", "wavpack",
 // "musepack", "tta", "aac", "ac3", "eac3", "asf", "dsf", "dff", "matroska",
 // "webm"); when it is empty or unknown the container is sniffed from the
-// first bytes.
+// first bytes. For the containers probe walks (MP4, FLAC, Ogg, WAV, AIFF,
+// DSF, DSDIFF, ASF, Matroska) Read asks probe where the tags are; a scanner that has
+// already probed the file calls ReadBlocks instead.
 //
 // A file whose tag region is damaged part way still yields the fields read
 // before the damage, with a nil error.
 func Read(r io.ReaderAt, size int64, container string) (t Tags, err error) {
+	return read(r, size, container, nil, false)
+}
+
+// ReadBlocks is Read for a file whose container probe.Read has walked:
+// blocks are the tag blocks it reported, and the container is not walked
+// again.
+func ReadBlocks(r io.ReaderAt, size int64, container string, blocks []probe.Block) (Tags, error) {
+	return read(r, size, container, blocks, true)
+}
+
+func read(r io.ReaderAt, size int64, container string, blocks []probe.Block, walked bool) (Tags, error) {
 	c := collectors.Get().(*collector)
 	defer c.release()
-	if err := run(r, size, container, c); err != nil && (c.empty() || errors.As(err, new(panicError))) {
+	if err := run(r, size, container, blocks, walked, c); err != nil && (c.empty() || errors.As(err, new(panicError))) {
 		return Tags{}, err
 	}
 	if c.empty() {
@@ -93,7 +109,7 @@ func Read(r io.ReaderAt, size int64, container string) (t Tags, err error) {
 // are refused.
 func Picture(r io.ReaderAt, size int64, container string) ([]byte, string, error) {
 	c := newCollector(true)
-	err := run(r, size, container, c)
+	err := run(r, size, container, nil, false, c)
 	if errors.As(err, new(panicError)) {
 		return nil, "", err
 	}
@@ -132,8 +148,13 @@ var readers = map[string]func(*source, *collector) error{
 	"webm":     readMatroska,
 }
 
+// walked lists the containers whose tag blocks probe's walk locates.
+var walked = map[string]bool{"mp4": true, "flac": true, "ogg": true, "wav": true, "aiff": true, "dsf": true, "dff": true, "asf": true, "matroska": true, "webm": true}
+
 // run reads the tags of one file into c, turning any panic into an error.
-func run(r io.ReaderAt, size int64, container string, c *collector) (err error) {
+// Unless the caller has walked the container (haveBlocks), probe walks it
+// here for the readers that need its blocks.
+func run(r io.ReaderAt, size int64, container string, blocks []probe.Block, haveBlocks bool, c *collector) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			err = panicError{container, p}
@@ -144,15 +165,19 @@ func run(r io.ReaderAt, size int64, container string, c *collector) (err error) 
 	}
 	s := newSource(r, size)
 	defer s.release()
-	read, ok := readers[container]
-	if !ok {
+	if _, known := readers[container]; !known {
 		name := sniff(s)
 		if name == "" {
 			return fmt.Errorf("tags: unknown container %q", container)
 		}
-		container, read = name, readers[name]
+		container = name
 	}
-	if err := read(s, c); err != nil {
+	if !haveBlocks && walked[container] {
+		// Only these: probing an MP3 may scan its frames.
+		_, blocks, _ = probe.Read(r, size, nil)
+	}
+	s.blocks = blocks
+	if err := readers[container](s, c); err != nil {
 		if errors.Is(err, ErrNoTags) {
 			return ErrNoTags
 		}

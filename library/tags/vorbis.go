@@ -2,14 +2,16 @@ package tags
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/base64"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/daapd/daapd/library/probe"
 )
 
 // vorbisKeys maps Vorbis comment field names (upper case) to canonical
@@ -230,85 +232,63 @@ func flacPicture(r *bufio.Reader, n int64, c *collector) error {
 	return nil
 }
 
-// readFLAC walks the FLAC metadata blocks itself, rejecting any block
-// longer than the rest of the file, and reads VORBIS_COMMENT and PICTURE.
-// A leading ID3v2 tag fills what the Vorbis comment lacks.
+// readFLAC reads the VORBIS_COMMENT and PICTURE blocks probe's walk of the
+// metadata blocks found, rejecting any block longer than the rest of the
+// file. A leading ID3v2 tag fills what the Vorbis comment lacks.
 func readFLAC(s *source, c *collector) error {
-	off := int64(0)
 	id3 := newCollector(c.wantPicture)
-	if n, err := readID3v2(s, 0, s.size, id3); n > 0 {
-		off = n
-	} else if !errors.Is(err, ErrNoTags) {
-		return err
-	}
 	defer merge(c, id3)
-	if b, _ := s.peek(off, 4); string(b) != "fLaC" {
-		return errors.New("flac: no fLaC marker")
-	}
-	off += 4
-	for i := 0; i < 1024; i++ {
-		h, _ := s.peek(off, 4)
-		if len(h) < 4 {
-			return errTruncated
+	for _, b := range s.blocks {
+		if b.Kind == probe.BlockID3v2 {
+			if _, err := readID3v2(s, b.Offset, b.Offset+b.Size, id3); err != nil && !errors.Is(err, ErrNoTags) {
+				return err
+			}
+			continue
 		}
-		last, typ := h[0]&0x80 != 0, h[0]&0x7F
-		n := int64(h[1])<<16 | int64(h[2])<<8 | int64(h[3])
-		off += 4
-		if n > s.size-off {
-			return fmt.Errorf("flac: block of %d bytes with %d left in file", n, s.size-off)
+		if b.Kind != probe.BlockFLAC {
+			continue
+		}
+		if b.Size > s.size-b.Offset {
+			return fmt.Errorf("flac: block of %d bytes with %d left in file", b.Size, s.size-b.Offset)
 		}
 		var err error
-		switch typ {
+		switch b.Type {
 		case 4:
-			br := newBufReader(s.section(off, n), 4<<10)
+			br := newBufReader(s.section(b.Offset, b.Size), 4<<10)
 			err = readVorbisComment(br, c)
 			putBufReader(br)
 		case 6:
-			br := newBufReader(s.section(off, n), 4<<10)
-			err = flacPicture(br, n, c)
+			br := newBufReader(s.section(b.Offset, b.Size), 4<<10)
+			err = flacPicture(br, b.Size, c)
 			putBufReader(br)
 		case 127:
 			return errors.New("flac: invalid metadata block type")
 		}
 		if err != nil {
-			return fmt.Errorf("flac block %d: %w", typ, err)
-		}
-		off += n
-		if last {
-			return nil
+			return fmt.Errorf("flac block %d: %w", b.Type, err)
 		}
 	}
 	return nil
 }
 
-// oggCodecs maps the start of a stream's first packet to its codec.
-var oggCodecs = []struct {
-	magic, codec string
-}{
-	{"\x01vorbis", "vorbis"},
-	{"OpusHead", "opus"},
-	{"\x7fFLAC", "flac"},
-	{"Speex   ", "speex"},
-}
-
-// readOgg reads the comment header of the first audio stream in an Ogg
-// file (Vorbis, Opus, FLAC or Speex). Page CRCs are not checked: a tag is
-// worth reading even when a writer got the checksum wrong.
+// readOgg reads the comment header of the Ogg stream probe described
+// (Vorbis, Opus, FLAC or Speex).
 func readOgg(s *source, c *collector) error {
-	serial, codec, err := oggStream(s)
-	if err != nil {
+	i := slices.IndexFunc(s.blocks, func(b probe.Block) bool { return b.Kind == probe.BlockOgg })
+	if i < 0 {
+		return ErrNoTags
+	}
+	stream := s.blocks[i]
+	p := probe.NewOggPackets(s.r, s.size, stream.Offset, stream.Serial)
+	defer p.Close()
+	if err := p.Next(); err != nil { // the identification packet
 		return err
 	}
-	p := &oggPackets{r: newBufReader(s.section(0, s.size), 16<<10), serial: serial}
-	defer putBufReader(p.r)
-	if err := p.next(); err != nil { // the identification packet
-		return err
-	}
-	switch codec {
+	switch stream.Codec {
 	case "flac":
 		// Each later header packet is one metadata block.
 		for i := 0; i < 64; i++ {
-			if err := p.next(); err != nil {
+			if err := p.Next(); err != nil {
 				return err
 			}
 			br := newBufReader(p, 4<<10)
@@ -332,133 +312,21 @@ func readOgg(s *source, c *collector) error {
 		}
 		return ErrNoTags
 	default:
-		if err := p.next(); err != nil {
+		if err := p.Next(); err != nil {
 			return err
 		}
 		br := newBufReader(p, 4<<10)
 		defer putBufReader(br)
-		magic := map[string]string{"vorbis": "\x03vorbis", "opus": "OpusTags"}[codec]
+		// Speex comments are a bare Vorbis comment structure.
+		magic := map[string]string{"vorbis": "\x03vorbis", "opus": "OpusTags"}[stream.Codec]
 		head, err := readFull(br, len(magic))
 		if err != nil {
 			return err
 		}
 		if string(head) != magic {
-			return fmt.Errorf("ogg %s: comment header missing", codec)
+			return fmt.Errorf("ogg %s: comment header missing", stream.Codec)
 		}
 		return readVorbisComment(br, c)
-	}
-}
-
-// oggStream finds the first stream whose first packet names a codec we
-// read, among the beginning-of-stream pages at the start of the file.
-func oggStream(s *source) (serial uint32, codec string, err error) {
-	off := int64(0)
-	for i := 0; i < 16; i++ {
-		h, _ := s.peek(off, 27)
-		if len(h) < 27 || string(h[:4]) != "OggS" {
-			break
-		}
-		if h[5]&0x02 == 0 { // past the BOS pages
-			break
-		}
-		serial := binary.LittleEndian.Uint32(h[14:18])
-		nseg := int(h[26])
-		lacing, _ := s.peek(off+27, nseg)
-		if len(lacing) < nseg {
-			break
-		}
-		body := int64(0)
-		for _, l := range lacing {
-			body += int64(l)
-		}
-		first, _ := s.peek(off+27+int64(nseg), 8)
-		for _, oc := range oggCodecs {
-			if bytes.HasPrefix(first, []byte(oc.magic)) {
-				return serial, oc.codec, nil
-			}
-		}
-		off += 27 + int64(nseg) + body
-	}
-	return 0, "", ErrNoTags
-}
-
-// oggPackets reads the packets of one logical Ogg stream as io.Readers:
-// Read returns io.EOF at the end of the current packet; next moves on.
-type oggPackets struct {
-	r      *bufio.Reader
-	serial uint32
-
-	lacing []byte // segment sizes of the current page
-	lbuf   [255]byte
-	seg    int  // next segment
-	left   int  // bytes left in the current segment
-	ended  bool // the current packet is complete
-	inside bool // a packet has been started
-}
-
-// next discards the rest of the current packet and starts the next one.
-func (p *oggPackets) next() error {
-	if p.inside {
-		if _, err := io.Copy(io.Discard, p); err != nil {
-			return err
-		}
-	}
-	p.inside, p.ended = true, false
-	return nil
-}
-
-func (p *oggPackets) Read(b []byte) (int, error) {
-	for p.left == 0 {
-		if p.ended {
-			return 0, io.EOF
-		}
-		if p.seg < len(p.lacing) {
-			l := int(p.lacing[p.seg])
-			p.seg++
-			p.left = l
-			if l < 255 {
-				p.ended = true // the packet ends with this segment
-			}
-			continue
-		}
-		if err := p.page(); err != nil {
-			return 0, err
-		}
-	}
-	n, err := p.r.Read(b[:min(len(b), p.left)])
-	p.left -= n
-	if err == io.EOF {
-		err = io.ErrUnexpectedEOF
-	}
-	return n, err
-}
-
-// page reads the next page header of our stream, skipping other streams.
-func (p *oggPackets) page() error {
-	for {
-		h, err := readFull(p.r, 27)
-		if err != nil {
-			return io.ErrUnexpectedEOF
-		}
-		if string(h[:4]) != "OggS" {
-			return errors.New("ogg: lost page sync")
-		}
-		serial := binary.LittleEndian.Uint32(h[14:18])
-		lacing := p.lbuf[:h[26]]
-		if _, err := io.ReadFull(p.r, lacing); err != nil {
-			return io.ErrUnexpectedEOF
-		}
-		if serial == p.serial {
-			p.lacing, p.seg = lacing, 0
-			return nil
-		}
-		body := 0
-		for _, l := range lacing {
-			body += int(l)
-		}
-		if _, err := p.r.Discard(body); err != nil {
-			return io.ErrUnexpectedEOF
-		}
 	}
 }
 
