@@ -43,10 +43,12 @@ import (
 // of the fields whose raw value differs from the previous record's (from a
 // zero Track at the start of a block); each such field's slots follow as sv
 // differences. A raw value is a string's index in the string table (0 is
-// ""), an integer or bool as uint64 (signed ones sign-extended), a time's
-// Unix seconds and nanoseconds, or, for kindTitle, the offset+1 and length of
-// the title in the track's path when it is spelled out there (the common
-// case: the title then shares the path's bytes), else 0 and a string index.
+// ""), an integer, Stamp or bool as uint64 (signed ones sign-extended), or,
+// for kindTitle, the offset+1 and length of the title in the track's path
+// when it is spelled out there (the common case: the title then shares the
+// path's bytes), else 0 and a string index. Fields of Track.Extra and
+// Track.Artwork are rows like the others; a load copies the Extra or Artwork
+// shared with the previous track before changing it.
 //
 // A load reads the whole file into memory (transiently: about 90 bytes per
 // track), checks its size and CRC before decoding, then
@@ -111,14 +113,13 @@ type cacheData struct {
 type fieldKind uint8
 
 const (
-	kindString fieldKind = iota + 1 // one slot: string index
-	kindInt                         // one slot: the value
-	kindTime                        // two slots: Unix seconds, nanoseconds
-	kindTitle                       // two slots: offset+1 and length in Path, or 0 and a string index
+	kindString fieldKind = 1 // one slot: string index
+	kindInt    fieldKind = 2 // one slot: the value
+	kindTitle  fieldKind = 4 // two slots: offset+1 and length in Path, or 0 and a string index
 )
 
 func (k fieldKind) slots() int {
-	if k == kindTime || k == kindTitle {
+	if k == kindTitle {
 		return 2
 	}
 	return 1
@@ -134,7 +135,6 @@ type trackField struct {
 	str    func(*Track) *string      // kindString, kindTitle
 	get    func(*Track) uint64       // kindInt
 	set    func(*Track, uint64) bool // kindInt; false if v does not fit
-	time   func(*Track) *time.Time   // kindTime
 }
 
 type integer interface {
@@ -293,9 +293,6 @@ func (c *cacheWriter) raw(f *trackField, t *Track) (a, b uint64) {
 		return c.str(*f.str(t), f.unique), 0
 	case kindInt:
 		return f.get(t), 0
-	case kindTime:
-		tm := f.time(t)
-		return uint64(tm.Unix()), uint64(tm.Nanosecond())
 	default: // kindTitle
 		s := *f.str(t)
 		if s != "" {
@@ -662,7 +659,7 @@ func (r *cacheReader) header() cacheHeader {
 		if k := hr.bytes(1); k != nil {
 			kind = fieldKind(k[0])
 		}
-		if kind < kindString || kind > kindTitle {
+		if kind != kindString && kind != kindInt && kind != kindTitle {
 			hr.fail(fmt.Errorf("field %q of kind %d", name, kind))
 		}
 		h.fields = append(h.fields, storedField{name, kind})
@@ -862,12 +859,6 @@ func (r *cacheReader) apply(f *trackField, t *Track, a, b uint64) {
 		if !f.set(t, a) {
 			r.fail(fmt.Errorf("%s: %d out of range", f.name, a))
 		}
-	case kindTime:
-		if b >= 1e9 {
-			r.fail(fmt.Errorf("%s: %d ns", f.name, b))
-			return
-		}
-		*f.time(t) = time.Unix(int64(a), int64(b)).UTC()
 	case kindTitle:
 		if a == 0 {
 			r.apply(&trackField{name: f.name, kind: kindString, str: f.str}, t, b, 0)
