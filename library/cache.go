@@ -659,9 +659,6 @@ func (r *cacheReader) header() cacheHeader {
 		if k := hr.bytes(1); k != nil {
 			kind = fieldKind(k[0])
 		}
-		if kind != kindString && kind != kindInt && kind != kindTitle {
-			hr.fail(fmt.Errorf("field %q of kind %d", name, kind))
-		}
 		h.fields = append(h.fields, storedField{name, kind})
 	}
 	if hr.off != len(hr.b) && hr.err == nil {
@@ -686,6 +683,10 @@ func (h *cacheHeader) plan(salvage bool) ([]planField, error) {
 	plan := make([]planField, len(h.fields))
 	same := len(h.fields) == len(trackFields)
 	for i, sf := range h.fields {
+		if sf.kind != kindString && sf.kind != kindInt && sf.kind != kindTitle {
+			// A kind of another version: its records cannot be skipped.
+			return nil, fmt.Errorf("%w: field %q of kind %d", ErrCacheStale, sf.name, sf.kind)
+		}
 		plan[i].kind = sf.kind
 		for j := range trackFields {
 			if f := &trackFields[j]; f.name == sf.name && f.kind == sf.kind {

@@ -285,6 +285,12 @@ func TestCacheRejects(t *testing.T) {
 		{"newer format", refoot(version), ErrCacheStale},
 		{"older scanner", encoded(t, &cacheData{LibraryID: testLibID, Tracks: testTracks(2)}, trackFields, ScannerVersion-1), ErrCacheStale},
 		{"other track fields", encoded(t, &cacheData{LibraryID: testLibID, Tracks: testTracks(2)}, trackFields[:len(trackFields)-1], ScannerVersion), ErrCacheStale},
+		{"field of an unknown kind", func() []byte {
+			b := encoded(t, &cacheData{LibraryID: testLibID, Tracks: testTracks(2)},
+				append(slices.Clone(trackFields), intField("future", func(t *Track) *uint16 { return &t.BPM })), ScannerVersion)
+			b[bytes.Index(b, []byte("future"))+len("future")] = 9
+			return refoot(b)
+		}(), ErrCacheStale},
 		{"another library", encoded(t, &cacheData{LibraryID: "fedcba9876543210", Tracks: testTracks(2)}, trackFields, ScannerVersion), ErrCacheForeign},
 		{"duplicate id", with(one("a.mp3", 1000), one("b.mp3", 1000)), ErrCacheCorrupt},
 		{"out of order", with(one("b.mp3", 1000), one("a.mp3", 1001)), ErrCacheCorrupt},
