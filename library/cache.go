@@ -1006,14 +1006,23 @@ func newCacheSaver(name string, delay time.Duration, log *slog.Logger) *cacheSav
 	return &cacheSaver{name: name, delay: delay, log: log}
 }
 
-// Schedule arranges for d to be written after the delay. A later Schedule
-// before then replaces d, so a burst of changes costs one write.
+// cacheSavePerTrack spaces the writes of a large cache: writing a
+// million tracks takes seconds of CPU, which would slow the rescans of
+// changes that keep coming (an album copied in, then another), so the
+// delay grows to 50 s at a million tracks. Flush on shutdown still writes
+// at once.
+const cacheSavePerTrack = 50 * time.Microsecond
+
+// Schedule arranges for d to be written after the delay (longer for a
+// large library, see cacheSavePerTrack). A later Schedule before then
+// replaces d, so a burst of changes costs one write.
 func (s *cacheSaver) Schedule(d *cacheData) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.pending = d
 	if s.timer == nil {
-		s.timer = time.AfterFunc(s.delay, func() { s.Flush() })
+		delay := max(s.delay, time.Duration(len(d.Tracks))*cacheSavePerTrack)
+		s.timer = time.AfterFunc(delay, func() { s.Flush() })
 	}
 }
 

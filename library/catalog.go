@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -577,17 +578,34 @@ func (n *Snapshot) regroupArtists(s *Snapshot, ch trackChanges) {
 	n.Artists = mergeBy(kept, fresh, cmpArtist)
 }
 
-// mergeBy merges two sorted lists into a new one.
+// mergeBy merges two sorted lists into a new one, a's elements first
+// among equal ones. It gallops: each step copies the run of one list that
+// goes before the other's head, found by exponential search, so merging a
+// few tracks into a million costs a few comparisons per track plus the
+// copy.
 func mergeBy[T any](a, b []T, cmp func(x, y T) int) []T {
 	out := make([]T, 0, len(a)+len(b))
 	for len(a) > 0 && len(b) > 0 {
-		if cmp(b[0], a[0]) < 0 {
-			out, b = append(out, b[0]), b[1:]
-		} else {
-			out, a = append(out, a[0]), a[1:]
+		i := gallop(a, func(x T) bool { return cmp(b[0], x) < 0 })
+		out, a = append(out, a[:i]...), a[i:]
+		if len(a) == 0 {
+			break
 		}
+		j := gallop(b, func(y T) bool { return cmp(y, a[0]) >= 0 })
+		out, b = append(out, b[:j]...), b[j:]
 	}
 	return append(append(out, a...), b...)
+}
+
+// gallop returns the first index of s where pred, false then true along
+// s, holds (len(s) if nowhere), in O(log i) calls.
+func gallop[T any](s []T, pred func(T) bool) int {
+	hi := 1
+	for hi < len(s) && !pred(s[hi-1]) {
+		hi *= 2
+	}
+	lo, hi := hi/2, min(hi, len(s))
+	return lo + sort.Search(hi-lo, func(i int) bool { return pred(s[lo+i]) })
 }
 
 // GroupArtist is the name a track's album and artist groups are listed

@@ -277,3 +277,40 @@ func TestCatalogSharesSnapshots(t *testing.T) {
 		t.Errorf("history holds %d revisions, want at most %d", len(c.history), historyLen)
 	}
 }
+
+// TestMergeBy checks the galloping merge against a plain sort, on lists
+// of every shape: empty, one much longer than the other, interleaved, and
+// with equal keys (a's first).
+func TestMergeBy(t *testing.T) {
+	type kv struct{ k, from int }
+	cmpK := func(x, y kv) int { return x.k - y.k }
+	tests := []struct {
+		name string
+		a, b []int
+	}{
+		{"empty", nil, nil},
+		{"a only", []int{1, 2, 3}, nil},
+		{"b only", nil, []int{1, 2}},
+		{"few into many", []int{0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24}, []int{5, 17}},
+		{"many into few", []int{7}, []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13}},
+		{"interleaved", []int{1, 3, 5, 7, 9}, []int{2, 4, 6, 8, 10}},
+		{"ties", []int{1, 2, 2, 3}, []int{2, 2, 3, 3}},
+		{"b before a", []int{10, 11}, []int{1, 2, 3}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var a, b []kv
+			for _, k := range tt.a {
+				a = append(a, kv{k, 0})
+			}
+			for _, k := range tt.b {
+				b = append(b, kv{k, 1})
+			}
+			want := slices.Concat(a, b)
+			slices.SortStableFunc(want, cmpK) // a's before b's among equals
+			if got := mergeBy(a, b, cmpK); !slices.Equal(got, want) {
+				t.Errorf("mergeBy(%v, %v) = %v, want %v", tt.a, tt.b, got, want)
+			}
+		})
+	}
+}

@@ -129,6 +129,7 @@ type idAlloc struct {
 	libID string
 	tags  map[string]string   // root → identity tag
 	prev  []uint32            // ids in use before the scan, sorted
+	inUse func(uint32) bool   // ids in use before the scan, when prev is not kept
 	used  map[uint32]struct{} // ids handed out by this scan
 }
 
@@ -144,6 +145,9 @@ func newIDAlloc(libID string, tags map[string]string, prev []*Track) *idAlloc {
 func (a *idAlloc) taken(id uint32) bool {
 	if _, ok := a.used[id]; ok {
 		return true
+	}
+	if a.inUse != nil {
+		return a.inUse(id)
 	}
 	_, ok := slices.BinarySearch(a.prev, id)
 	return ok

@@ -292,6 +292,8 @@ func (l *Library) scanPaths(ctx context.Context, paths []string) {
 	snap := l.cat.Snapshot()
 	sc := *l.scanner
 	sc.progress = l.setProgress
+	sc.inUse = func(id uint32) bool { _, ok := snap.Track(id); return ok }
+	sc.prevSorted = true
 	res, err := sc.ScanPaths(ctx, snap.Tracks, snap.Playlists, paths)
 	if err == nil {
 		// Skips outside the rescanned paths still hold.
@@ -335,7 +337,7 @@ func (l *Library) publish(ctx context.Context, res Result, err error) {
 		}
 		l.unavailable[r] = true
 	}
-	snap, _ := l.publishAll(res.Tracks, pls)
+	snap, _ := l.publishSorted(res.Tracks, pls)
 	l.status.Tracks, l.status.Playlists = len(snap.Tracks), len(snap.Playlists)
 	l.status.LastScan, l.status.LastStats = time.Now(), res.Stats
 	l.status.Scans++
@@ -377,6 +379,13 @@ func (l *Library) publishAll(tracks []*Track, pls []*Playlist) (*Snapshot, bool)
 	if !slices.IsSortedFunc(tracks, compareTracks) {
 		sortTracks(tracks) // EvalPlaylists lists matches in catalog order
 	}
+	return l.publishSorted(tracks, pls)
+}
+
+// publishSorted is publishAll for tracks known to be in catalog order (a
+// scan's result, a snapshot's tracks): at a million tracks, checking the
+// order costs more than the rest of publishing a new album.
+func (l *Library) publishSorted(tracks []*Track, pls []*Playlist) (*Snapshot, bool) {
 	return l.cat.publishSorted(tracks, EvalPlaylists(l.cfg.LibraryID, tracks, pls, l.cfg.Smart, l.cfg.Now()))
 }
 
@@ -385,7 +394,7 @@ func (l *Library) publishAll(tracks []*Track, pls []*Playlist) (*Snapshot, bool)
 // Added, a new day's random pick).
 func (l *Library) refreshSmart() {
 	snap := l.cat.Snapshot()
-	if s, changed := l.publishAll(slices.Clone(snap.Tracks), snap.Playlists); changed {
+	if s, changed := l.publishSorted(slices.Clone(snap.Tracks), snap.Playlists); changed {
 		l.log.Debug("smart playlists changed with the date", "revision", s.Revision)
 	}
 }

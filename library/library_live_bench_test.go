@@ -8,6 +8,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -198,4 +200,74 @@ func BenchmarkNewAlbumLatency(b *testing.B) {
 	}
 	b.ReportMetric(float64(total.Milliseconds())/float64(i), "ms/album")
 	b.ReportMetric(float64(len(l.Catalog().Snapshot().Tracks)), "tracks")
+}
+
+// BenchmarkAlbumInto1M rescans one new 10-track album folder, as the
+// watcher reports it, in a library of a million tracks (scanLikeTracks, no
+// files but the album's) and publishes it: the work behind a parked
+// /update after the debounce. It reports the CPU time per album; the
+// target is that it stays a small fraction of the 3 s the issue allows.
+func BenchmarkAlbumInto1M(b *testing.B) {
+	benchAlbumInto(b, 1_000_000)
+}
+
+// BenchmarkAlbumInto100k is BenchmarkAlbumInto1M at 100,000 tracks.
+func BenchmarkAlbumInto100k(b *testing.B) {
+	benchAlbumInto(b, 100_000)
+}
+
+func benchAlbumInto(b *testing.B, n int) {
+	src := benchLibrary(b, 1) // one album of the fixtures
+	var album []string
+	filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && d.Type().IsRegular() && audioExts[ext(d.Name())] && len(album) < 10 {
+			album = append(album, p)
+		}
+		return nil
+	})
+	dir := filepath.Join(b.TempDir(), "music")
+	os.MkdirAll(dir, 0o755)
+	l, err := New(Config{Roots: []string{dir}, LibraryID: testLibID})
+	if err != nil {
+		b.Fatal(err)
+	}
+	tracks := scanLikeTracks(n)
+	var m3u strings.Builder
+	for i, t := range tracks {
+		t.Root = dir
+		if i%(n/50) == 0 {
+			m3u.WriteString("../" + t.Path + "\n")
+		}
+	}
+	// A playlist of the root is read again after each change.
+	os.MkdirAll(filepath.Join(dir, "Playlists"), 0o755)
+	os.WriteFile(filepath.Join(dir, "Playlists", "mix.m3u"), []byte(m3u.String()), 0o644)
+	l.publishAll(tracks, []*Playlist{{Name: "mix", Root: dir, Path: "Playlists/mix.m3u"}})
+	ctx := context.Background()
+	var cpu int64
+	i := 0
+	for b.Loop() {
+		b.StopTimer()
+		i++
+		target := filepath.Join(dir, "New Artist", fmt.Sprintf("Album %d", i))
+		os.MkdirAll(target, 0o755)
+		for j, f := range album {
+			data, _ := os.ReadFile(f)
+			os.WriteFile(filepath.Join(target, fmt.Sprintf("%02d %s", j, filepath.Base(f))), data, 0o644)
+		}
+		runtime.GC()
+		b.StartTimer()
+		cpu0 := cpuTime()
+		before := len(l.cat.Snapshot().Tracks)
+		l.scanPaths(ctx, []string{target})
+		cpu += cpuTime() - cpu0
+		snap := l.cat.Snapshot()
+		if got := len(snap.Tracks); got != before+len(album) {
+			b.Fatalf("%d tracks after adding %d to %d", got, len(album), before)
+		}
+		if i := slices.IndexFunc(snap.Playlists, func(p *Playlist) bool { return p.Path == "Playlists/mix.m3u" }); i < 0 || len(snap.Playlists[i].Items) != 50 {
+			b.Fatalf("mix.m3u lost entries in the rescan")
+		}
+	}
+	b.ReportMetric(float64(cpu)/1e6/float64(i), "cpu-ms/op")
 }

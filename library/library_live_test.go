@@ -39,6 +39,53 @@ func rootName(root string, roots []string) string {
 	return root
 }
 
+// TestScanPathsSiblings checks that ScanPaths finds the tracks of a
+// changed folder by their place in catalog order without taking those of
+// folders whose names extend it ("Album 2", "Album-x" sort around
+// "Album/"), with prev in catalog order (as Library passes it, with ids
+// looked up in the snapshot) or in any order.
+func TestScanPathsSiblings(t *testing.T) {
+	tree := map[string]string{
+		"A/Album/1.mp3": "title=1", "A/Album/2.mp3": "title=2",
+		"A/Album 2/1.mp3": "title=x", "A/Album-x/1.mp3": "title=y", "A/Albumz/1.mp3": "title=z",
+		"A/Album.mp3": "title=f",
+	}
+	for _, sorted := range []bool{true, false} {
+		r := filepath.Join(t.TempDir(), "music")
+		write(t, r, tree)
+		s, _ := testScanner(r)
+		prev := scanOK(t, s, nil)
+		os.RemoveAll(filepath.Join(r, "A/Album"))
+		write(t, r, map[string]string{"A/Album 2/2.mp3": "title=x2"})
+		in := slices.Clone(prev.Tracks)
+		if sorted {
+			snap := &Snapshot{}
+			snap.byID = snap.byID.with(in, nil)
+			s.inUse = func(id uint32) bool { _, ok := snap.Track(id); return ok }
+			s.prevSorted = true
+		} else {
+			slices.Reverse(in)
+		}
+		res, err := s.ScanPaths(context.Background(), in, nil, []string{filepath.Join(r, "A/Album"), filepath.Join(r, "A/Album 2/2.mp3")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, tr := range res.Tracks {
+			got = append(got, tr.Path)
+		}
+		want := []string{"A/Album 2/1.mp3", "A/Album 2/2.mp3", "A/Album-x/1.mp3", "A/Album.mp3", "A/Albumz/1.mp3"}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("sorted=%t: tracks (-want +got):\n%s", sorted, diff)
+		}
+		s.inUse, s.prevSorted = nil, false
+		full := scanOK(t, s, nil)
+		if diff := cmp.Diff(ids(full.Tracks), ids(res.Tracks)); diff != "" {
+			t.Errorf("sorted=%t: ids differ from a full scan's (-full +partial):\n%s", sorted, diff)
+		}
+	}
+}
+
 func TestScanPaths(t *testing.T) {
 	tree := map[string]string{
 		"A/Album/1.mp3": "title=a1", "A/Album/2.mp3": "title=a2", "A/Album/cover.jpg": "jpg",

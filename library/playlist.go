@@ -101,44 +101,39 @@ func decodeText(b []byte, utf8Only bool) string {
 }
 
 // trackIndex finds track ids by root and NFC path, falling back to a
-// case-insensitive match (playlists made on Windows or macOS).
+// case-insensitive match (playlists made on Windows or macOS). The tracks
+// are in catalog order, so an exact lookup is a binary search and making
+// the index costs nothing: re-reading a playlist after a new album arrives
+// in a million-track library does not index the library again.
 type trackIndex struct {
 	roots  []rootState
-	byPath map[prevKey]uint32
 	folded map[prevKey]uint32 // built on first miss
-	tracks []*Track
+	tracks []*Track           // catalog order
 }
 
 func newTrackIndex(roots []rootState, tracks []*Track) *trackIndex {
-	x := &trackIndex{roots: roots, byPath: make(map[prevKey]uint32, len(tracks)), tracks: tracks}
-	for _, t := range tracks {
-		if ri := x.rootOf(t.Root); ri >= 0 {
-			x.byPath[prevKey{ri, t.Path}] = t.ID
-		}
-	}
-	return x
-}
-
-func (x *trackIndex) rootOf(abs string) int {
-	for i, r := range x.roots {
-		if r.abs == abs {
-			return i
-		}
-	}
-	return -1
+	return &trackIndex{roots: roots, tracks: tracks}
 }
 
 func (x *trackIndex) lookup(ri int, rel string) (uint32, bool) {
 	rel = nfc(rel)
-	if id, ok := x.byPath[prevKey{ri, rel}]; ok {
-		return id, true
+	root := x.roots[ri].abs
+	if i, ok := slices.BinarySearchFunc(x.tracks, prevKey{path: rel}, func(t *Track, k prevKey) int {
+		return cmp.Or(strings.Compare(t.Root, root), strings.Compare(t.Path, k.path))
+	}); ok {
+		return x.tracks[i].ID, true
 	}
 	if x.folded == nil {
-		x.folded = make(map[prevKey]uint32, len(x.byPath))
-		for k, id := range x.byPath {
-			k.path = strings.ToLower(k.path)
-			if _, dup := x.folded[k]; !dup {
-				x.folded[k] = id
+		x.folded = make(map[prevKey]uint32, len(x.tracks))
+		for _, t := range x.tracks {
+			for ri, r := range x.roots {
+				if r.abs != t.Root {
+					continue
+				}
+				k := prevKey{ri, strings.ToLower(t.Path)}
+				if _, dup := x.folded[k]; !dup {
+					x.folded[k] = t.ID
+				}
 			}
 		}
 	}

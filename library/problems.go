@@ -153,9 +153,9 @@ func (l *Library) watchMode(w *Watcher) string {
 	case w.Complete():
 		return "inotify"
 	case w.exhausted.Load() && every == 0:
-		return fmt.Sprintf("inotify for some folders (the watch limit was reached); periodic rescan every %v", short(fallbackRescan))
+		return fmt.Sprintf("inotify for some folders, the others polled for new files (the watch limit was reached); periodic rescan every %v", short(fallbackRescan))
 	case w.exhausted.Load():
-		return fmt.Sprintf("inotify for some folders (the watch limit was reached); periodic rescan every %v", short(every))
+		return fmt.Sprintf("inotify for some folders, the others polled for new files (the watch limit was reached); periodic rescan every %v", short(every))
 	case every > 0:
 		return fmt.Sprintf("inotify, except network or FUSE folders (no events there); periodic rescan every %v", short(every))
 	default:

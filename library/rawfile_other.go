@@ -29,3 +29,9 @@ func readDir(name string) ([]os.DirEntry, dirStater, func(), error) {
 	slices.SortFunc(entries, func(a, b os.DirEntry) int { return strings.Compare(a.Name(), b.Name()) })
 	return entries, dirStater{name}, func() {}, err
 }
+
+// inode is 0: the order of a folder's files on disk is unknown here.
+func inode(os.DirEntry) uint64 { return 0 }
+
+// prefetch does nothing here.
+func (dirStater) prefetch(string) {}

@@ -60,11 +60,13 @@ type Scanner struct {
 	warned    map[string]string // .smartpl path → the text last warned about; nil: always warn
 	firstSeen map[string]Stamp  // first-seen dates salvaged from an outdated cache
 
-	open     func(name string) (readCloserAt, error)                        // openRaw; tests inject fakes
-	read     func(r io.ReaderAt, size int64) (probe.Info, tags.Tags, error) // readFacts; tests inject fakes
-	partial  func(found []*Track)                                           // gets the tracks found since the last call (catalog order), see partialGrowth
-	progress func(Progress)                                                 // gets the progress on every tick
-	every    struct{ log, live, partial time.Duration }                     // test overrides
+	open       func(name string) (readCloserAt, error)                        // openRaw; tests inject fakes
+	read       func(r io.ReaderAt, size int64) (probe.Info, tags.Tags, error) // readFacts; tests inject fakes
+	inUse      func(id uint32) bool                                           // whether a track holds id before the scan; nil: the ids of prev
+	prevSorted bool                                                           // ScanPaths's prev is in catalog order (a snapshot's tracks)
+	partial    func(found []*Track)                                           // gets the tracks found since the last call (catalog order), see partialGrowth
+	progress   func(Progress)                                                 // gets the progress on every tick
+	every      struct{ log, live, partial time.Duration }                     // test overrides
 }
 
 type readCloserAt interface {
@@ -231,6 +233,17 @@ func (s *Scanner) newScan(prev []*Track) (*scan, error) {
 	for _, r := range sc.roots {
 		sc.tags[r.abs] = r.tag
 	}
+	sc.usePrev(prev, prev)
+	sc.added = StampOf(sc.started.Truncate(time.Second))
+	sc.fresh = len(prev) == 0 && len(s.firstSeen) == 0
+	return sc, nil
+}
+
+// usePrev makes prev the tracks the walk may reuse, and all (a superset)
+// the tracks whose ids new files must not take: the scanner's inUse hook
+// answers for them when set, so a rescan of a few folders of a large
+// library indexes only their tracks.
+func (sc *scan) usePrev(prev, all []*Track) {
 	sc.prev = make(map[prevKey]*Track, len(prev))
 	sc.seen = make(map[*Track]bool, len(prev))
 	for _, t := range prev {
@@ -238,10 +251,12 @@ func (s *Scanner) newScan(prev []*Track) (*scan, error) {
 			sc.prev[prevKey{ri, t.Path}] = t
 		}
 	}
-	sc.ids = newIDAlloc(s.LibraryID, sc.tags, prev)
-	sc.added = StampOf(sc.started.Truncate(time.Second))
-	sc.fresh = len(prev) == 0 && len(s.firstSeen) == 0
-	return sc, nil
+	if sc.inUse != nil {
+		sc.ids = newIDAlloc(sc.LibraryID, sc.tags, nil)
+		sc.ids.inUse = sc.inUse
+		return
+	}
+	sc.ids = newIDAlloc(sc.LibraryID, sc.tags, all)
 }
 
 // run walks with walk, feeding the worker pool, and collects the tracks.
@@ -355,7 +370,7 @@ func (sc *scan) collect(ctx context.Context, results <-chan result) []*Track {
 }
 
 // finish adds to the tracks found (in any order) the previous tracks kept
-// as they are (in catalog order) and those of unavailable roots and
+// as they are (which must be in catalog order) and those of unavailable roots and
 // folders, reads the playlists and logs the summary.
 func (sc *scan) finish(tracks, kept, prev []*Track) Result {
 	var res Result
@@ -394,12 +409,10 @@ func (sc *scan) finish(tracks, kept, prev []*Track) Result {
 		sc.stats.Kept++
 	}
 	sortTracks(tracks)
-	for _, l := range [][]*Track{kept, missing} {
-		if !slices.IsSortedFunc(l, compareTracks) {
-			sortTracks(l) // prev was not in catalog order
-		}
-		tracks = mergeSorted(tracks, l)
+	if !slices.IsSortedFunc(missing, compareTracks) {
+		sortTracks(missing) // prev was not in catalog order
 	}
+	tracks = mergeSorted(mergeSorted(tracks, kept), missing)
 	res.Tracks = tracks
 	res.Playlists = sc.readPlaylists(tracks, sc.tags)
 	res.PlaylistErrors = sc.playlistErrs

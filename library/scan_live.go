@@ -22,11 +22,21 @@ import (
 // Missing. prevPlaylists are read again unless they were removed, so their
 // entries follow the tracks.
 func (s *Scanner) ScanPaths(ctx context.Context, prev []*Track, prevPlaylists []*Playlist, paths []string) (Result, error) {
-	sc, err := s.newScan(prev)
+	sc, err := s.newScan(nil)
 	if err != nil {
 		return Result{}, err
 	}
+	sc.fresh = false
 	pl := sc.plan(paths)
+	if !s.prevSorted && !slices.IsSortedFunc(prev, compareTracks) {
+		prev = slices.Clone(prev)
+		sortTracks(prev)
+	}
+	// Only the tracks in the plan's scope are indexed for reuse; the rest
+	// are kept as they are, copied in runs, so a new album in a library of
+	// a million tracks costs little more than the album.
+	scoped, kept := pl.split(sc, prev)
+	sc.usePrev(scoped, prev)
 	tracks, err := sc.run(ctx, func(ctx context.Context, jobs chan<- job, results chan<- result) {
 		for ri := range sc.roots {
 			switch {
@@ -42,25 +52,17 @@ func (s *Scanner) ScanPaths(ctx context.Context, prev []*Track, prevPlaylists []
 	if err != nil {
 		return Result{}, err
 	}
-	// Tracks outside the rescanned paths stay as they are; they also count
-	// as present, so the "root came back empty" rule looks at the whole
-	// root.
-	var keptTracks []*Track
-	for _, t := range prev {
-		ri, ok := sc.rootIdx[t.Root]
-		if !ok || sc.roots[ri].err != nil || pl.covers(ri, t.Path) {
-			continue
-		}
-		sc.seen[t] = true
-		keptTracks = append(keptTracks, t)
-		if !t.Missing {
+	// Tracks outside the rescanned paths count as present, so the "root
+	// came back empty" rule looks at the whole root.
+	for ri := range sc.roots {
+		if sc.roots[ri].files == 0 && slices.ContainsFunc(kept[ri], func(t *Track) bool { return !t.Missing }) {
 			sc.roots[ri].files++
 		}
 	}
 	// Playlists of the roots the plan touches are read again, so their
 	// entries follow the tracks; the others are kept, minus entries whose
 	// track is gone.
-	var kept []*Playlist
+	var keptPls []*Playlist
 	for _, p := range prevPlaylists {
 		ri, ok := sc.rootIdx[p.Root]
 		switch {
@@ -69,19 +71,35 @@ func (s *Scanner) ScanPaths(ctx context.Context, prev []*Track, prevPlaylists []
 			sc.roots[ri].playlists = append(sc.roots[ri].playlists, playlistFile{root: ri, rel: p.Path,
 				abs: filepath.Join(sc.roots[ri].abs, filepath.FromSlash(p.Path))})
 		default:
-			kept = append(kept, p)
+			keptPls = append(keptPls, p)
 		}
 	}
-	res := sc.finish(tracks, keptTracks, prev)
-	if len(kept) > 0 {
-		ids := make(map[uint32]bool, len(res.Tracks))
-		for _, t := range res.Tracks {
-			ids[t.ID] = true
+	// The kept runs, root by root in catalog order.
+	order := make([]int, len(sc.roots))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(a, b int) int { return strings.Compare(sc.roots[a].abs, sc.roots[b].abs) })
+	var all []*Track
+	for _, ri := range order {
+		all = append(all, kept[ri]...)
+	}
+	res := sc.finish(tracks, all, scoped)
+	if len(keptPls) > 0 {
+		gone := make(map[uint32]bool, len(scoped))
+		for _, t := range scoped {
+			gone[t.ID] = true
 		}
-		for _, p := range kept {
-			if slices.ContainsFunc(p.Items, func(id uint32) bool { return !ids[id] }) {
+		for _, t := range res.Tracks {
+			delete(gone, t.ID) // only the scope's ids can be gone
+			if len(gone) == 0 {
+				break
+			}
+		}
+		for _, p := range keptPls {
+			if slices.ContainsFunc(p.Items, func(id uint32) bool { return gone[id] }) {
 				c := *p
-				c.Items = slices.DeleteFunc(slices.Clone(p.Items), func(id uint32) bool { return !ids[id] })
+				c.Items = slices.DeleteFunc(slices.Clone(p.Items), func(id uint32) bool { return gone[id] })
 				p = &c
 			}
 			res.Playlists = append(res.Playlists, p)
@@ -95,6 +113,63 @@ func (s *Scanner) ScanPaths(ctx context.Context, prev []*Track, prevPlaylists []
 		res.Stats.Playlists = len(res.Playlists)
 	}
 	return res, nil
+}
+
+// split divides prev, in catalog order, into the tracks in the plan's
+// scope (those of a root walked whole or unavailable, and those at or
+// below a folder walked or a path removed) and the tracks kept as they
+// are, per root. Tracks of roots no longer configured are in neither.
+// Each scope entry is found by binary search: the paths at or below a
+// folder are one run of the catalog order.
+func (p *pathPlan) split(sc *scan, prev []*Track) (scoped []*Track, kept [][]*Track) {
+	kept = make([][]*Track, len(sc.roots))
+	for ri, r := range sc.roots {
+		lo, _ := slices.BinarySearchFunc(prev, r.abs, func(t *Track, root string) int { return strings.Compare(t.Root, root) })
+		n, _ := slices.BinarySearchFunc(prev[lo:], r.abs, func(t *Track, root string) int {
+			if t.Root == root {
+				return -1
+			}
+			return strings.Compare(t.Root, root)
+		})
+		in := prev[lo : lo+n]
+		if p.whole[ri] || r.err != nil {
+			scoped = append(scoped, in...)
+			continue
+		}
+		if len(p.scope[ri]) == 0 {
+			kept[ri] = in
+			continue
+		}
+		type run struct{ lo, hi int }
+		var runs []run
+		at := func(path string) int {
+			i, _ := slices.BinarySearchFunc(in, path, func(t *Track, path string) int { return strings.Compare(t.Path, path) })
+			return i
+		}
+		for rel := range p.scope[ri] {
+			if i := at(rel); i < len(in) && in[i].Path == rel {
+				runs = append(runs, run{i, i + 1})
+			}
+			// "d/" up to "d0" ('/'+1) holds every path below d.
+			if lo, hi := at(rel+"/"), at(rel+"0"); lo < hi {
+				runs = append(runs, run{lo, hi})
+			}
+		}
+		slices.SortFunc(runs, func(a, b run) int { return a.lo - b.lo })
+		var k []*Track
+		next := 0
+		for _, r := range runs {
+			if r.lo > next {
+				k = append(k, in[next:r.lo]...)
+			}
+			if r.hi > next {
+				scoped = append(scoped, in[max(r.lo, next):r.hi]...)
+				next = r.hi
+			}
+		}
+		kept[ri] = append(k, in[next:]...)
+	}
+	return scoped, kept
 }
 
 // pathPlan is what ScanPaths walks, per root.

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -29,9 +30,11 @@ const (
 // changes, and debounces: a batch of paths is delivered once no event came
 // for Quiet (or MaxWait after the batch began), and a file whose size or
 // modification time still changes between its last event and then waits
-// for the next round. Folders on network or FUSE filesystems, and every
-// folder once the inotify watch limit is reached, are left to the periodic
-// rescan; Complete reports whether that happened.
+// for the next round. Folders on network or FUSE filesystems are left to
+// the periodic rescan; every folder beyond the inotify watch limit is
+// polled for added and removed entries (pollBudget folders per Poll), and
+// left to the periodic rescan for edits to files already there. Complete
+// reports whether either happened.
 //
 // A root that disappears (moved away, deleted, unmounted) and comes back,
 // or is replaced by another folder, is watched again and reported whole:
@@ -52,8 +55,12 @@ type Watcher struct {
 	stopped chan struct{} // closed when Run returns
 
 	complete  atomic.Bool
-	exhausted atomic.Bool     // the watch limit was hit (logged once)
-	remote    map[string]bool // remote mount points found (each logged once)
+	exhausted atomic.Bool      // the watch limit was hit (logged once)
+	logged    bool             // the watch limit was logged
+	polled    map[string]stamp // folders left unwatched by the limit -> their stamp at the last look
+	pollList  []string         // polled's keys in the order they are looked at
+	pollNext  int              // where the next poll round goes on in pollList
+	remote    map[string]bool  // remote mount points found (each logged once)
 	watched   map[string]bool
 	parents   map[string]bool        // parent folders of roots -> watched now
 	rootID    map[string]os.FileInfo // each watched root when its watch was added
@@ -62,6 +69,7 @@ type Watcher struct {
 	// Hooks for tests.
 	now       func() time.Time
 	add       func(dir string) error
+	fsnAdd    func(dir string) error // the real add, for hooks that wrap it
 	addParent func(dir string) error // defaults to add
 	removed   func(dir string)
 	stat      func(path string) stamp
@@ -94,6 +102,7 @@ func NewWatcher(cfg WatchConfig) *Watcher {
 		parents: make(map[string]bool),
 		rootID:  make(map[string]os.FileInfo),
 		present: make(map[string]bool),
+		polled:  make(map[string]stamp),
 		now:     time.Now,
 		stat:    statPath,
 		remoteF: remoteFilesystem,
@@ -151,6 +160,7 @@ func (w *Watcher) Run(ctx context.Context) error {
 		return ctx.Err()
 	}
 	defer fsn.Close()
+	w.fsnAdd = fsn.Add
 	if w.add == nil {
 		w.add = fsn.Add
 	}
@@ -167,6 +177,7 @@ func (w *Watcher) Run(ctx context.Context) error {
 	}
 	w.watchParents()
 	close(w.ready)
+	w.logExhausted()
 	w.log.Debug("watching music folders", "folders", len(w.watched), "complete", w.Complete())
 
 	d := newDebouncer(w.quiet, w.maxWait, w.stat)
@@ -196,6 +207,7 @@ func (w *Watcher) Run(ctx context.Context) error {
 				d.add(ev.Name, w.now())
 				rearm()
 			}
+			w.logExhausted()
 		case err, ok := <-fsn.Errors:
 			if !ok {
 				return ctx.Err()
@@ -218,9 +230,14 @@ func (w *Watcher) Run(ctx context.Context) error {
 		case out <- batch:
 			batch, out = nil, nil
 		case <-pollTick.C:
-			if w.pollRoots(d) {
+			q := w.pollRoots(d)
+			if w.pollFolders(d, pollBudget) {
+				q = true
+			}
+			if q {
 				rearm()
 			}
+			w.logExhausted()
 		case ack := <-w.resync:
 			n := len(w.watched)
 			for _, r := range w.roots {
@@ -229,6 +246,7 @@ func (w *Watcher) Run(ctx context.Context) error {
 			if len(w.watched) > n {
 				w.log.Debug("watching more folders", "new", len(w.watched)-n)
 			}
+			w.logExhausted()
 			close(ack)
 		}
 	}
@@ -349,6 +367,7 @@ func isDir(path string) bool { _, ok := statDir(path); return ok }
 // folders) and folders on remote filesystems.
 func (w *Watcher) addTree(dir string) {
 	if w.exhausted.Load() {
+		w.pollTree(dir)
 		return
 	}
 	if !w.watched[dir] {
@@ -366,8 +385,7 @@ func (w *Watcher) addTree(dir string) {
 			case errors.Is(err, syscall.ENOSPC), errors.Is(err, syscall.EMFILE):
 				w.exhausted.Store(true)
 				w.complete.Store(false)
-				w.log.Warn("out of inotify watches (raise fs.inotify.max_user_watches); the periodic rescan finds changes in unwatched folders",
-					"watched", len(w.watched), "err", err)
+				w.pollTree(dir)
 			case errors.Is(err, fs.ErrNotExist):
 			default:
 				w.log.Debug("cannot watch folder", "path", dir, "err", err)
@@ -383,12 +401,105 @@ func (w *Watcher) addTree(dir string) {
 	for _, e := range entries {
 		name := e.Name()
 		if e.IsDir() && name[0] != '.' && !skipDirs[name] {
-			w.addTree(filepath.Join(dir, name))
-			if w.exhausted.Load() {
-				return
-			}
+			w.addTree(filepath.Join(dir, name)) // polled once out of watches
 		}
 	}
+}
+
+// pollBudget is how many unwatched folders one poll (every Poll) looks at:
+// a stat each, about 20 ms of CPU every 2 s, so a library whose folders
+// are all beyond the watch limit still sees a new album within
+// folders/pollBudget polls.
+const pollBudget = 10_000
+
+// pollTree records dir and the folders below it for polling, once the
+// watch limit is reached: a folder whose modification time changes (a
+// file or folder was added, removed or renamed in it) is reported whole.
+// Changes to the content of existing files there are left to the periodic
+// rescan.
+func (w *Watcher) pollTree(dir string) {
+	if _, ok := w.polled[dir]; ok || w.watched[dir] {
+		return
+	}
+	st := w.stat(dir)
+	if !st.dir {
+		return
+	}
+	w.polled[dir] = st
+	w.pollList = append(w.pollList, dir)
+	w.pollChildren(dir)
+}
+
+// pollChildren polls the folders in dir not watched or polled yet.
+func (w *Watcher) pollChildren(dir string) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		name := e.Name()
+		if e.IsDir() && name[0] != '.' && !skipDirs[name] {
+			w.pollTree(filepath.Join(dir, name))
+		}
+	}
+}
+
+// pollFolders looks at up to budget polled folders, going on where the
+// last call stopped, and queues on d those that changed or vanished. It
+// reports whether it queued anything.
+func (w *Watcher) pollFolders(d *debouncer, budget int) bool {
+	if len(w.pollList) == 0 {
+		return false
+	}
+	queued := false
+	for range min(budget, len(w.pollList)) {
+		if w.pollNext >= len(w.pollList) {
+			// A new round: drop the folders that went away.
+			w.pollList = slices.DeleteFunc(w.pollList, func(p string) bool { _, ok := w.polled[p]; return !ok })
+			w.pollNext = 0
+			if len(w.pollList) == 0 {
+				break
+			}
+		}
+		dir := w.pollList[w.pollNext]
+		w.pollNext++
+		old, ok := w.polled[dir]
+		if !ok {
+			continue
+		}
+		st := w.stat(dir)
+		if st.same(old) {
+			continue
+		}
+		if st.dir {
+			w.polled[dir] = st
+			w.pollChildren(dir) // new folders in it are polled from now on
+		} else {
+			delete(w.polled, dir)
+		}
+		d.add(dir, w.now())
+		queued = true
+	}
+	return queued
+}
+
+// logExhausted logs once that the watch limit was reached, with what it
+// takes to raise it.
+func (w *Watcher) logExhausted() {
+	if w.logged || !w.exhausted.Load() {
+		return
+	}
+	w.logged = true
+	limit, _ := os.ReadFile("/proc/sys/fs/inotify/max_user_watches")
+	cur := strings.TrimSpace(string(limit))
+	want := len(w.watched) + len(w.polled)
+	if n, err := strconv.Atoi(cur); err == nil {
+		want += n // other programs' watches stay
+	}
+	want = (want + 65535) / 65536 * 65536
+	w.log.Warn("out of inotify watches: folders beyond the limit are polled, so new music there shows up within a poll round, and changes to files already there only at the periodic rescan; for instant updates raise fs.inotify.max_user_watches (as root: sysctl -w fs.inotify.max_user_watches=N, and set it in /etc/sysctl.d/ to keep it), then restart daapd",
+		"watched", len(w.watched), "polled", len(w.polled), "max_user_watches", cur, "suggested", want,
+		"poll_round", (time.Duration((len(w.polled)+pollBudget-1)/pollBudget) * w.poll).String())
 }
 
 // forget drops the watches of path and the folders below it (a folder

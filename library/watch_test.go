@@ -336,7 +336,7 @@ func TestWatcherOutOfWatches(t *testing.T) {
 	root := t.TempDir()
 	writeTree(t, root, map[string]string{"A/1.mp3": "", "B/1.mp3": "", "C/1.mp3": "", "D/1.mp3": ""})
 	logs := &testkit.SyncBuffer{}
-	w := NewWatcher(WatchConfig{Roots: []string{root}, Log: debugLogger(logs)})
+	w := NewWatcher(WatchConfig{Roots: []string{root}, Quiet: 20 * time.Millisecond, Poll: 20 * time.Millisecond, Log: debugLogger(logs)})
 	var mu sync.Mutex
 	var added []string
 	w.add = func(dir string) error {
@@ -346,7 +346,7 @@ func TestWatcherOutOfWatches(t *testing.T) {
 			return fmt.Errorf("add %q: %w", dir, syscall.ENOSPC)
 		}
 		added = append(added, dir)
-		return nil
+		return w.fsnAdd(dir)
 	}
 	stop := startWatcher(t, w)
 	if w.Complete() {
@@ -354,6 +354,16 @@ func TestWatcherOutOfWatches(t *testing.T) {
 	}
 	w.Resync()
 	w.Resync()
+	// The folders beyond the limit (B, C, D) are polled: a new album in
+	// one of them, or a new folder in a watched one, is still reported.
+	writeTree(t, root, map[string]string{"C/New/1.mp3": "1"})
+	collect(t, w, root, []string{"C"})
+	writeTree(t, root, map[string]string{"A/New/1.mp3": "1"})
+	collect(t, w, root, []string{"A/New"})
+	writeTree(t, root, map[string]string{"A/New/Disc 2/1.mp3": "1"})
+	collect(t, w, root, []string{"A/New"})
+	os.RemoveAll(filepath.Join(root, "D"))
+	collect(t, w, root, []string{"D"})
 	stop()
 	if n := strings.Count(logs.String(), "out of inotify watches"); n != 1 {
 		t.Errorf("logged %d times, want once:\n%s", n, logs)
