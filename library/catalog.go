@@ -372,6 +372,10 @@ func samePlaylists(a, b []*Playlist) bool {
 // compilationArtist is the album artist shown for compilations.
 const compilationArtist = "Various Artists"
 
+// parallelRegroup is the number of changed tracks from which a publish
+// regroups albums and artists in two goroutines.
+const parallelRegroup = 4096
+
 // next builds the snapshot after s from the new track list and what
 // changed: the indexes are updated, and only the albums and artists of
 // changed tracks are rebuilt.
@@ -389,30 +393,48 @@ func (s *Snapshot) next(tracks []*Track, playlists []*Playlist, ch trackChanges)
 	}
 	put := slices.Concat(ch.added, ch.changed, ch.same)
 	n.byID = s.byID.with(put, del)
-	n.regroupAlbums(s, ch)
-	n.regroupArtists(s, ch)
+	if len(put)+len(del) < parallelRegroup {
+		n.regroupAlbums(s, ch)
+		n.regroupArtists(s, ch)
+	} else {
+		// Albums and artists are independent (both only read n.byID), so
+		// a big publish (a restart, a first scan) builds them at once.
+		var wg sync.WaitGroup
+		wg.Go(func() { n.regroupAlbums(s, ch) })
+		n.regroupArtists(s, ch)
+		wg.Wait()
+	}
 	for _, p := range playlists {
 		n.plByID[p.ID] = p
 	}
 	return n
 }
 
-// groupChange collects, per album or artist id, the tracks that joined it.
-type groupChange map[uint64][]*Track
+// groupChange collects, per album or artist id, the tracks that joined it,
+// and the ids in the order they were first met (catalog order for the
+// joins), so groups are built in an order close to their sorted one.
+type groupChange struct {
+	joined map[uint64][]*Track
+	order  []uint64
+}
 
 // touch marks a group as changed even when no track joined it.
-func (g groupChange) touch(id uint64) {
-	if _, ok := g[id]; !ok {
-		g[id] = nil
+func (g *groupChange) touch(id uint64) {
+	if _, ok := g.joined[id]; !ok {
+		g.joined[id] = nil
+		g.order = append(g.order, id)
 	}
 }
 
-func (g groupChange) join(id uint64, t *Track) { g[id] = append(g[id], t) }
+func (g *groupChange) join(id uint64, t *Track) {
+	g.touch(id)
+	g.joined[id] = append(g.joined[id], t)
+}
 
 // changedGroups lists the groups that changed tracks left or joined; key
 // gives a track's group and whether it has one.
-func changedGroups(ch trackChanges, key func(*Track) (uint64, bool)) groupChange {
-	g := groupChange{}
+func changedGroups(ch trackChanges, key func(*Track) (uint64, bool)) *groupChange {
+	g := &groupChange{joined: map[uint64][]*Track{}}
 	for _, t := range ch.removed {
 		if id, ok := key(t); ok {
 			g.touch(id)
@@ -432,8 +454,12 @@ func changedGroups(ch trackChanges, key func(*Track) (uint64, bool)) groupChange
 			g.join(id, t)
 		}
 	}
-	for _, ts := range g {
-		sortTracks(ts)
+	// added and changed are each in catalog order: a group's joins are
+	// sorted unless both lists gave some.
+	if len(ch.added) > 0 && len(ch.changed) > 0 {
+		for _, ts := range g.joined {
+			sortTracks(ts)
+		}
 	}
 	return g
 }
@@ -462,13 +488,14 @@ func artistKey(t *Track) (uint64, bool) {
 
 func (n *Snapshot) regroupAlbums(s *Snapshot, ch trackChanges) {
 	g := changedGroups(ch, albumKey)
-	if len(g) == 0 {
+	if len(g.order) == 0 {
 		n.Albums, n.albumByID = s.Albums, s.albumByID
 		return
 	}
 	var put, fresh []*Album
 	var del []uint64
-	for id, joined := range g {
+	for _, id := range g.order {
+		joined := g.joined[id]
 		var old []uint32
 		if a, ok := s.Album(id); ok {
 			old = a.Tracks
@@ -498,7 +525,7 @@ func (n *Snapshot) regroupAlbums(s *Snapshot, ch trackChanges) {
 	slices.SortFunc(fresh, cmpAlbum)
 	kept := make([]*Album, 0, len(s.Albums)+len(fresh))
 	for _, a := range s.Albums {
-		if _, touched := g[a.ID]; !touched {
+		if _, touched := g.joined[a.ID]; !touched {
 			kept = append(kept, a)
 		}
 	}
@@ -507,13 +534,14 @@ func (n *Snapshot) regroupAlbums(s *Snapshot, ch trackChanges) {
 
 func (n *Snapshot) regroupArtists(s *Snapshot, ch trackChanges) {
 	g := changedGroups(ch, artistKey)
-	if len(g) == 0 {
+	if len(g.order) == 0 {
 		n.Artists, n.artByID = s.Artists, s.artByID
 		return
 	}
 	var put, fresh []*Artist
 	var del []uint64
-	for id, joined := range g {
+	for _, id := range g.order {
+		joined := g.joined[id]
 		var old []uint32
 		if a, ok := s.Artist(id); ok {
 			old = a.Tracks
@@ -543,7 +571,7 @@ func (n *Snapshot) regroupArtists(s *Snapshot, ch trackChanges) {
 	slices.SortFunc(fresh, cmpArtist)
 	kept := make([]*Artist, 0, len(s.Artists)+len(fresh))
 	for _, a := range s.Artists {
-		if _, touched := g[a.ID]; !touched {
+		if _, touched := g.joined[a.ID]; !touched {
 			kept = append(kept, a)
 		}
 	}

@@ -2,6 +2,7 @@ package library
 
 import (
 	"fmt"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"strconv"
@@ -136,4 +137,40 @@ func BenchmarkCatalogHeap1M(b *testing.B) {
 	}
 	b.ReportMetric(perTrack, "heap-B/track")
 	b.ReportMetric(float64(unsafe.Sizeof(Track{})), "struct-B")
+}
+
+// BenchmarkRestartFromCache is a restart's path to the full catalog without
+// files: load the scan cache of n scan-like tracks, evaluate the built-in
+// smart playlists, publish. It reports process CPU per restart, split into
+// the load and the rest.
+func BenchmarkRestartFromCache(b *testing.B) {
+	for _, n := range []int{100_000, 1_000_000} {
+		b.Run(fmt.Sprintf("%dk", n/1000), func(b *testing.B) {
+			name := filepath.Join(b.TempDir(), cacheFile)
+			if err := saveCache(name, &cacheData{LibraryID: testLibID, Tracks: scanLikeTracks(n)}); err != nil {
+				b.Fatal(err)
+			}
+			var load, publish int64
+			for b.Loop() {
+				b.StopTimer()
+				runtime.GC()
+				b.StartTimer()
+				cpu0 := cpuTime()
+				d, err := loadCache(name, testLibID)
+				if err != nil {
+					b.Fatal(err)
+				}
+				cpu1 := cpuTime()
+				tracks := d.Tracks // in catalog order, as the load checked
+				s, _ := NewCatalog().publishSorted(tracks, EvalPlaylists(testLibID, tracks, nil, SmartConfig{}, time.Now()))
+				if len(s.Tracks) != n {
+					b.Fatalf("%d tracks published", len(s.Tracks))
+				}
+				load += cpu1 - cpu0
+				publish += cpuTime() - cpu1
+			}
+			b.ReportMetric(float64(load)/1e6/float64(b.N), "load-cpu-ms")
+			b.ReportMetric(float64(publish)/1e6/float64(b.N), "publish-cpu-ms")
+		})
+	}
 }

@@ -200,10 +200,12 @@ func (l *Library) Run(ctx context.Context) error {
 		}()
 	}
 	l.setScanning() // the scan below clears it
-	prev, pls := l.loadCache()
+	prev, pls, legacy := l.loadCache()
 	if len(prev) > 0 || len(pls) > 0 {
 		snap, _ := l.publishAll(slices.Clone(prev), pls)
-		l.cachedRev = snap.Revision
+		if !legacy {
+			l.cachedRev = snap.Revision
+		}
 		l.mu.Lock()
 		l.status.Tracks, l.status.Playlists = len(snap.Tracks), len(snap.Playlists)
 		l.mu.Unlock()

@@ -22,42 +22,42 @@ const (
 
 // loadCache returns the tracks and playlists of the scan cache, keeping
 // only those of configured roots. A missing, damaged or outdated cache is
-// logged and yields nothing, so the first scan reads every file.
-func (l *Library) loadCache() ([]*Track, []*Playlist) {
+// logged and yields nothing, so the first scan reads every file. A gob
+// cache of an older daapd is loaded (legacy), to be rewritten.
+func (l *Library) loadCache() (tracks []*Track, pls []*Playlist, legacy bool) {
 	if l.saver == nil {
-		return nil, nil
+		return nil, nil, false
 	}
 	start := time.Now()
 	d, err := loadCache(l.saver.name, l.cfg.LibraryID)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		l.log.Info("no scan cache yet; reading every file", "path", l.saver.name)
-		return nil, nil
+		return nil, nil, false
 	case errors.Is(err, regfile.ErrNotRegular):
 		l.log.Error("ignoring the scan cache, and not replacing it, since it is not a regular file: remove it; reading every file", "err", err)
-		return nil, nil
+		return nil, nil, false
 	case errors.Is(err, ErrCacheStale):
 		seen, serr := salvageFirstSeen(l.saver.name, l.cfg.LibraryID)
 		l.log.Warn("ignoring the scan cache; reading every file", "err", err, "first_seen_dates_kept", len(seen))
 		if serr == nil {
 			l.firstSeen = seen
 		}
-		return nil, nil
+		return nil, nil, false
 	case err != nil:
 		l.log.Warn("ignoring the scan cache; reading every file", "err", err)
-		return nil, nil
+		return nil, nil, false
 	}
 	roots := make(map[string]bool, len(l.cfg.Roots))
 	for _, r := range l.cfg.Roots {
 		roots[r] = true
 	}
-	tracks := d.Tracks[:0]
+	tracks = d.Tracks[:0]
 	for _, t := range d.Tracks {
 		if roots[t.Root] {
 			tracks = append(tracks, t)
 		}
 	}
-	var pls []*Playlist
 	for _, p := range d.Playlists {
 		if roots[p.Root] {
 			pls = append(pls, p)
@@ -65,7 +65,10 @@ func (l *Library) loadCache() ([]*Track, []*Playlist) {
 	}
 	l.log.Info("loaded scan cache", "tracks", len(tracks), "playlists", len(pls),
 		"saved", d.Saved.Format(time.RFC3339), "duration", time.Since(start).Round(time.Millisecond))
-	return tracks, pls
+	if d.Legacy {
+		l.log.Info("the scan cache is in the gob format of older versions; it is rewritten in the binary format after this start's scan")
+	}
+	return tracks, pls, d.Legacy
 }
 
 // cacheName is where the scan cache lives, "" without a state directory.

@@ -1,10 +1,14 @@
 package library
 
 import (
+	"bytes"
 	"context"
+	"encoding/binary"
+	"encoding/gob"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -374,13 +378,13 @@ func TestLibraryCacheRejected(t *testing.T) {
 			fi, _ := os.Stat(name)
 			os.Truncate(name, fi.Size()/2)
 		}, "truncated"},
-		{"older version", func(t *testing.T, name string) {
-			h := goodHeader(0)
-			h.Schema = cacheSchema - 1
-			os.WriteFile(name, rawCache(t, h, nil, cachePlaylists{}), 0o644)
-		}, "schema"},
+		{"newer format", func(t *testing.T, name string) {
+			b, _ := os.ReadFile(name)
+			binary.LittleEndian.PutUint32(b[len(cacheMagic):], cacheFormat+1)
+			os.WriteFile(name, refoot(b), 0o644)
+		}, "format 3, want 2"},
 		{"other library", func(t *testing.T, name string) {
-			os.WriteFile(name, rawCache(t, goodHeader(0), nil, cachePlaylists{}), 0o644) // testLibID
+			os.WriteFile(name, encoded(t, &cacheData{LibraryID: testLibID}, trackFields, ScannerVersion), 0o644)
 		}, "another library"},
 		{"empty file", func(t *testing.T, name string) {
 			os.WriteFile(name, nil, 0o644)
@@ -686,4 +690,123 @@ func allMissing(s *Snapshot) bool {
 		}
 	}
 	return len(s.Tracks) > 0
+}
+
+// A gob cache of an older daapd serves the catalog at once, without
+// reading a file, and is rewritten in the binary format.
+func TestLibraryMigratesGobCache(t *testing.T) {
+	music, state := t.TempDir(), t.TempDir()
+	write(t, music, map[string]string{"a/1.mp3": "title=1", "a/2.mp3": "title=2", "list.m3u": "a/2.mp3\n"})
+	cfg := Config{Roots: []string{music}, StateDir: state, LibraryID: testLibID}
+	l, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.scanner.read = fakeRead
+	stop := runLibrary(t, l)
+	first := waitFor(t, l.Catalog(), FirstRevision, "first scan", func(s *Snapshot) bool { return len(s.Tracks) == 2 })
+	stop()
+	name := filepath.Join(state, cacheFile)
+	d, err := loadCache(name, testLibID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(name, gobCache(t, d), 0o644)
+
+	var log testkit.SyncBuffer
+	cfg.Log = testLogger(&log)
+	l, err = New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.scanner.read = fakeRead
+	var opened atomic.Int32
+	l.scanner.open = func(name string) (readCloserAt, error) { opened.Add(1); return os.Open(name) }
+	stop = runLibrary(t, l)
+	s := waitFor(t, l.Catalog(), FirstRevision, "restart", func(s *Snapshot) bool { return len(s.Tracks) > 0 })
+	if diff := cmp.Diff(first.Tracks, s.Tracks); diff != "" {
+		t.Errorf("tracks from the gob cache (-scanned +cached):\n%s", diff)
+	}
+	for l.Status().Scanning {
+		time.Sleep(time.Millisecond)
+	}
+	stop()
+	if n := opened.Load(); n != 0 {
+		t.Errorf("the restart read %d files", n)
+	}
+	if !strings.Contains(log.String(), "gob format") {
+		t.Errorf("the migration was not logged:\n%s", log.String())
+	}
+	b, _ := os.ReadFile(name)
+	if !bytes.HasPrefix(b, []byte(cacheMagic)) {
+		t.Fatalf("the cache was not rewritten in the binary format: %q", b[:min(len(b), 16)])
+	}
+	if d2, err := loadCache(name, testLibID); err != nil || len(d2.Tracks) != 2 || len(d2.Playlists) != 1 {
+		t.Fatalf("rewritten cache: %v", err)
+	}
+}
+
+// gobCache writes d as the last gob-writing daapd did, copying Track
+// fields into gobTrack by name.
+func gobCache(t *testing.T, d *cacheData) []byte {
+	t.Helper()
+	hd := gobHeader{Schema: gobSchema, Layout: gobLayout, Scanner: ScannerVersion, LibraryID: d.LibraryID,
+		Tracks: len(d.Tracks), Playlists: len(d.Playlists), Saved: time.Now()}
+	root := func(r string) int {
+		if i := slices.Index(hd.Roots, r); i >= 0 {
+			return i
+		}
+		hd.Roots = append(hd.Roots, r)
+		return len(hd.Roots) - 1
+	}
+	var chunks []gobChunk
+	for _, tr := range d.Tracks {
+		x, a := tr.extra(), tr.Art()
+		g := gobTrack{ID: tr.ID, PersistentID: tr.PersistentID, AlbumID: tr.AlbumID, ArtistID: tr.ArtistID,
+			Path: tr.Path, DiskPath: x.DiskPath, Title: tr.Title, Artist: tr.Artist, AlbumArtist: tr.AlbumArtist,
+			Album: tr.Album, Composer: x.Composer, Genre: tr.Genre, Comment: x.Comment, Grouping: x.Grouping,
+			SortTitle: x.SortTitle, SortArtist: x.SortArtist, SortAlbumArtist: x.SortAlbumArtist,
+			SortAlbum: x.SortAlbum, SortComposer: x.SortComposer, Year: int(tr.Year), TrackNumber: int(tr.TrackNumber),
+			TrackCount: int(tr.TrackCount), DiscNumber: int(tr.DiscNumber), DiscCount: int(tr.DiscCount),
+			BPM: int(tr.BPM), Compilation: tr.Compilation, DurationMS: tr.DurationMS, Bitrate: int(tr.Bitrate),
+			SampleRate: int(tr.SampleRate), Channels: int(tr.Channels), Codec: tr.Codec, Format: tr.Format,
+			BitsPerSample: int(tr.BitsPerSample), MediaKind: uint8(tr.MediaKind), TagKind: uint8(tr.TagKind),
+			Size: tr.Size, ModTime: tr.ModTime.Time(), Added: tr.Added.Time(), Missing: tr.Missing}
+		g.Artwork.Source, g.Artwork.Path = uint8(a.Source), a.Path
+		chunks = append(chunks, gobChunk{Root: root(tr.Root), Tracks: []gobTrack{g}})
+	}
+	var pls gobPlaylists
+	for _, p := range d.Playlists {
+		var g gobPlaylist
+		copyByName(reflect.ValueOf(&g).Elem(), reflect.ValueOf(p).Elem())
+		g.Root = ""
+		pls.Playlists = append(pls.Playlists, gobPlaylistRef{Root: root(p.Root), P: g})
+	}
+	var b bytes.Buffer
+	b.WriteString(gobMagic)
+	enc := gob.NewEncoder(&b)
+	for _, v := range []any{&hd} {
+		if err := enc.Encode(v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range chunks {
+		enc.Encode(&chunks[i])
+	}
+	if err := enc.Encode(&pls); err != nil {
+		t.Fatal(err)
+	}
+	return gobFooter(b.Bytes())
+}
+
+func copyByName(dst, src reflect.Value) {
+	for i := range dst.NumField() {
+		f := dst.Field(i)
+		s := src.FieldByName(dst.Type().Field(i).Name)
+		if f.Kind() == reflect.Struct && f.Type() != reflect.TypeFor[time.Time]() {
+			copyByName(f, s)
+			continue
+		}
+		f.Set(s.Convert(f.Type()))
+	}
 }
