@@ -37,18 +37,47 @@ func (p *Playlist) Select(now time.Time, seed uint64, n int, item func(i int) It
 		r := rand.New(rand.NewPCG(seed, uint64(y)<<16|uint64(m)<<8|uint64(d)))
 		r.Shuffle(len(out), func(i, j int) { out[i], out[j] = out[j], out[i] })
 	case p.Order != NoField:
-		slices.SortStableFunc(out, func(a, b int) int {
-			c := Compare(p.Order, item(a), item(b))
-			if p.Desc {
-				c = -c
-			}
-			return c
-		})
+		f := p.Order
+		switch fieldTypes[f] {
+		case textType:
+			sortBy(out, p.Desc, item, func(it Item) textKey { s := it.Text(f); return textKey{strings.ToLower(s), s} },
+				func(a, b textKey) int { return cmp.Or(cmp.Compare(a.fold, b.fold), cmp.Compare(a.s, b.s)) })
+		case dateType:
+			sortBy(out, p.Desc, item, func(it Item) time.Time { return it.Time(f) }, time.Time.Compare)
+		default:
+			sortBy(out, p.Desc, item, func(it Item) int64 { return it.Int(f) }, cmp.Compare[int64])
+		}
 	}
 	if p.Limit > 0 && len(out) > p.Limit {
 		out = out[:p.Limit]
 	}
 	return out
+}
+
+// textKey orders text ignoring case first, as Compare does.
+type textKey struct{ fold, s string }
+
+// sortBy orders idx (stably, descending with desc) by each item's key,
+// read once per item: a million-track order by would otherwise fetch,
+// convert and lower-case values on each of some 20 million comparisons.
+func sortBy[K any](idx []int, desc bool, item func(int) Item, key func(Item) K, compare func(a, b K) int) {
+	type keyed struct {
+		k K
+		i int
+	}
+	ks := make([]keyed, len(idx))
+	for j, i := range idx {
+		ks[j] = keyed{key(item(i)), i}
+	}
+	slices.SortStableFunc(ks, func(a, b keyed) int {
+		if desc {
+			return compare(b.k, a.k)
+		}
+		return compare(a.k, b.k)
+	})
+	for j, k := range ks {
+		idx[j] = k.i
+	}
 }
 
 // Match reports whether p's expression matches one item, dates relative to now.
