@@ -12,6 +12,7 @@ import (
 
 	"github.com/daapd/daapd/daap/dmap"
 	"github.com/daapd/daapd/library"
+	"github.com/daapd/daapd/transcode"
 )
 
 // browseKinds maps /browse/{kind} to its listing tag, the track value
@@ -33,20 +34,37 @@ var browseKinds = map[string]struct {
 }
 
 // matching returns the snapshot's tracks that p's view lists and that
-// match p's query; it stops early when ctx ends.
+// match p's query; it stops early when ctx ends. A query sees a track as
+// the view lists it (a WAV stand-in, made in one scratch Track), but the
+// result holds the catalog's own tracks: browse and groups read only
+// names and ids, the same in a stand-in, so a build copies nothing.
 func (s *Server) matching(ctx context.Context, snap *library.Snapshot, p listParams) ([]*library.Track, error) {
-	tracks := (&presenter{v: p.view}).visible(snap.Tracks)
-	if p.query == nil {
-		return tracks, nil
+	if p.query == nil && p.view.mode == transcode.ModeOff {
+		return snap.Tracks, nil
 	}
-	var out []*library.Track
-	for i, t := range tracks {
+	var (
+		out     []*library.Track
+		scratch library.Track
+	)
+	for i, t := range snap.Tracks {
 		if i%cancelEvery == 0 && ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		if p.query.Match(s.trackGetter(t)) {
-			out = append(out, t)
+		listed, wav := p.view.pick(t)
+		if !listed {
+			continue
 		}
+		if p.query != nil {
+			u := t
+			if wav {
+				asWAV(&scratch, t)
+				u = &scratch
+			}
+			if !p.query.Match(s.trackGetter(u)) {
+				continue
+			}
+		}
+		out = append(out, t)
 	}
 	return out, nil
 }
@@ -66,7 +84,7 @@ func (s *Server) browse(r *http.Request, c client) (body, error) {
 	p.meta, p.delta = nil, 0
 	snap := s.cfg.Catalog.Snapshot()
 	key := fmt.Sprintf("browse|%d|%s|%s", snap.Revision, kind, p.key())
-	need := func() int { return smallNeed(snap, p.view) }
+	need := func() int { return smallNeed(snap) }
 	return s.cached(r.Context(), snap.Revision, key, need, whole(func(ctx context.Context) ([]byte, error) {
 		tracks, err := s.matching(ctx, snap, p)
 		if err != nil {
@@ -135,7 +153,7 @@ func (s *Server) groups(r *http.Request, c client) (body, error) {
 	p.meta, p.delta = nil, 0 // group fields are fixed
 	snap := s.cfg.Catalog.Snapshot()
 	key := fmt.Sprintf("groups|%d|%s|%s", snap.Revision, gt, p.key())
-	need := func() int { return smallNeed(snap, p.view) }
+	need := func() int { return smallNeed(snap) }
 	return s.cached(r.Context(), snap.Revision, key, need, whole(func(ctx context.Context) ([]byte, error) {
 		list, err := s.groupList(ctx, snap, p, gt == "albums")
 		if err != nil {

@@ -39,7 +39,7 @@ func (s *Server) containers(r *http.Request, c client) (body, error) {
 	p.meta, p.delta = nil, 0 // the fields of playlists are fixed; they are always sent whole
 	snap := s.cfg.Catalog.Snapshot()
 	key := fmt.Sprintf("containers|%d|%s", snap.Revision, p.key())
-	need := func() int { return smallNeed(snap, p.view) }
+	need := func() int { return smallNeed(snap) }
 	return s.cached(r.Context(), snap.Revision, key, need, whole(func(context.Context) ([]byte, error) {
 		list := []container{{id: basePlaylistID, pid: s.basePID(), name: basePlaylistName, count: s.trackCount(snap, p.view), base: true}}
 		for _, pl := range snap.Playlists {

@@ -14,14 +14,12 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
-	"unsafe"
 
 	"github.com/go-chi/chi/v5"
 
 	"github.com/daapd/daapd/daap/dmap"
 	"github.com/daapd/daapd/daap/query"
 	"github.com/daapd/daapd/library"
-	"github.com/daapd/daapd/transcode"
 )
 
 // span is an index= range: items from..to inclusive; to < 0 means "to the end".
@@ -213,19 +211,10 @@ func (s *Server) listingNeed(tracks []*library.Track, n int, p listParams, conta
 	return n*per + compressorNeed
 }
 
-// presentNeed is the memory of the WAV stand-ins a presenter may make for
-// n tracks in view v.
-func presentNeed(n int, v view) int {
-	if v.mode != transcode.ModeWAV {
-		return 0
-	}
-	return n * int(unsafe.Sizeof(library.Track{}))
-}
-
 // smallNeed estimates the peak memory of building a browse, groups or
 // containers listing over snap: small per track, whatever the query.
-func smallNeed(snap *library.Snapshot, v view) int {
-	return len(snap.Tracks)*128 + presentNeed(len(snap.Tracks), v) + compressorNeed
+func smallNeed(snap *library.Snapshot) int {
+	return len(snap.Tracks)*128 + compressorNeed
 }
 
 // compressorNeed is the memory of a build's compressor and buffers.

@@ -55,32 +55,6 @@ func (v view) decide(t *library.Track) transcode.Action {
 	return transcode.Decide(v.family, v.mode, t.Codec, songFormat(t), t.DurationMS)
 }
 
-// presenter presents tracks for one listing build. The WAV copies it
-// makes are carved from shared chunks, so a 100,000-track FLAC library
-// costs a few large allocations per build (the listing is cached), and no
-// memory once the build is done.
-type presenter struct {
-	v    view
-	slab []library.Track
-}
-
-// present returns t as the view lists it, or false when it hides it.
-func (p *presenter) present(t *library.Track) (*library.Track, bool) {
-	switch p.v.decide(t) {
-	case transcode.Native:
-		return t, true
-	case transcode.Hidden:
-		return nil, false
-	}
-	if len(p.slab) == cap(p.slab) {
-		p.slab = make([]library.Track, 0, min(max(2*cap(p.slab), 16), 4096))
-	}
-	p.slab = p.slab[:len(p.slab)+1]
-	w := &p.slab[len(p.slab)-1]
-	asWAV(w, t)
-	return w, true
-}
-
 // pick reports whether view v lists t, and whether as its WAV stand-in.
 func (v view) pick(t *library.Track) (listed, wav bool) {
 	switch v.decide(t) {
@@ -99,20 +73,6 @@ func asWAV(w, t *library.Track) {
 	w.Size = transcode.Size(transcode.Frames(t.DurationMS))
 	w.SampleRate, w.Channels = transcode.Rate, transcode.Channels
 	w.Bitrate = transcode.Bitrate
-}
-
-// visible returns tracks as the view lists them, keeping their order.
-func (p *presenter) visible(tracks []*library.Track) []*library.Track {
-	if p.v.mode == transcode.ModeOff {
-		return tracks
-	}
-	out := make([]*library.Track, 0, len(tracks))
-	for _, t := range tracks {
-		if w, ok := p.present(t); ok {
-			out = append(out, w)
-		}
-	}
-	return out
 }
 
 // hiddenCounts is, for one catalog revision, how many tracks each view

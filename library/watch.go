@@ -223,6 +223,7 @@ func (w *Watcher) Run(ctx context.Context) error {
 			w.log.Warn("watching music folders", "err", err)
 		case <-timer.C:
 			if r := d.fire(w.now()); len(r) > 0 {
+				w.log.Debug("changes settled", "paths", len(r), "waiting", len(d.pending))
 				batch = collapse(append(batch, r...), filepath.Separator)
 				out = w.out
 			}
