@@ -46,7 +46,7 @@ func (s *Server) containers(r *http.Request, c client) (body, error) {
 			if pl.ID == basePlaylistID {
 				continue // cannot happen with hashed ids; never shadow the base
 			}
-			list = append(list, container{id: pl.ID, pid: pl.PersistentID, name: pl.Name, count: len(playlistEntries(snap, pl, p.view)),
+			list = append(list, container{id: pl.ID, pid: pl.PersistentID, name: pl.Name, count: playlistCount(snap, pl, p.view),
 				smart: pl.Smart, special: pl.Special})
 		}
 		if p.query != nil {

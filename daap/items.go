@@ -463,3 +463,16 @@ func playlistEntries(snap *library.Snapshot, pl *library.Playlist, v view) []ent
 	}
 	return entries
 }
+
+// playlistCount is len(playlistEntries(snap, pl, v)), without the slice.
+func playlistCount(snap *library.Snapshot, pl *library.Playlist, v view) int {
+	n := 0
+	for _, id := range pl.Items {
+		if t, ok := snap.Track(id); ok {
+			if listed, _ := v.pick(t); listed {
+				n++
+			}
+		}
+	}
+	return n
+}
