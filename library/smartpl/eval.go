@@ -43,7 +43,8 @@ func (p *Playlist) Select(now time.Time, seed uint64, n int, item func(i int) It
 			sortBy(out, p.Desc, item, func(it Item) textKey { s := it.Text(f); return textKey{strings.ToLower(s), s} },
 				func(a, b textKey) int { return cmp.Or(cmp.Compare(a.fold, b.fold), cmp.Compare(a.s, b.s)) })
 		case dateType:
-			sortBy(out, p.Desc, item, func(it Item) time.Time { return it.Time(f) }, time.Time.Compare)
+			sortBy(out, p.Desc, item, func(it Item) dateKey { t := it.Time(f); return dateKey{t.Unix(), int32(t.Nanosecond())} },
+				func(a, b dateKey) int { return cmp.Or(cmp.Compare(a.s, b.s), cmp.Compare(a.ns, b.ns)) })
 		default:
 			sortBy(out, p.Desc, item, func(it Item) int64 { return it.Int(f) }, cmp.Compare[int64])
 		}
@@ -57,9 +58,18 @@ func (p *Playlist) Select(now time.Time, seed uint64, n int, item func(i int) It
 // textKey orders text ignoring case first, as Compare does.
 type textKey struct{ fold, s string }
 
-// sortBy orders idx (stably, descending with desc) by each item's key,
-// read once per item: a million-track order by would otherwise fetch,
-// convert and lower-case values on each of some 20 million comparisons.
+// dateKey orders instants as time.Time.Compare does, without a pointer
+// for the collector to follow.
+type dateKey struct {
+	s  int64
+	ns int32
+}
+
+// sortBy orders idx by each item's key (descending with desc; ties keep
+// index order), reading each key once: a million-track order by would
+// otherwise fetch, convert and lower-case values on each of some 20
+// million comparisons. The index breaks ties, so the faster unstable sort
+// gives the stable order.
 func sortBy[K any](idx []int, desc bool, item func(int) Item, key func(Item) K, compare func(a, b K) int) {
 	type keyed struct {
 		k K
@@ -69,11 +79,12 @@ func sortBy[K any](idx []int, desc bool, item func(int) Item, key func(Item) K, 
 	for j, i := range idx {
 		ks[j] = keyed{key(item(i)), i}
 	}
-	slices.SortStableFunc(ks, func(a, b keyed) int {
+	slices.SortFunc(ks, func(a, b keyed) int {
+		c := compare(a.k, b.k)
 		if desc {
-			return compare(b.k, a.k)
+			c = -c
 		}
-		return compare(a.k, b.k)
+		return cmp.Or(c, cmp.Compare(a.i, b.i))
 	})
 	for j, k := range ks {
 		idx[j] = k.i
