@@ -131,7 +131,14 @@ const (
 
 func (e *testEnv) get(t testing.TB, path string, hdr ...string) (*http.Response, []byte) {
 	t.Helper()
-	req, err := http.NewRequest("GET", e.http.URL+path, nil)
+	return roundTrip(t, "GET", e.http.URL+path, hdr...)
+}
+
+// roundTrip sends one request with header name/value pairs hdr, without
+// the transport's own Accept-Encoding, and returns the response and body.
+func roundTrip(t testing.TB, method, u string, hdr ...string) (*http.Response, []byte) {
+	t.Helper()
+	req, err := http.NewRequest(method, u, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

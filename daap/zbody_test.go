@@ -32,28 +32,12 @@ func syntheticEnv(t *testing.T, n int) (*Server, *httptest.Server) {
 	return srv, ts
 }
 
-// fetchRaw sends one request and returns the response with its body as
-// sent. Without an Accept-Encoding header, net/http's Transport would ask
-// for gzip itself and inflate the body: plain clients are asked for with
-// "identity".
+// fetchRaw is roundTrip for a request that must answer 200: the body as
+// sent (the transport adds no Accept-Encoding of its own, so plain
+// clients are asked for with "identity").
 func fetchRaw(t *testing.T, method, u string, hdr ...string) (*http.Response, []byte) {
 	t.Helper()
-	req, err := http.NewRequest(method, u, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := 0; i+1 < len(hdr); i += 2 {
-		req.Header.Set(hdr[i], hdr[i+1])
-	}
-	res, err := http.DefaultTransport.RoundTrip(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	body, err := io.ReadAll(res.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
+	res, body := roundTrip(t, method, u, hdr...)
 	if res.StatusCode != 200 {
 		t.Fatalf("%s %s: %d", method, u, res.StatusCode)
 	}
