@@ -14,7 +14,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -78,11 +77,15 @@ func TestListingBodies(t *testing.T) {
 	srv, ts := syntheticEnv(t, 3000)
 	// Recompression waits until the first answers are checked, so they
 	// all see the fast body.
-	var hold sync.Mutex
+	hold := make(chan struct{}, 1) // a token the test holds meanwhile
 	squeeze := srv.cache.squeeze
 	srv.cache.squeeze = func(ctx context.Context, data []byte) ([]byte, error) {
-		hold.Lock()
-		hold.Unlock()
+		select {
+		case hold <- struct{}{}:
+			<-hold
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
 		return squeeze(ctx, data)
 	}
 	meta := url.QueryEscape(itunesMeta)
@@ -127,9 +130,9 @@ func TestListingBodies(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			hold.Lock()
+			hold <- struct{}{}
 			fast := check(t, ts.URL+tc.path, tc.ua)
-			hold.Unlock()
+			<-hold
 			waitIdle(t, srv.cache)
 			polished := check(t, ts.URL+tc.path, tc.ua)
 			if len(polished) > len(fast) {
