@@ -55,7 +55,8 @@ func (p *Playlist) Select(now time.Time, seed uint64, n int, item func(i int) It
 	return out
 }
 
-// textKey orders text ignoring case first, as Compare does.
+// textKey orders text case-insensitively, then exactly (for a stable
+// order between spellings).
 type textKey struct{ fold, s string }
 
 // dateKey orders instants as time.Time.Compare does, without a pointer
@@ -163,22 +164,6 @@ func (n *node) match(it Item, dates []time.Time) bool {
 		return t.After(dates[n.di])
 	}
 	return false
-}
-
-// Compare orders two items by field f: text case-insensitively, numbers
-// and dates by value.
-func Compare(f Field, a, b Item) int {
-	switch fieldTypes[f] {
-	case textType:
-		x, y := a.Text(f), b.Text(f)
-		if c := cmp.Compare(strings.ToLower(x), strings.ToLower(y)); c != 0 {
-			return c
-		}
-		return cmp.Compare(x, y)
-	case dateType:
-		return a.Time(f).Compare(b.Time(f))
-	}
-	return cmp.Compare(a.Int(f), b.Int(f))
 }
 
 // matchFold reports whether v includes, starts with or ends with lower (a
