@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"os"
-	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -102,8 +102,11 @@ func TestLibraryProgressivePublish(t *testing.T) {
 	release := make(chan struct{})
 	l.scanner.read = fakeRead
 	l.scanner.every.partial = time.Millisecond
+	// The second file opened waits: files are read in inode order, and
+	// which of a and b gets the lower inode is not fixed.
+	var opened atomic.Int32
 	l.scanner.open = func(name string) (readCloserAt, error) {
-		if filepath.Base(name) == "b.mp3" {
+		if opened.Add(1) == 2 {
 			<-release
 		}
 		return os.Open(name)

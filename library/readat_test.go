@@ -112,6 +112,7 @@ func TestRawFile(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			p := make([]byte, 20) // each reader its own buffer
 			for range 100 {
 				if _, err := f.ReadAt(p, 0); err != nil && !errors.Is(err, os.ErrClosed) {
 					t.Error(err)
