@@ -184,6 +184,12 @@ func artOf(t *Track) *Artwork {
 	return t.Artwork
 }
 
+// retiredFields are fields older caches store that a load now skips
+// without calling the cache stale.
+var retiredFields = []storedField{
+	{"persistent-id", kindInt}, // now derived from the item id (trackPID)
+}
+
 // Parts of a Track a field lives in: the Track itself, or the Extra and
 // Artwork it points to, which a load copies before changing (consecutive
 // tracks share them).
@@ -195,15 +201,15 @@ const (
 
 // trackFields lists every stored field of Track. Root and path come first:
 // later fields may refer to the path. A field added to Track must be added
-// here (TestCacheRoundTrip fails otherwise); renaming or removing a row, or
-// changing its kind, makes older caches stale. Changing a field's Go type
+// here (TestCacheRoundTrip fails otherwise), unless it is derived on load
+// like PersistentID; renaming a row or changing its kind makes older caches
+// stale, and a removed row goes to retiredFields. Changing a field's Go type
 // needs no more than its row.
 var trackFields = []trackField{
 	strField("root", func(t *Track) *string { return &t.Root }),
 	{name: "path", kind: kindString, unique: true, str: func(t *Track) *string { return &t.Path }},
 	extraField("disk-path", func(x *Extra) *string { return &x.DiskPath }),
 	intField("id", func(t *Track) *uint32 { return &t.ID }),
-	intField("persistent-id", func(t *Track) *uint64 { return &t.PersistentID }),
 	intField("album-id", func(t *Track) *uint64 { return &t.AlbumID }),
 	intField("artist-id", func(t *Track) *uint64 { return &t.ArtistID }),
 	{name: "title", kind: kindTitle, str: func(t *Track) *string { return &t.Title }},
@@ -539,7 +545,7 @@ func decodeCache(b []byte, libID string, salvage bool) (*cacheData, error) {
 		return nil, err
 	}
 	d := &cacheData{LibraryID: hd.libID, Saved: hd.saved}
-	if d.Tracks, err = decodeTracks(r, hd.tracks, plan, strs); err != nil {
+	if d.Tracks, err = decodeTracks(r, hd.tracks, plan, strs, hd.libID); err != nil {
 		return nil, err
 	}
 	pr := &cacheReader{b: b[playlistsAt:stringsAt], strs: strs}
@@ -558,6 +564,7 @@ type cacheReader struct {
 	off  int
 	err  error
 	strs []string
+	pid  uint64 // pidPrefix of the library, for the tracks' persistent ids
 }
 
 var errShort = errors.New("unexpected end")
@@ -678,10 +685,11 @@ type planField struct {
 }
 
 // plan maps the file's fields to trackFields by name and kind. Without
-// salvage, the file's fields must be exactly ours.
+// salvage, the file's fields must be exactly ours, in our order, apart from
+// retired ones.
 func (h *cacheHeader) plan(salvage bool) ([]planField, error) {
 	plan := make([]planField, len(h.fields))
-	same := len(h.fields) == len(trackFields)
+	same, ours := true, 0
 	for i, sf := range h.fields {
 		if sf.kind != kindString && sf.kind != kindInt && sf.kind != kindTitle {
 			// A kind of another version: its records cannot be skipped.
@@ -693,9 +701,15 @@ func (h *cacheHeader) plan(salvage bool) ([]planField, error) {
 				plan[i].f = f
 			}
 		}
-		same = same && plan[i].f == &trackFields[i]
+		switch {
+		case plan[i].f == nil && slices.Contains(retiredFields, sf):
+		case ours < len(trackFields) && plan[i].f == &trackFields[ours]:
+			ours++
+		default:
+			same = false
+		}
 	}
-	if !same && !salvage {
+	if (!same || ours != len(trackFields)) && !salvage {
 		return nil, fmt.Errorf("%w: track fields differ", ErrCacheStale)
 	}
 	return plan, nil
@@ -735,7 +749,7 @@ func readStrings(b []byte) ([]string, error) {
 
 // decodeTracks decodes the n tracks of the blocks that r holds, the
 // blocks spread over up to GOMAXPROCS goroutines, and checks them.
-func decodeTracks(r *cacheReader, n int, plan []planField, strs []string) ([]*Track, error) {
+func decodeTracks(r *cacheReader, n int, plan []planField, strs []string, libID string) ([]*Track, error) {
 	// Each record takes at least its bitmap: checked before allocating.
 	bitmap := max((len(plan)+7)/8, 1)
 	var blocks [][]byte
@@ -757,7 +771,7 @@ func decodeTracks(r *cacheReader, n int, plan []planField, strs []string) ([]*Tr
 		wg.Go(func() {
 			for i := w; i < len(blocks); i += workers {
 				out := ts[i*trackBlock : min(n, (i+1)*trackBlock)]
-				br := &cacheReader{b: blocks[i], strs: strs}
+				br := &cacheReader{b: blocks[i], strs: strs, pid: pidPrefix(libID)}
 				errs[i] = br.block(out, plan)
 			}
 		})
@@ -832,6 +846,7 @@ func (r *cacheReader) block(out []*Track, plan []planField) error {
 		if r.err != nil {
 			return fmt.Errorf("track %d: %w", k+1, r.err)
 		}
+		t.PersistentID = trackPID(r.pid, t.ID)
 		if err := checkCachedTrack(t); err != nil {
 			return fmt.Errorf("track %q: %w", t.Path, err)
 		}
@@ -960,8 +975,6 @@ func checkCachedTrack(t *Track) error {
 		return errors.New("bad path")
 	case t.ID < minItemID:
 		return fmt.Errorf("item id %d", t.ID)
-	case t.PersistentID == 0:
-		return errors.New("no persistent id")
 	case t.Size < 0:
 		return fmt.Errorf("size %d", t.Size)
 	case t.Art().Path != "" && !validRel(t.Art().Path):

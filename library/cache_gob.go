@@ -102,7 +102,7 @@ type gobPlaylist struct {
 
 func (g *gobTrack) track(root string) *Track {
 	t := &Track{
-		ID: g.ID, PersistentID: g.PersistentID, AlbumID: g.AlbumID, ArtistID: g.ArtistID,
+		ID: g.ID, AlbumID: g.AlbumID, ArtistID: g.ArtistID,
 		Root: root, Path: g.Path,
 		Title: g.Title, Artist: g.Artist, AlbumArtist: g.AlbumArtist, Album: g.Album, Genre: g.Genre,
 		Year: uint16(g.Year), TrackNumber: uint16(g.TrackNumber), TrackCount: uint16(g.TrackCount),
@@ -160,7 +160,7 @@ func decodeGobCache(b []byte, libID string, salvage bool) (*cacheData, error) {
 		}
 	}
 	d := &cacheData{LibraryID: hd.LibraryID, Saved: hd.Saved, Tracks: make([]*Track, 0, hd.Tracks), Legacy: true}
-	shared := newInterner()
+	shared, pid := newInterner(), pidPrefix(hd.LibraryID)
 	for len(d.Tracks) < hd.Tracks {
 		var c gobChunk
 		if err := dec.Decode(&c); err != nil {
@@ -172,6 +172,7 @@ func decodeGobCache(b []byte, libID string, salvage bool) (*cacheData, error) {
 		}
 		for i := range c.Tracks {
 			t := c.Tracks[i].track(hd.Roots[c.Root])
+			t.PersistentID = trackPID(pid, t.ID)
 			shared.track(t)
 			d.Tracks = append(d.Tracks, t)
 		}

@@ -16,16 +16,17 @@ func goldenCatalog() *cacheData {
 		Artwork: &Artwork{Source: ArtworkFile, Path: "Ólafur Arnalds/re:member/cover.jpg"},
 	}
 	t1, t2 := album, album
-	t1.ID, t1.PersistentID = 1001, 0xdead_beef_0000_0001
+	pid := pidPrefix(testLibID)
+	t1.ID, t1.PersistentID = 1001, trackPID(pid, 1001)
 	t1.Path, t1.Title, t1.TrackNumber = "Ólafur Arnalds/re:member/01 re:member.flac", "re:member", 1
 	t1.DurationMS, t1.Size, t1.ModTime, t1.Added = 302_000, 33_554_432, StampOf(mod), added
-	t2.ID, t2.PersistentID = 1002, 0xdead_beef_0000_0002
+	t2.ID, t2.PersistentID = 1002, trackPID(pid, 1002)
 	t2.Path, t2.Title, t2.TrackNumber = "Ólafur Arnalds/re:member/02 saman.flac", "Saman (Piano)", 2
 	t2.SetExtra(Extra{DiskPath: "O\u0301lafur Arnalds/re:member/02 saman.flac", SortTitle: "Saman", Comment: "a comment"})
 	t2.BPM = 72
 	t2.DurationMS, t2.Size, t2.ModTime, t2.Added = 198_500, 21_000_000, StampOf(mod.Add(time.Minute)), added
 	t3 := Track{
-		ID: 4_000_000_000, PersistentID: 1, AlbumID: 7, ArtistID: 8,
+		ID: 4_000_000_000, PersistentID: trackPID(pid, 4_000_000_000), AlbumID: 7, ArtistID: 8,
 		Root: "/mnt/nas", Path: "Podcasts/Show/ep1.mp3", Title: "Episode 1", Artist: "Host",
 		Album: "Show", Compilation: true, Year: 1,
 		DurationMS: 1, Bitrate: 128, SampleRate: 48000, Channels: 1, Codec: "mp3", Format: "mp3",

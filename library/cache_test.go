@@ -147,6 +147,20 @@ func TestCacheGolden(t *testing.T) {
 	}
 }
 
+// TestCacheStoredPersistentIDs loads a cache written when persistent ids
+// were stored (testdata/cache/v2-persistent-id.golden, from goldenCatalog):
+// the retired field is skipped, not taken for a stale cache, and the ids
+// are derived from the item ids.
+func TestCacheStoredPersistentIDs(t *testing.T) {
+	d, err := loadCache(filepath.Join("testdata", "cache", "v2-persistent-id.golden"), testLibID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(goldenCatalog(), d); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+}
+
 // TestCacheGob loads a cache written by the last gob-writing daapd
 // (testdata/cache/gob-v1.golden, made from goldenCatalog): it migrates, and
 // one of another scanner version gives its first-seen dates.

@@ -23,7 +23,10 @@ import (
 // [minItemID, 2³²) because Music.app misbehaves with small, reused ids.
 // A track keeps its ids for as long as its file keeps its path; a new file's
 // ids are a pure function of the library id and its path, except in the
-// rare case of a collision (see idAlloc).
+// rare case of a collision (see idAlloc). A track's persistent id is its
+// item id under a 32-bit prefix hashed from the library id (trackPID):
+// unique across libraries, stable with the item id, and cheap on the wire,
+// where a listing's gzip finds the item id next to it.
 
 // minItemID is the smallest item or playlist id handed out. Ids below it are
 // left to fixed containers (the base playlist is 1).
@@ -80,6 +83,18 @@ func persistentID(h hasher) uint64 {
 	return p
 }
 
+// pidPrefix is the upper half of the persistent ids of a library's tracks.
+func pidPrefix(libID string) uint64 {
+	p := mix(uint64(newHasher().str(libID).str("track-pid"))) >> 32
+	if p == 0 {
+		p = 1
+	}
+	return p << 32
+}
+
+// trackPID is the persistent id of track id under a library's pidPrefix.
+func trackPID(prefix uint64, id uint32) uint64 { return prefix | uint64(id) }
+
 // keyHash is the identity hash of a file: library id, root tag and path.
 // The first root's tag is empty, so a single-root library keeps its ids when
 // its mount point moves; other roots are told apart by their path.
@@ -123,10 +138,10 @@ func assignUnique[T comparable](n int, base func(i int) T, rehash func(i, attemp
 // its key hashes to, or, when a previous track or a file found earlier in
 // the scan holds that id, the first free rehash: collisions are resolved
 // against an index of ids in use, never by revisiting other tracks. Its
-// persistent id is the first hash's (64-bit: a collision among a million
-// tracks has odds of about 3e-8).
+// persistent id follows its item id (trackPID).
 type idAlloc struct {
 	libID string
+	pid   uint64 // pidPrefix(libID)
 	tags  map[string]string   // root → identity tag
 	prev  []uint32            // ids in use before the scan, sorted
 	inUse func(uint32) bool   // ids in use before the scan, when prev is not kept
@@ -134,7 +149,7 @@ type idAlloc struct {
 }
 
 func newIDAlloc(libID string, tags map[string]string, prev []*Track) *idAlloc {
-	a := &idAlloc{libID: libID, tags: tags, prev: make([]uint32, len(prev)), used: make(map[uint32]struct{})}
+	a := &idAlloc{libID: libID, pid: pidPrefix(libID), tags: tags, prev: make([]uint32, len(prev)), used: make(map[uint32]struct{})}
 	for i, t := range prev {
 		a.prev[i] = t.ID
 	}
@@ -157,7 +172,7 @@ func (a *idAlloc) taken(id uint32) bool {
 // when there is one, else new ones.
 func (a *idAlloc) assign(t, prev *Track) {
 	if prev != nil && prev.ID != 0 {
-		t.ID, t.PersistentID = prev.ID, prev.PersistentID
+		t.ID, t.PersistentID = prev.ID, trackPID(a.pid, prev.ID)
 		return
 	}
 	tag := a.tags[t.Root]
@@ -165,11 +180,10 @@ func (a *idAlloc) assign(t, prev *Track) {
 		id := itemID(keyHash(a.libID, tag, t.Path, attempt))
 		if !a.taken(id) {
 			a.used[id] = struct{}{}
-			t.ID = id
-			break
+			t.ID, t.PersistentID = id, trackPID(a.pid, id)
+			return
 		}
 	}
-	t.PersistentID = persistentID(keyHash(a.libID, tag, t.Path, 0))
 }
 
 // assignPlaylistIDs does for playlists what assignIDs does for tracks, in a

@@ -107,8 +107,8 @@ func TestIDAllocCollisions(t *testing.T) {
 	if want := itemID(keyHash("lib", "", clash.Path, 2)); clash.ID != want {
 		t.Errorf("colliding file got %d, want the second rehash %d", clash.ID, want)
 	}
-	if clash.PersistentID != persistentID(keyHash("lib", "", clash.Path, 0)) {
-		t.Error("a collision changed the persistent id")
+	if clash.PersistentID != trackPID(pidPrefix("lib"), clash.ID) || again.PersistentID != trackPID(pidPrefix("lib"), again.ID) {
+		t.Errorf("persistent ids %x, %x do not follow item ids %d, %d", clash.PersistentID, again.PersistentID, clash.ID, again.ID)
 	}
 }
 
