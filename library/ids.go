@@ -141,7 +141,7 @@ func assignUnique[T comparable](n int, base func(i int) T, rehash func(i, attemp
 // persistent id follows its item id (trackPID).
 type idAlloc struct {
 	libID string
-	pid   uint64 // pidPrefix(libID)
+	pid   uint64              // pidPrefix(libID)
 	tags  map[string]string   // root → identity tag
 	prev  []uint32            // ids in use before the scan, sorted
 	inUse func(uint32) bool   // ids in use before the scan, when prev is not kept
