@@ -164,7 +164,7 @@ func probeWavPack(rd *reader, start int64) (Info, error) {
 			}
 			if len(data) >= 1 && data[0] > 0 {
 				info.Channels = int(data[0])
-				if l >= 6 && len(data) >= 2 { // 12-bit channel count in the large form
+				if l >= 6 && len(data) >= 3 { // 12-bit channel count in the large form
 					info.Channels = int(data[0]) | int(data[2]&0xF)<<8
 					if info.Channels == 0 {
 						info.Channels = int(data[0])
