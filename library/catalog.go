@@ -410,31 +410,48 @@ func (s *Snapshot) next(tracks []*Track, playlists []*Playlist, ch trackChanges)
 	return n
 }
 
-// groupChange collects, per album or artist id, the tracks that joined it,
-// and the ids in the order they were first met (catalog order for the
-// joins), so groups are built in an order close to their sorted one.
+// groupChange collects the changed albums or artists in the order they
+// were first met (catalog order for the joins), so groups are built in an
+// order close to their sorted one, and for each the tracks that joined it.
 type groupChange struct {
-	joined map[uint64][]*Track
+	at     map[uint64]int // group id → its index in order and joined
 	order  []uint64
+	joined [][]*Track
+	last   int // index of the group joined last, -1 before the first
 }
 
-// touch marks a group as changed even when no track joined it.
-func (g *groupChange) touch(id uint64) {
-	if _, ok := g.joined[id]; !ok {
-		g.joined[id] = nil
+// touch marks a group as changed even when no track joined it, and returns
+// its index.
+func (g *groupChange) touch(id uint64) int {
+	i, ok := g.at[id]
+	if !ok {
+		i = len(g.order)
+		g.at[id] = i
 		g.order = append(g.order, id)
+		g.joined = append(g.joined, nil)
 	}
+	return i
 }
 
+// join adds t to group id. Tracks come in catalog order, where a group's
+// tracks mostly follow each other: those skip the map.
 func (g *groupChange) join(id uint64, t *Track) {
-	g.touch(id)
-	g.joined[id] = append(g.joined[id], t)
+	if g.last < 0 || g.order[g.last] != id {
+		g.last = g.touch(id)
+	}
+	g.joined[g.last] = append(g.joined[g.last], t)
+}
+
+// changed reports whether group id is in g.
+func (g *groupChange) changed(id uint64) bool {
+	_, ok := g.at[id]
+	return ok
 }
 
 // changedGroups lists the groups that changed tracks left or joined; key
 // gives a track's group and whether it has one.
 func changedGroups(ch trackChanges, key func(*Track) (uint64, bool)) *groupChange {
-	g := &groupChange{joined: map[uint64][]*Track{}}
+	g := &groupChange{at: map[uint64]int{}, last: -1}
 	for _, t := range ch.removed {
 		if id, ok := key(t); ok {
 			g.touch(id)
@@ -494,8 +511,8 @@ func (n *Snapshot) regroupAlbums(s *Snapshot, ch trackChanges) {
 	}
 	var put, fresh []*Album
 	var del []uint64
-	for _, id := range g.order {
-		joined := g.joined[id]
+	for gi, id := range g.order {
+		joined := g.joined[gi]
 		var old []uint32
 		if a, ok := s.Album(id); ok {
 			old = a.Tracks
@@ -525,7 +542,7 @@ func (n *Snapshot) regroupAlbums(s *Snapshot, ch trackChanges) {
 	slices.SortFunc(fresh, cmpAlbum)
 	kept := make([]*Album, 0, len(s.Albums)+len(fresh))
 	for _, a := range s.Albums {
-		if _, touched := g.joined[a.ID]; !touched {
+		if !g.changed(a.ID) {
 			kept = append(kept, a)
 		}
 	}
@@ -540,8 +557,8 @@ func (n *Snapshot) regroupArtists(s *Snapshot, ch trackChanges) {
 	}
 	var put, fresh []*Artist
 	var del []uint64
-	for _, id := range g.order {
-		joined := g.joined[id]
+	for gi, id := range g.order {
+		joined := g.joined[gi]
 		var old []uint32
 		if a, ok := s.Artist(id); ok {
 			old = a.Tracks
@@ -571,7 +588,7 @@ func (n *Snapshot) regroupArtists(s *Snapshot, ch trackChanges) {
 	slices.SortFunc(fresh, cmpArtist)
 	kept := make([]*Artist, 0, len(s.Artists)+len(fresh))
 	for _, a := range s.Artists {
-		if _, touched := g.joined[a.ID]; !touched {
+		if !g.changed(a.ID) {
 			kept = append(kept, a)
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"log/slog"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"sync"
@@ -200,16 +201,7 @@ func (l *Library) Run(ctx context.Context) error {
 		}()
 	}
 	l.setScanning() // the scan below clears it
-	prev, pls, legacy := l.loadCache()
-	if len(prev) > 0 || len(pls) > 0 {
-		snap, _ := l.publishAll(slices.Clone(prev), pls)
-		if !legacy {
-			l.cachedRev = snap.Revision
-		}
-		l.mu.Lock()
-		l.status.Tracks, l.status.Playlists = len(snap.Tracks), len(snap.Playlists)
-		l.mu.Unlock()
-	}
+	prev := l.restore()
 	wctx, stopWatch := context.WithCancel(ctx)
 	w, watchDone := l.startWatcher(wctx)
 	l.mu.Lock()
@@ -260,6 +252,27 @@ func (l *Library) Run(ctx context.Context) error {
 		}
 		l.scan(ctx, l.cat.Snapshot().Tracks, false)
 	}
+}
+
+// restore publishes the scan cache's tracks and playlists and returns the
+// tracks. The heap grows by the whole catalog here, nearly all of it kept, so
+// the collector is paused meanwhile: each cycle would only mark a heap still
+// being built (at a million tracks, a quarter of the restart's CPU and half
+// a second). A GOMEMLIMIT still holds.
+func (l *Library) restore() []*Track {
+	defer debug.SetGCPercent(debug.SetGCPercent(-1))
+	prev, pls, legacy := l.loadCache()
+	if len(prev) > 0 || len(pls) > 0 {
+		// Every load checks the tracks' order.
+		snap, _ := l.publishSorted(slices.Clone(prev), pls)
+		if !legacy {
+			l.cachedRev = snap.Revision
+		}
+		l.mu.Lock()
+		l.status.Tracks, l.status.Playlists = len(snap.Tracks), len(snap.Playlists)
+		l.mu.Unlock()
+	}
+	return prev
 }
 
 // scan runs one scan against prev and publishes the result. With
