@@ -97,11 +97,24 @@ func text(t *testing.T, ctx context.Context, sel string) string {
 	return v
 }
 
-// shoot saves a full-page PNG of the current page.
-func shoot(t *testing.T, ctx context.Context, name string) {
+// viewport is a browser window size, and options such as EmulateMobile.
+type viewport struct {
+	w, h int64
+	opts []chromedp.EmulateViewportOption
+}
+
+var desktop = viewport{1280, 900, nil}
+
+// shoot saves a full-page PNG of the current page. The viewport grows to
+// the page's height for the shot, so the player bar, fixed to the bottom
+// of the window, is drawn at the bottom of the page rather than across it.
+func shoot(t *testing.T, ctx context.Context, name string, vp viewport) {
 	t.Helper()
 	run(t, ctx, "settle", chromedp.Sleep(300*time.Millisecond))
+	h := max(vp.h, int64(eval[float64](t, ctx, `document.documentElement.scrollHeight`)))
+	run(t, ctx, "grow", chromedp.EmulateViewport(vp.w, h, vp.opts...), chromedp.Sleep(100*time.Millisecond))
 	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	run(t, ctx, "restore", chromedp.EmulateViewport(vp.w, vp.h, vp.opts...))
 	if err != nil {
 		t.Fatalf("screenshot %s: %v", name, err)
 	}
@@ -190,15 +203,15 @@ func TestBrowser(t *testing.T) {
 	})
 
 	t.Run("screenshots and phone width", func(t *testing.T) {
+		phone := viewport{390, 844, []chromedp.EmulateViewportOption{chromedp.EmulateMobile}}
 		for _, vp := range []struct {
 			name string
-			w, h int64
-			opts []chromedp.EmulateViewportOption
+			viewport
 			dark bool
 		}{
-			{"desktop", 1280, 900, nil, false},
-			{"phone", 390, 844, []chromedp.EmulateViewportOption{chromedp.EmulateMobile}, false},
-			{"phone-dark", 390, 844, []chromedp.EmulateViewportOption{chromedp.EmulateMobile}, true},
+			{"desktop", desktop, false},
+			{"phone", phone, false},
+			{"phone-dark", phone, true},
 		} {
 			run(t, ctx, "viewport", chromedp.EmulateViewport(vp.w, vp.h, vp.opts...))
 			scheme := "light"
@@ -217,7 +230,7 @@ func TestBrowser(t *testing.T) {
 				if eval[bool](t, ctx, `document.documentElement.scrollWidth > window.innerWidth`) {
 					t.Errorf("%s (%s): the page scrolls horizontally", p.name, vp.name)
 				}
-				shoot(t, ctx, vp.name+"-"+p.name)
+				shoot(t, ctx, vp.name+"-"+p.name, vp.viewport)
 			}
 		}
 	})
@@ -233,7 +246,7 @@ func TestBrowserPassword(t *testing.T) {
 			t.Errorf("before signing in the page shows %q", leak)
 		}
 	}
-	shoot(t, ctx, "desktop-signin")
+	shoot(t, ctx, "desktop-signin", desktop)
 	if status := eval[int](t, ctx, `fetch('/web/status.json').then(r => r.status)`); status != 401 {
 		t.Errorf("/web/status.json before signing in: %d", status)
 	}
