@@ -309,9 +309,10 @@ func (a *Announcer) start(ctx context.Context, mode Mode) error {
 }
 
 // use records the running backend and logs the one line saying which and why.
+// The line comes first, so whoever sees the backend in Status finds it.
 func (a *Announcer) use(backend string, p publisher, why string) {
-	a.set(backend, p)
 	a.log.Info("announce: published", "backend", backend, "why", why, "name", p.Name(), "type", serviceType, "port", a.svc.Port)
+	a.set(backend, p)
 }
 
 // startEmbedded checks that an interface is usable and starts the embedded
