@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/daapd/daapd/internal/radix"
 	"github.com/daapd/daapd/internal/regfile"
 )
 
@@ -953,7 +954,7 @@ func (d *cacheData) check(tracksChecked bool) error {
 		}
 		ids[i] = t.ID
 	}
-	radixSort(ids)
+	radix.Sort[uint32, struct{}](ids, nil) // a tenth of slices.Sort's time at 1M
 	for i := 1; i < len(ids); i++ {
 		if ids[i] == ids[i-1] {
 			return corrupt("duplicate item id %d", ids[i])
@@ -965,29 +966,6 @@ func (d *cacheData) check(tracksChecked bool) error {
 		}
 	}
 	return nil
-}
-
-// radixSort sorts ids a byte at a time: at a million ids, a tenth of the
-// time of a comparison sort.
-func radixSort(ids []uint32) {
-	tmp := make([]uint32, len(ids))
-	src, dst := ids, tmp
-	for shift := 0; shift < 32; shift += 8 {
-		var at [257]int
-		for _, id := range src {
-			at[id>>shift&0xff+1]++
-		}
-		for i := 1; i < len(at); i++ {
-			at[i] += at[i-1]
-		}
-		for _, id := range src {
-			b := id >> shift & 0xff
-			dst[at[b]] = id
-			at[b]++
-		}
-		src, dst = dst, src
-	}
-	// Four passes leave the result in ids.
 }
 
 func checkCachedTrack(t *Track) error {

@@ -10,7 +10,6 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
-	"math/rand/v2"
 	"os"
 	"path"
 	"path/filepath"
@@ -644,23 +643,5 @@ func TestCacheZeroTime(t *testing.T) {
 	}
 	if tr := got.Tracks[0]; tr.Added != 0 {
 		t.Errorf("zero time loaded as %#v", tr.Added)
-	}
-}
-
-func TestRadixSort(t *testing.T) {
-	r := rand.New(rand.NewPCG(1, 2))
-	for _, n := range []int{0, 1, 2, 255, 256, 1000, 100_000} {
-		ids := make([]uint32, n)
-		for i := range ids {
-			ids[i] = r.Uint32()
-			if i%7 == 3 {
-				ids[i] = ids[i-1] // duplicates stay
-			}
-		}
-		want := slices.Sorted(slices.Values(ids))
-		radixSort(ids)
-		if !slices.Equal(ids, want) {
-			t.Errorf("%d ids: not sorted like slices.Sort", n)
-		}
 	}
 }

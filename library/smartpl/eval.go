@@ -2,10 +2,13 @@ package smartpl
 
 import (
 	"cmp"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/daapd/daapd/internal/radix"
 )
 
 // Item gives a smart playlist a track's values. Text answers text fields,
@@ -43,10 +46,9 @@ func (p *Playlist) Select(now time.Time, seed uint64, n int, item func(i int) It
 			sortBy(out, p.Desc, item, func(it Item) textKey { s := it.Text(f); return textKey{strings.ToLower(s), s} },
 				func(a, b textKey) int { return cmp.Or(cmp.Compare(a.fold, b.fold), cmp.Compare(a.s, b.s)) })
 		case dateType:
-			sortBy(out, p.Desc, item, func(it Item) dateKey { t := it.Time(f); return dateKey{t.Unix(), int32(t.Nanosecond())} },
-				func(a, b dateKey) int { return cmp.Or(cmp.Compare(a.s, b.s), cmp.Compare(a.ns, b.ns)) })
+			sortInts(out, p.Desc, func(i int) int64 { return dateOrder(item(i).Time(f)) })
 		default:
-			sortBy(out, p.Desc, item, func(it Item) int64 { return it.Int(f) }, cmp.Compare[int64])
+			sortInts(out, p.Desc, func(i int) int64 { return item(i).Int(f) })
 		}
 	}
 	if p.Limit > 0 && len(out) > p.Limit {
@@ -59,11 +61,35 @@ func (p *Playlist) Select(now time.Time, seed uint64, n int, item func(i int) It
 // order between spellings).
 type textKey struct{ fold, s string }
 
-// dateKey orders instants as time.Time.Compare does, without a pointer
-// for the collector to follow.
-type dateKey struct {
-	s  int64
-	ns int32
+// dateOrder maps an instant to a number in its order: Unix nanoseconds,
+// the zero time first. Instants beyond what int64 nanoseconds hold (before
+// 1678 or after 2262; a Track's times never are) tie at the ends.
+func dateOrder(t time.Time) int64 {
+	switch {
+	case t.IsZero():
+		return math.MinInt64
+	case t.Before(minNano):
+		return math.MinInt64 + 1
+	case t.After(maxNano):
+		return math.MaxInt64
+	}
+	return t.UnixNano()
+}
+
+var minNano, maxNano = time.Unix(0, math.MinInt64+1), time.Unix(0, math.MaxInt64)
+
+// sortInts orders idx, which is ascending, by key (descending with desc;
+// ties keep index order), reading each key once, with a radix sort: a
+// million-track order by time_added costs tens of milliseconds.
+func sortInts(idx []int, desc bool, key func(int) int64) {
+	ks := make([]uint64, len(idx))
+	for j, i := range idx {
+		ks[j] = uint64(key(i)) ^ 1<<63 // the order of int64 in uint64
+		if desc {
+			ks[j] = ^ks[j]
+		}
+	}
+	radix.Sort(ks, idx)
 }
 
 // sortBy orders idx by each item's key (descending with desc; ties keep
