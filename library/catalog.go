@@ -105,11 +105,16 @@ func (c *Catalog) Publish(tracks []*Track, playlists []*Playlist) (*Snapshot, bo
 	if !slices.IsSortedFunc(tracks, compareTracks) {
 		sortTracks(tracks)
 	}
-	return c.publishSorted(tracks, playlists)
+	return c.publishSorted(tracks, fixed(playlists))
 }
 
-// publishSorted is Publish for tracks already in catalog order.
-func (c *Catalog) publishSorted(tracks []*Track, playlists []*Playlist) (*Snapshot, bool) {
+// fixed is a playlists function for playlists already known.
+func fixed(pls []*Playlist) func() []*Playlist { return func() []*Playlist { return pls } }
+
+// publishSorted is Publish for tracks already in catalog order, with the
+// playlists from playlists(), which a big publish calls while it builds
+// the rest of the snapshot.
+func (c *Catalog) publishSorted(tracks []*Track, playlists func() []*Playlist) (*Snapshot, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	old := c.cur.Load()
@@ -128,13 +133,17 @@ func (c *Catalog) PublishChanges(put, del []*Track, playlists []*Playlist) (*Sna
 	sortTracks(put)
 	sortTracks(del)
 	tracks, ch := mergeTracks(old.Tracks, put, del)
-	return c.commit(old, tracks, ch, playlists)
+	return c.commit(old, tracks, ch, fixed(playlists))
 }
 
 // commit publishes the snapshot following old, unless nothing changed.
-func (c *Catalog) commit(old *Snapshot, tracks []*Track, ch trackChanges, playlists []*Playlist) (*Snapshot, bool) {
-	if ch.empty() && samePlaylists(old.Playlists, playlists) {
-		return old, false
+func (c *Catalog) commit(old *Snapshot, tracks []*Track, ch trackChanges, playlists func() []*Playlist) (*Snapshot, bool) {
+	if ch.empty() {
+		pls := playlists()
+		if samePlaylists(old.Playlists, pls) {
+			return old, false
+		}
+		playlists = fixed(pls)
 	}
 	s := old.next(tracks, playlists, ch)
 	c.cur.Store(s)
@@ -379,32 +388,41 @@ const parallelRegroup = 4096
 // next builds the snapshot after s from the new track list and what
 // changed: the indexes are updated, and only the albums and artists of
 // changed tracks are rebuilt.
-func (s *Snapshot) next(tracks []*Track, playlists []*Playlist, ch trackChanges) *Snapshot {
+func (s *Snapshot) next(tracks []*Track, playlists func() []*Playlist, ch trackChanges) *Snapshot {
 	n := &Snapshot{
 		Revision:  s.Revision + 1,
 		Published: time.Now(),
 		Tracks:    tracks,
-		Playlists: playlists,
-		plByID:    make(map[uint32]*Playlist, len(playlists)),
 	}
 	del := make([]uint64, 0, len(ch.removed))
 	for _, t := range ch.removed {
 		del = append(del, uint64(t.ID))
 	}
 	put := slices.Concat(ch.added, ch.changed, ch.same)
-	n.byID = s.byID.with(put, del)
 	if len(put)+len(del) < parallelRegroup {
+		n.byID = s.byID.with(put, del)
 		n.regroupAlbums(s, ch)
 		n.regroupArtists(s, ch)
+		n.Playlists = playlists()
 	} else {
-		// Albums and artists are independent (both only read n.byID), so
-		// a big publish (a restart, a first scan) builds them at once.
+		// A big publish (a restart, a first scan) builds at once what is
+		// independent: the playlists (from the tracks alone), albums and
+		// artists (both only read n.byID), and the index itself when the
+		// groups look nothing up in it, as there are no old members to
+		// find when s is empty.
 		var wg sync.WaitGroup
+		wg.Go(func() { n.Playlists = playlists() })
+		if len(s.Tracks) == 0 {
+			wg.Go(func() { n.byID = s.byID.with(put, del) })
+		} else {
+			n.byID = s.byID.with(put, del)
+		}
 		wg.Go(func() { n.regroupAlbums(s, ch) })
 		n.regroupArtists(s, ch)
 		wg.Wait()
 	}
-	for _, p := range playlists {
+	n.plByID = make(map[uint32]*Playlist, len(n.Playlists))
+	for _, p := range n.Playlists {
 		n.plByID[p.ID] = p
 	}
 	return n

@@ -162,7 +162,9 @@ func BenchmarkRestartFromCache(b *testing.B) {
 				}
 				cpu1 := cpuTime()
 				tracks := d.Tracks // in catalog order, as the load checked
-				s, _ := NewCatalog().publishSorted(tracks, EvalPlaylists(testLibID, tracks, nil, SmartConfig{}, time.Now()))
+				s, _ := NewCatalog().publishSorted(tracks, func() []*Playlist {
+					return EvalPlaylists(testLibID, tracks, nil, SmartConfig{}, time.Now())
+				})
 				if len(s.Tracks) != n {
 					b.Fatalf("%d tracks published", len(s.Tracks))
 				}

@@ -399,7 +399,9 @@ func (l *Library) publishAll(tracks []*Track, pls []*Playlist) (*Snapshot, bool)
 // scan's result, a snapshot's tracks): at a million tracks, checking the
 // order costs more than the rest of publishing a new album.
 func (l *Library) publishSorted(tracks []*Track, pls []*Playlist) (*Snapshot, bool) {
-	return l.cat.publishSorted(tracks, EvalPlaylists(l.cfg.LibraryID, tracks, pls, l.cfg.Smart, l.cfg.Now()))
+	return l.cat.publishSorted(tracks, func() []*Playlist {
+		return EvalPlaylists(l.cfg.LibraryID, tracks, pls, l.cfg.Smart, l.cfg.Now())
+	})
 }
 
 // refreshSmart evaluates the smart playlists again; a new revision is
