@@ -1,7 +1,6 @@
 package library
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"slices"
@@ -260,8 +259,8 @@ func (c *Catalog) Delta(from uint32, to *Snapshot) (changed []*Track, deleted []
 
 // compareTracks is catalog order: by root, then path.
 func compareTracks(a, b *Track) int {
-	if c := strings.Compare(a.Root, b.Root); c != 0 {
-		return c
+	if a.Root != b.Root { // one string per root: usually the same pointer
+		return strings.Compare(a.Root, b.Root)
 	}
 	return strings.Compare(a.Path, b.Path)
 }
@@ -555,7 +554,14 @@ func (n *Snapshot) regroupAlbums(s *Snapshot, ch trackChanges) {
 	}
 	n.albumByID = s.albumByID.with(put, del)
 	cmpAlbum := func(a, b *Album) int {
-		return cmp.Or(strings.Compare(a.Artist, b.Artist), strings.Compare(a.Name, b.Name), compareTracks(a.first, b.first))
+		// Not cmp.Or, which would compute every comparison first.
+		if a.Artist != b.Artist { // interned: equal names are mostly the same pointer
+			return strings.Compare(a.Artist, b.Artist)
+		}
+		if c := strings.Compare(a.Name, b.Name); c != 0 {
+			return c
+		}
+		return compareTracks(a.first, b.first)
 	}
 	slices.SortFunc(fresh, cmpAlbum)
 	kept := make([]*Album, 0, len(s.Albums)+len(fresh))
@@ -601,7 +607,10 @@ func (n *Snapshot) regroupArtists(s *Snapshot, ch trackChanges) {
 	}
 	n.artByID = s.artByID.with(put, del)
 	cmpArtist := func(a, b *Artist) int {
-		return cmp.Or(strings.Compare(a.Name, b.Name), compareTracks(a.first, b.first))
+		if c := strings.Compare(a.Name, b.Name); c != 0 {
+			return c
+		}
+		return compareTracks(a.first, b.first)
 	}
 	slices.SortFunc(fresh, cmpArtist)
 	kept := make([]*Artist, 0, len(s.Artists)+len(fresh))

@@ -119,7 +119,10 @@ func (x *trackIndex) lookup(ri int, rel string) (uint32, bool) {
 	rel = nfc(rel)
 	root := x.roots[ri].abs
 	if i, ok := slices.BinarySearchFunc(x.tracks, prevKey{path: rel}, func(t *Track, k prevKey) int {
-		return cmp.Or(strings.Compare(t.Root, root), strings.Compare(t.Path, k.path))
+		if t.Root != root {
+			return strings.Compare(t.Root, root)
+		}
+		return strings.Compare(t.Path, k.path)
 	}); ok {
 		return x.tracks[i].ID, true
 	}
