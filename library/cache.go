@@ -8,6 +8,7 @@ import (
 	"hash/crc32"
 	"io"
 	"log/slog"
+	"math/bits"
 	"runtime"
 	"slices"
 	"strings"
@@ -804,34 +805,39 @@ func (r *cacheReader) block(out []*Track, plan []planField) error {
 		slab = slab[1:]
 		*t = *prev
 		ownExtra, ownArt := false, false // t.Extra and t.Artwork are prev's until copied
-		bits := r.bytes(bitmap)
-		for i, pf := range plan {
-			if bits == nil || bits[i/8]&(1<<(i%8)) == 0 {
-				continue
-			}
-			p := raw[2*i : 2*i+2]
-			p[0] += uint64(r.varint())
-			if pf.kind.slots() == 2 {
-				p[1] += uint64(r.varint())
-			}
-			if pf.f == nil {
-				continue
-			}
-			switch {
-			case pf.f.part == partExtra && !ownExtra:
-				x := Extra{}
-				if t.Extra != nil {
-					x = *t.Extra
+		// The fields set in the bitmap, in order (a record sets about a
+		// third of them); none after an error.
+		for bi, set := range r.bytes(bitmap) {
+			for ; set != 0; set &= set - 1 {
+				i := bi*8 + bits.TrailingZeros8(set)
+				if i >= len(plan) {
+					break // padding
 				}
-				t.Extra, ownExtra = &x, true
-			case pf.f.part == partArt && !ownArt:
-				a := Artwork{}
-				if t.Artwork != nil {
-					a = *t.Artwork
+				pf := plan[i]
+				p := raw[2*i : 2*i+2]
+				p[0] += uint64(r.varint())
+				if pf.kind.slots() == 2 {
+					p[1] += uint64(r.varint())
 				}
-				t.Artwork, ownArt = &a, true
+				if pf.f == nil {
+					continue
+				}
+				switch {
+				case pf.f.part == partExtra && !ownExtra:
+					x := Extra{}
+					if t.Extra != nil {
+						x = *t.Extra
+					}
+					t.Extra, ownExtra = &x, true
+				case pf.f.part == partArt && !ownArt:
+					a := Artwork{}
+					if t.Artwork != nil {
+						a = *t.Artwork
+					}
+					t.Artwork, ownArt = &a, true
+				}
+				r.apply(pf.f, t, p[0], p[1])
 			}
-			r.apply(pf.f, t, p[0], p[1])
 		}
 		if ownExtra && *t.Extra == (Extra{}) {
 			t.Extra = nil
