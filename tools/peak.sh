@@ -35,14 +35,14 @@ tracks=$(curl -fsS $base/healthz | sed 's/.*"tracks":\([0-9]*\).*/\1/')
 printf 'first scan: %s tracks, %.1f s wall, %s s CPU, VmHWM %s\n' "$tracks" "$(since $t0)" "$(cpu)" "$(hwm)"
 
 curl -fsS -o $tmp/login $base/login
-sid=$(perl "$KIT/dmap-decode.pl" --quiet --get dmap.loginresponse/dmap.sessionid $tmp/login | head -1)
+sid=$(perl "$KIT/dmap-decode.pl" --quiet --get dmap.loginresponse/dmap.sessionid $tmp/login | sed -n 1p)
 items="$base/databases/1/items?session-id=$sid&revision-number=1"
 itunes() { curl -fsS -A "$ITUNES_UA" -H 'Client-DAAP-Version: 3.0' -H 'Accept-Encoding: gzip' -o /dev/null \
-    -w '%{size_download} %{time_total}' "$items&type=music&meta=$ITUNES_META"; }
+    -w '%{size_download} %{time_total}\n' "$items&type=music&meta=$ITUNES_META"; }
 t=$(date +%s.%N); read -r bytes secs < <(itunes)
 printf 'iTunes listing (gzip): %s bytes (%.1f B/track) in %.2f s, VmHWM %s\n' "$bytes" "$(echo "$bytes / $tracks" | bc -l)" "$secs" "$(hwm)"
 read -r rbytes rsecs < <(curl -fsS -A "$RB_UA" -H 'Client-DAAP-Version: 3.0' -o /dev/null \
-    -w '%{size_download} %{time_total}' "$items&meta=$RB_META")
+    -w '%{size_download} %{time_total}\n' "$items&meta=$RB_META")
 printf 'Rhythmbox listing (plain): %s bytes in %.2f s, VmHWM %s\n' "$rbytes" "$rsecs" "$(hwm)"
 # The level-9 pass replaces the cached body once it is done: poll until the
 # answer shrinks (up to 5 minutes).
