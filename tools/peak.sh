@@ -30,7 +30,8 @@ since() { echo "$(date +%s.%N) - $1" | bc; }
 $tmp/daapd --mdns off --listen 127.0.0.1:$port --music "$LIB" --state-dir $tmp/state \
     --watch=false --log-level warn &
 pid=$!
-until curl -fsS $base/healthz 2>/dev/null | grep -q '"scanning":false'; do sleep 0.2; done
+# /healthz answers before the scan starts: wait for tracks and no scan.
+until curl -fsS $base/healthz 2>/dev/null | grep '"scanning":false' | grep -qv '"tracks":0,'; do sleep 0.2; done
 tracks=$(curl -fsS $base/healthz | sed 's/.*"tracks":\([0-9]*\).*/\1/')
 printf 'first scan: %s tracks, %.1f s wall, %s s CPU, VmHWM %s\n' "$tracks" "$(since $t0)" "$(cpu)" "$(hwm)"
 
