@@ -341,6 +341,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		return nil
 	})
 
+	g.Go(func() error {
+		limitMemory(gctx, getenv, func(ctx context.Context) error {
+			_, err := lib.Catalog().Wait(ctx, library.FirstRevision)
+			return err
+		})
+		return nil
+	})
+
 	withdrawn := make(chan struct{}) // closed once no announcement is left
 	g.Go(func() error {
 		defer close(withdrawn)
