@@ -125,6 +125,12 @@ func (c *Catalog) publishSorted(tracks []*Track, playlists func() []*Playlist) (
 // of each of del removed; playlists replace the current ones. It costs
 // O(k log k) in the changes plus copying the track pointers once.
 func (c *Catalog) PublishChanges(put, del []*Track, playlists []*Playlist) (*Snapshot, bool) {
+	return c.publishChanges(put, del, func([]*Track) []*Playlist { return playlists })
+}
+
+// publishChanges is PublishChanges with the playlists made from the new
+// list of tracks, by playlists(tracks).
+func (c *Catalog) publishChanges(put, del []*Track, playlists func(tracks []*Track) []*Playlist) (*Snapshot, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	old := c.cur.Load()
@@ -132,7 +138,7 @@ func (c *Catalog) PublishChanges(put, del []*Track, playlists []*Playlist) (*Sna
 	sortTracks(put)
 	sortTracks(del)
 	tracks, ch := mergeTracks(old.Tracks, put, del)
-	return c.commit(old, tracks, ch, fixed(playlists))
+	return c.commit(old, tracks, ch, func() []*Playlist { return playlists(tracks) })
 }
 
 // commit publishes the snapshot following old, unless nothing changed.

@@ -284,8 +284,14 @@ func (l *Library) scan(ctx context.Context, prev []*Track, progressive bool) {
 	sc.firstSeen, l.firstSeen = l.firstSeen, nil // the first scan after an upgrade only
 	if progressive {
 		// Playlists already published (from the cache) stay listed; their
-		// entries appear as their tracks are found.
-		sc.partial = func(found []*Track) { l.cat.PublishChanges(found, nil, l.cat.Snapshot().Playlists) }
+		// entries appear as their tracks are found. The built-in and
+		// configured smart playlists are evaluated on each partial result
+		// (playlist files are read once the walk is done).
+		sc.partial = func(found []*Track) {
+			l.cat.publishChanges(found, nil, func(tracks []*Track) []*Playlist {
+				return EvalPlaylists(l.cfg.LibraryID, tracks, l.cat.Snapshot().Playlists, l.cfg.Smart, l.cfg.Now())
+			})
+		}
 	}
 	res, err := sc.Scan(ctx, prev)
 	l.publish(ctx, res, err)

@@ -95,7 +95,8 @@ func TestLibraryRun(t *testing.T) {
 func TestLibraryProgressivePublish(t *testing.T) {
 	music := t.TempDir()
 	write(t, music, map[string]string{"a.mp3": "title=a", "b.mp3": "title=b"})
-	l, err := New(Config{Roots: []string{music}, LibraryID: "00000000000000aa", Workers: 1})
+	l, err := New(Config{Roots: []string{music}, LibraryID: "00000000000000aa", Workers: 1,
+		Smart: SmartConfig{RecentlyAddedDays: 30}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,10 +123,21 @@ func TestLibraryProgressivePublish(t *testing.T) {
 	if len(s.Tracks) != 1 || !l.Status().Scanning {
 		t.Errorf("partial snapshot has %d tracks, scanning=%v", len(s.Tracks), l.Status().Scanning)
 	}
+	recent := func(s *Snapshot) int {
+		for _, p := range s.Playlists {
+			if p.Name == RecentlyAddedName {
+				return len(p.Items)
+			}
+		}
+		return -1
+	}
+	if n := recent(s); n != 1 {
+		t.Errorf("partial snapshot: %s holds %d tracks, want 1", RecentlyAddedName, n)
+	}
 	close(release)
 	s, _ = l.Catalog().Wait(ctx, s.Revision)
-	if len(s.Tracks) != 2 {
-		t.Errorf("final snapshot has %d tracks", len(s.Tracks))
+	if len(s.Tracks) != 2 || recent(s) != 2 {
+		t.Errorf("final snapshot has %d tracks, %s %d", len(s.Tracks), RecentlyAddedName, recent(s))
 	}
 	cancel()
 	<-done
