@@ -508,6 +508,9 @@ func changedGroups(ch trackChanges, key func(*Track) (uint64, bool)) *groupChang
 // members still in it (by id, through n's index) merged with those that
 // joined.
 func (n *Snapshot) members(old []uint32, id uint64, key func(*Track) (uint64, bool), joined []*Track) []*Track {
+	if len(old) == 0 {
+		return joined // a new group (all of them in a restart): nothing to merge
+	}
 	kept := make([]*Track, 0, len(old)+len(joined))
 	for _, tid := range old {
 		if t, ok := n.Track(tid); ok {

@@ -100,19 +100,27 @@ func (ix *index[V]) with(put []V, del []uint64) index[V] {
 		}
 		return out
 	}
-	// Many values (a whole library): append them to their buckets, then
-	// sort each bucket once and drop the values replaced.
+	// Many values (a whole library): count them per bucket, copy each
+	// bucket they go to once at its new size, append them, then sort each
+	// bucket once and drop the values replaced.
 	before := make([]int, 1<<indexBits) // bucket lengths before the puts, -1 if untouched
-	for bi := range before {
-		before[bi] = -1
+	for _, v := range put {
+		before[bucketOf(v.key())]++
+	}
+	for bi, n := range before {
+		if n == 0 {
+			before[bi] = -1
+			continue
+		}
+		b := out.buckets[bi]
+		before[bi] = len(b)
+		out.buckets[bi] = append(make([]entry[V], 0, len(b)+n), b...)
+		owned[bi] = true
 	}
 	for _, v := range put {
 		k := v.key()
 		bi := bucketOf(k)
-		if before[bi] < 0 {
-			before[bi] = len(out.buckets[bi])
-		}
-		out.buckets[bi] = append(own(bi), entry[V]{k, v})
+		out.buckets[bi] = append(out.buckets[bi], entry[V]{k, v})
 	}
 	for bi, had := range before {
 		if had < 0 {
