@@ -166,7 +166,16 @@ func TestLRUCancel(t *testing.T) {
 		})
 		errs <- err
 	}()
-	for c.queued() != 1 {
+	// Both requesters of "run" hold it, and "queued" waits its turn.
+	refs := func() int {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		if el := c.byKey["run"]; el != nil {
+			return el.Value.(*cacheEntry).refs
+		}
+		return 0
+	}
+	for c.queued() != 1 || refs() != 2 {
 		runtime.Gosched()
 	}
 	cancel3()
