@@ -805,8 +805,8 @@ func (r *cacheReader) block(out []*Track, plan []planField) error {
 		slab = slab[1:]
 		*t = *prev
 		ownExtra, ownArt := false, false // t.Extra and t.Artwork are prev's until copied
-		// The fields set in the bitmap, in order (a record sets about a
-		// third of them); none after an error.
+		// The fields set in the bitmap, in order: those that differ from
+		// the previous track. None after an error.
 		for bi, set := range r.bytes(bitmap) {
 			for ; set != 0; set &= set - 1 {
 				i := bi*8 + bits.TrailingZeros8(set)
