@@ -547,7 +547,7 @@ func decodeCache(b []byte, libID string, salvage bool) (*cacheData, error) {
 		return nil, err
 	}
 	d := &cacheData{LibraryID: hd.libID, Saved: hd.saved}
-	if d.Tracks, err = decodeTracks(r, hd.tracks, plan, strs, hd.libID); err != nil {
+	if d.Tracks, err = decodeTracks(r, hd.tracks, plan, strs, pidPrefix(hd.libID)); err != nil {
 		return nil, err
 	}
 	pr := &cacheReader{b: b[playlistsAt:stringsAt], strs: strs}
@@ -751,7 +751,7 @@ func readStrings(b []byte) ([]string, error) {
 
 // decodeTracks decodes the n tracks of the blocks that r holds, the
 // blocks spread over up to GOMAXPROCS goroutines, and checks them.
-func decodeTracks(r *cacheReader, n int, plan []planField, strs []string, libID string) ([]*Track, error) {
+func decodeTracks(r *cacheReader, n int, plan []planField, strs []string, pid uint64) ([]*Track, error) {
 	// Each record takes at least its bitmap: checked before allocating.
 	bitmap := max((len(plan)+7)/8, 1)
 	var blocks [][]byte
@@ -773,7 +773,7 @@ func decodeTracks(r *cacheReader, n int, plan []planField, strs []string, libID 
 		wg.Go(func() {
 			for i := w; i < len(blocks); i += workers {
 				out := ts[i*trackBlock : min(n, (i+1)*trackBlock)]
-				br := &cacheReader{b: blocks[i], strs: strs, pid: pidPrefix(libID)}
+				br := &cacheReader{b: blocks[i], strs: strs, pid: pid}
 				errs[i] = br.block(out, plan)
 			}
 		})

@@ -103,7 +103,7 @@ func (ix *index[V]) with(put []V, del []uint64) index[V] {
 	// Many values (a whole library): count them per bucket, copy each
 	// bucket they go to once at its new size, append them, then sort each
 	// bucket once and drop the values replaced.
-	before := make([]int, 1<<indexBits) // bucket lengths before the puts, -1 if untouched
+	before := make([]int, 1<<indexBits) // puts per bucket, then its length before them (-1: untouched)
 	for _, v := range put {
 		before[bucketOf(v.key())]++
 	}
